@@ -1,0 +1,46 @@
+"""Every topic name, its partition count, and which key keeps which commands in order.
+
+Ordering rule: Kafka orders per partition only, so every command about one user carries the key
+``<tenant_id>:<user_id>``; a create, which has no id yet, is keyed by ``<tenant_id>:<userName
+lower-cased>`` so that two creates of the same userName queue behind each other. Tenant records are
+keyed by tenant id on a compacted topic, so the latest record per tenant is the truth.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+COMMAND_PARTITIONS = 6
+
+USERS_COMMANDS = TopicSpec("users.commands", COMMAND_PARTITIONS)
+SEATS_COMMANDS = TopicSpec("seats.commands", COMMAND_PARTITIONS)
+NOTIFIER_COMMANDS = TopicSpec("notifier.commands", COMMAND_PARTITIONS)
+SYNC_STATUS_COMMANDS = TopicSpec("sync_status.commands", COMMAND_PARTITIONS)
+TENANTS_STATE = TopicSpec(
+    "tenants.state", 3, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+)
+
+ALL_TOPICS = (USERS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE)
+
+REPLY_TOPIC_PREFIX = "scim.replies."
+# Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.
+REPLY_TOPIC_CONFIG = {"retention.ms": str(60 * 60 * 1000)}
+
+
+def reply_topic(instance_id: str) -> TopicSpec:
+    """The one-partition reply topic read by exactly one gateway instance."""
+    return TopicSpec(REPLY_TOPIC_PREFIX + instance_id, 1, REPLY_TOPIC_CONFIG)
+
+
+def user_key(tenant_id: str, user_id: str) -> str:
+    return f"{tenant_id}:{user_id}"
+
+
+def new_user_key(tenant_id: str, user_name: str) -> str:
+    return f"{tenant_id}:{user_name.lower()}"

@@ -1,0 +1,1 @@
+"""scimflow services, one package each, each run as its own process."""

@@ -1,0 +1,11 @@
+from aiohttp import web
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+from shared.logging import configure_logging
+
+if __name__ == "__main__":
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
+                print=None, access_log=None)

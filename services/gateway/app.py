@@ -1,0 +1,27 @@
+"""Application factory: the same function builds the production app and the test apps."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.gateway import keys
+from services.gateway.messaging import messaging_ctx
+from services.gateway.middlewares import auth_middleware, errors_middleware
+from services.gateway.routes import setup_routes
+from services.gateway.settings import GatewaySettings
+from services.gateway.tenants import TenantDirectory
+from shared.messaging.kafka import KafkaBus
+from shared.messaging.transport import Bus
+from shared.operator_key import operator_key
+
+
+def create_app(settings: GatewaySettings, *, bus: Bus | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+    app[keys.SETTINGS] = settings
+    app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
+    app[keys.TENANTS] = TenantDirectory()
+    app[keys.OPERATOR_KEY] = operator_key(settings.operator_key, settings.data_dir)
+    app[keys.READY] = {}
+    app.cleanup_ctx.append(messaging_ctx)
+    setup_routes(app)
+    return app

@@ -1,0 +1,64 @@
+"""The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
+tenant-directory reader per process, started before the first request and stopped after the last."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import orjson
+from aiohttp import web
+
+from contracts.tenants.v1 import TenantRecord
+from contracts.topics import ALL_TOPICS, TENANTS_STATE, reply_topic
+from services.gateway import keys
+from services.gateway.tenants import TenantDirectory
+from shared.messaging.requester import Requester
+from shared.messaging.transport import TopicReader
+
+log = logging.getLogger(__name__)
+
+
+async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, bus = app[keys.SETTINGS], app[keys.BUS]
+    replies = reply_topic(settings.instance_id)
+    await bus.ensure_topics([*ALL_TOPICS, replies])
+    stop = asyncio.Event()
+    async with AsyncExitStack() as stack:
+        publisher = await stack.enter_async_context(bus.publisher())
+        reply_reader = await stack.enter_async_context(bus.reader(replies.name, from_beginning=False))
+        tenant_reader = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
+        requester = Requester(publisher, replies.name, source=f"gateway/{settings.instance_id}",
+                              timeout=settings.request_timeout)
+        app[keys.REQUESTER] = requester
+        await catch_up(tenant_reader, app[keys.TENANTS])
+        tasks = [
+            asyncio.create_task(requester.consume_replies(reply_reader, stop)),
+            asyncio.create_task(follow_tenants(tenant_reader, app[keys.TENANTS], stop)),
+        ]
+        app[keys.READY]["messaging"] = True
+        yield
+        app[keys.READY]["messaging"] = False
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _apply(records, directory: TenantDirectory) -> None:
+    for record in records:
+        try:
+            directory.apply(TenantRecord.model_validate(orjson.loads(record.value)))
+        except ValueError:
+            log.error("unreadable tenant record skipped", extra={"offset": record.offset})
+
+
+async def catch_up(reader: TopicReader, directory: TenantDirectory) -> None:
+    """Load every tenant before serving, so a restarted gateway accepts existing tokens at once."""
+    while await reader.lag() > 0:
+        _apply(await reader.fetch(500), directory)
+
+
+async def follow_tenants(reader: TopicReader, directory: TenantDirectory, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        _apply(await reader.fetch(200), directory)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from shared.settings import CommonSettings
+
+
+class GatewaySettings(CommonSettings):
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    #: What clients use to reach us (behind a proxy, the proxy's URL); SCIM base = this + /scim/v2.
+    public_url: str = ""
+    #: Kafka round-trip budget; past it the client gets 503 + Retry-After (IdPs time out at ~30s+).
+    request_timeout: float = 5.0
+    operator_key: str | None = None
+
+    @model_validator(mode="after")
+    def _defaults(self) -> GatewaySettings:
+        if not self.public_url:
+            self.public_url = f"http://{self.http_host}:{self.http_port}"
+        if "instance_id" not in self.model_fields_set:
+            self.instance_id = f"{self.instance_id}-{self.http_port}"  # one reply topic per process
+        return self
+
+    @property
+    def scim_base_url(self) -> str:
+        return self.public_url.rstrip("/") + "/scim/v2"

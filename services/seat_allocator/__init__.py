@@ -1,0 +1,1 @@
+"""The seat allocator service: for now it joins its consumer group and answers Ping."""

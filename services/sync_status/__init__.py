@@ -1,0 +1,1 @@
+"""The sync status service: for now it joins its consumer group and answers Ping."""

@@ -1,0 +1,22 @@
+"""Composition root of the user store: engine, schema, unit of work, dispatcher."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from services.user_store.database import create_engine, create_schema, session_factory
+from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.unit_of_work import UnitOfWork
+from shared.messaging.dispatch import Dispatcher
+from shared.messaging.ping import ServiceIdentity
+
+
+@asynccontextmanager
+async def bootstrap(db_path: Path, identity: ServiceIdentity) -> AsyncIterator[Dispatcher[Deps]]:
+    engine = create_engine(db_path)
+    try:
+        await create_schema(engine)
+        sessions = session_factory(engine)
+        yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions)))
+    finally:
+        await engine.dispose()

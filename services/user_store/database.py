@@ -1,0 +1,52 @@
+"""Engine for the user store's SQLite file: WAL, a busy timeout, and BEGIN IMMEDIATE.
+
+Several user-store processes may share the file. BEGIN IMMEDIATE takes the write lock at the start
+of a transaction, so two writers queue on the busy timeout instead of one failing mid-transaction
+with "database is locked" (SQLite cannot upgrade a read lock while another writer waits).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.user_store import tables  # noqa: F401 - registers the tables on SQLModel.metadata
+
+PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON")
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_engine(db_path: Path) -> AsyncEngine:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", json_serializer=_dumps,
+                                 json_deserializer=orjson.loads)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        for pragma in PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

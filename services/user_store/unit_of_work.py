@@ -1,0 +1,52 @@
+"""One transaction per command, with the journal of processed message ids inside it.
+
+Writing a command's effect and its journal entry in the same transaction is what makes redelivery
+safe: either both are there (the redelivery returns the journaled result) or neither is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts import Result
+from services.user_store.repository import UserRepository
+from services.user_store.tables import ProcessedMessage
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+class Journal:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def result_of(self, message_id: str, result_type: type[ResultT]) -> ResultT | None:
+        entry = await self._session.get(ProcessedMessage, message_id)
+        return None if entry is None else result_type.model_validate(entry.result)
+
+    def record(self, message_id: str, result: Result) -> None:
+        self._session.add(
+            ProcessedMessage(message_id=message_id, result=result.model_dump(mode="json"),
+                             processed_at=datetime.now(UTC))
+        )
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.users = UserRepository(self.session)
+        self.journal = Journal(self.session)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.session.rollback()  # no-op after commit; undoes everything otherwise
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,1 @@
+"""Code shared by scimflow's services: messaging, settings, logging, CLI and dev tooling."""

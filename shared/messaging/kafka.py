@@ -1,0 +1,172 @@
+"""aiokafka implementation of the bus (shared/messaging/transport.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError
+
+from contracts.topics import TopicSpec
+from shared.messaging.transport import Record
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+class KafkaBus:
+    def __init__(self, bootstrap_servers: str, *, client_id: str = "scimflow") -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+
+    async def ensure_topics(self, specs: Sequence[TopicSpec]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [spec for spec in specs if spec.name not in existing]
+            if missing:
+                await _create_topics(admin, missing)
+        finally:
+            await admin.close()
+
+    @asynccontextmanager
+    async def publisher(self) -> AsyncIterator[KafkaPublisher]:
+        # Idempotent producer (KIP-98): broker-side dedup of our own retries, per-partition order kept.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=1,
+        )
+        await producer.start()
+        try:
+            yield KafkaPublisher(producer)
+        finally:
+            await producer.stop()
+
+    @asynccontextmanager
+    async def group_consumer(
+        self, topics: Sequence[str], group_id: str
+    ) -> AsyncIterator[KafkaGroupConsumer]:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            group_id=group_id,
+            enable_auto_commit=False,  # commit only after the reply went out: at-least-once
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            yield KafkaGroupConsumer(consumer)
+        finally:
+            await consumer.stop()
+
+    @asynccontextmanager
+    async def reader(self, topic: str, *, from_beginning: bool) -> AsyncIterator[KafkaTopicReader]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            yield await KafkaTopicReader.attach(consumer, topic, from_beginning)
+        finally:
+            await consumer.stop()
+
+
+async def _create_topics(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
+    new = [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in specs]
+    response = await admin.create_topics(new)
+    for topic, code, *rest in response.topic_errors:
+        if code not in (0, TOPIC_ALREADY_EXISTS):  # another process may have won the race
+            raise RuntimeError(f"cannot create topic {topic}: error {code} {rest}")
+        log.info("topic ready", extra={"topic": topic})
+
+
+def _record(msg) -> Record:
+    return Record(
+        msg.topic, msg.partition, msg.offset, msg.key, msg.value, tuple(msg.headers or ())
+    )
+
+
+class KafkaPublisher:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def send(
+        self, topic: str, value: bytes, *, key: str | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await self._producer.send_and_wait(
+            topic, value, key=key.encode() if key is not None else None, headers=headers
+        )
+
+
+class KafkaGroupConsumer:
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def fetch(self, timeout_ms: int) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        return [_record(msg) for msgs in batches.values() for msg in msgs]
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        offsets = _next_offsets(records)
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced under us; the new owner re-reads these records and the
+            # handlers' idempotency makes that harmless.
+            log.warning("commit failed after rebalance; records will be redelivered")
+
+
+def _next_offsets(records: Sequence[Record]) -> dict[TopicPartition, int]:
+    offsets: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+    return offsets
+
+
+class KafkaTopicReader:
+    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        self._consumer = consumer
+        self._partitions = partitions
+
+    @classmethod
+    async def attach(
+        cls, consumer: AIOKafkaConsumer, topic: str, from_beginning: bool
+    ) -> KafkaTopicReader:
+        partitions = [TopicPartition(topic, p) for p in sorted(await _partitions_of(consumer, topic))]
+        consumer.assign(partitions)
+        if from_beginning:
+            await consumer.seek_to_beginning(*partitions)
+        else:
+            await consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolve the position now, so nothing published after attach is missed
+            await consumer.position(tp)
+        return cls(consumer, partitions)
+
+    async def fetch(self, timeout_ms: int) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        return [_record(msg) for msgs in batches.values() for msg in msgs]
+
+    async def lag(self) -> int:
+        ends = await self._consumer.end_offsets(self._partitions)
+        return sum(ends[tp] - await self._consumer.position(tp) for tp in self._partitions)
+
+
+async def _partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer.topics()  # refreshes cluster metadata, which a group-less consumer lacks
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise RuntimeError(f"topic {topic!r} does not exist")
+    return partitions

@@ -1,0 +1,104 @@
+"""The caller side of request/reply: ``ask`` publishes and awaits the reply by correlation id.
+
+One requester per gateway process: one publisher, one reader on this instance's own reply topic.
+The future is registered *before* publishing (the reply may beat ``send`` back) and always removed
+in ``finally``; replies nobody waits for any more are dropped at debug level.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TypeVar
+
+from contracts import ErrorCode, Message, MessageMeta, Reply, Result
+from shared.messaging.codec import DecodeError, decode_headers, decode_reply, encode_body, encode_headers
+from shared.messaging.transport import Publisher, TopicReader
+
+log = logging.getLogger(__name__)
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+class RequestTimeout(Exception):
+    """No reply within the deadline: the service is down, overloaded or partitioned away."""
+
+
+class RemoteError(Exception):
+    def __init__(self, code: ErrorCode, detail: str, retryable: bool = False) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.retryable = retryable
+
+
+def unwrap(reply: Reply, result_type: type[ResultT]) -> ResultT:
+    """The typed result of a successful reply; a failed one raises ``RemoteError``."""
+    if not reply.ok:
+        assert reply.error is not None
+        raise RemoteError(reply.error.code, reply.error.detail, reply.error.retryable)
+    return result_type.model_validate(reply.result)
+
+
+class Requester:
+    def __init__(self, publisher: Publisher, reply_topic: str, *, source: str, timeout: float) -> None:
+        self._publisher = publisher
+        self._reply_topic = reply_topic
+        self._source = source
+        self.timeout = timeout
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+
+    async def ask(
+        self,
+        command: Message,
+        *,
+        topic: str,
+        key: str | None,
+        tenant_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        timeout = self.timeout if timeout is None else timeout
+        meta = self._meta(command, tenant_id, reply_to=self._reply_topic, timeout=timeout)
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[meta.message_id] = future
+        try:
+            async with asyncio.timeout(timeout):
+                await self._publisher.send(topic, encode_body(command), key=key, headers=encode_headers(meta))
+                return await future
+        except TimeoutError:
+            raise RequestTimeout(f"no reply to {command.TYPE} within {timeout:.1f}s") from None
+        finally:
+            self._pending.pop(meta.message_id, None)
+
+    async def cast(self, message: Message, *, topic: str, key: str | None, tenant_id: str | None = None) -> None:
+        """Fire and forget (events, notifications)."""
+        meta = self._meta(message, tenant_id, reply_to=None, timeout=None)
+        await self._publisher.send(topic, encode_body(message), key=key, headers=encode_headers(meta))
+
+    def _meta(self, message: Message, tenant_id: str | None, *, reply_to: str | None,
+              timeout: float | None) -> MessageMeta:
+        deadline = None if timeout is None else int((time.time() + timeout) * 1000)
+        return MessageMeta(
+            message_type=message.TYPE,
+            reply_to=reply_to,
+            deadline_ms=deadline,
+            tenant_id=tenant_id,
+            source=self._source,
+        )
+
+    async def consume_replies(self, reader: TopicReader, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for record in await reader.fetch(200):
+                self._resolve(record.headers, record.value)
+
+    def _resolve(self, headers, value: bytes) -> None:
+        try:
+            meta = decode_headers(headers)
+            future = self._pending.get(meta.correlation_id or "")
+            if future is None or future.done():
+                log.debug("reply for nobody", extra={"correlation_id": meta.correlation_id})
+                return
+            future.set_result(decode_reply(value))
+        except (DecodeError, ValueError):
+            log.warning("unreadable reply dropped")

@@ -1,0 +1,83 @@
+"""The service side: consume -> drop if expired -> dispatch -> reply -> commit.
+
+The offset is committed only after the replies of a batch are published, so a crash anywhere in
+between redelivers the command (at-least-once); handlers make that harmless (see
+services/user_store/unit_of_work.py for the processed-message journal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from contracts import ErrorCode, MessageMeta, Reply
+from contracts.envelope import REPLY_TYPE
+from shared.logging import correlation
+from shared.messaging.codec import DecodeError, decode_headers, decode_message, encode_body, encode_headers
+from shared.messaging.transport import Bus, Publisher, Record
+
+log = logging.getLogger(__name__)
+
+Dispatch = Callable[..., Awaitable[Reply]]
+POLL_MS = 200
+
+
+async def run_worker(
+    bus: Bus,
+    *,
+    topics: Sequence[str],
+    group_id: str,
+    dispatch: Dispatch,
+    source: str,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve until ``stop`` is set; the batch in hand is finished and committed before returning."""
+    async with bus.publisher() as publisher, bus.group_consumer(topics, group_id) as consumer:
+        if ready is not None:
+            ready.set()
+        while not stop.is_set():
+            records = await consumer.fetch(POLL_MS)
+            for record in records:
+                await handle_record(record, dispatch, publisher, source)
+            if records:
+                await consumer.commit(records)
+
+
+async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher, source: str) -> None:
+    try:
+        meta = decode_headers(record.headers)
+    except DecodeError as exc:
+        log.error("dropping record with unreadable headers: %s", exc.detail)
+        return
+    with correlation(meta.message_id):
+        if meta.expired():
+            log.info("dropping expired command", extra={"message_type": meta.message_type})
+            return
+        reply = await _answer(record, meta, dispatch)
+        if meta.reply_to:
+            await send_reply(publisher, meta, reply, source)
+
+
+async def _answer(record: Record, meta: MessageMeta, dispatch: Dispatch) -> Reply:
+    try:
+        message = decode_message(meta, record.value)
+    except DecodeError as exc:
+        return Reply.failure(exc.code, exc.detail)
+    return await dispatch(message, meta)
+
+
+async def send_reply(publisher: Publisher, request: MessageMeta, reply: Reply, source: str) -> None:
+    meta = MessageMeta(
+        message_type=REPLY_TYPE,
+        correlation_id=request.message_id,
+        tenant_id=request.tenant_id,
+        source=source,
+    )
+    try:
+        body = encode_body(reply)
+    except (TypeError, ValueError):  # serialise-check before replying (nameko Responder)
+        log.exception("reply not serialisable")
+        body = encode_body(Reply.failure(ErrorCode.INTERNAL, "internal error", retryable=True))
+    await publisher.send(request.reply_to, body, key=None, headers=encode_headers(meta))

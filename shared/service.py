@@ -1,0 +1,52 @@
+"""Process lifecycle shared by every worker service (``python -m services.<name>``).
+
+Ensures topics, serves the service's command topic in its consumer group, and on SIGTERM/SIGINT
+finishes and commits the batch in hand before exiting, so a stop loses no work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from contracts.topics import ALL_TOPICS, TopicSpec
+from shared.logging import configure_logging
+from shared.messaging.dispatch import Dispatcher
+from shared.messaging.kafka import KafkaBus
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.worker import run_worker
+from shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+DispatcherFactory = Callable[[ServiceIdentity], AbstractAsyncContextManager[Dispatcher]]
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(
+    settings: CommonSettings, *, service: str, topic: TopicSpec, dispatcher: DispatcherFactory
+) -> None:
+    identity = ServiceIdentity(service, settings.instance_id)
+    bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=identity.source)
+    await bus.ensure_topics(ALL_TOPICS)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    async with dispatcher(identity) as dispatch:
+        log.info("serving", extra={"topic": topic.name, "group": service})
+        await run_worker(
+            bus, topics=[topic.name], group_id=service, dispatch=dispatch, source=identity.source, stop=stop
+        )
+    log.info("stopped")
+
+
+def main(settings: CommonSettings, *, service: str, topic: TopicSpec, dispatcher: DispatcherFactory) -> None:
+    configure_logging(service, settings.log_level)
+    asyncio.run(serve(settings, service=service, topic=topic, dispatcher=dispatcher))

@@ -1,0 +1,36 @@
+"""Settings read from the environment (``SCIMFLOW_*``), never at import time.
+
+Each service builds its settings in ``__main__`` and passes them down; tests build them explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCIMFLOW_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "SCIMFLOW_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    data_dir: Path = Path("var")
+    log_level: str = "INFO"
+    #: Distinguishes processes of one service (reply topics, logs, the ``source`` header).
+    instance_id: str = Field(default_factory=lambda: _safe(socket.gethostname()))
+
+    def service_data_dir(self, service: str) -> Path:
+        path = self.data_dir / service
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _safe(name: str) -> str:
+    """Kafka topic names allow [a-zA-Z0-9._-] only."""
+    return re.sub(r"[^a-zA-Z0-9._-]", "-", name)
