@@ -65,3 +65,13 @@ async def tenant(gateway) -> dict:
 @pytest.fixture
 def auth(tenant: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {tenant['token']}"}
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers(tmp_path_factory) -> str:
+    """A real broker: $KAFKA_BOOTSTRAP_SERVERS, else testcontainers if Docker answers, else the local
+    KRaft broker from Maven Central jars. Never mocked, never skipped: no broker fails the suite."""
+    from shared.devtools.broker_choice import kafka_bootstrap
+
+    with kafka_bootstrap(tmp_path_factory.mktemp("kafka")) as servers:
+        yield servers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -161,12 +162,19 @@ class KafkaTopicReader:
 
     async def lag(self) -> int:
         ends = await self._consumer.end_offsets(self._partitions)
-        return sum(ends[tp] - await self._consumer.position(tp) for tp in self._partitions)
+        positions = [await self._consumer.position(tp) for tp in self._partitions]
+        return sum(ends[tp] - position for tp, position in zip(self._partitions, positions, strict=True))
 
 
-async def _partitions_of(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer.topics()  # refreshes cluster metadata, which a group-less consumer lacks
-    partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
-        raise RuntimeError(f"topic {topic!r} does not exist")
-    return partitions
+async def _partitions_of(consumer: AIOKafkaConsumer, topic: str, wait_s: float = 10.0) -> set[int]:
+    """Partitions of ``topic``; a topic created a moment ago takes a few metadata rounds to show."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        # A group-less consumer holds no metadata for unsubscribed topics; aiokafka has no public
+        # call that returns partitions of an arbitrary topic, so ask the client for fresh metadata.
+        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+        if partitions := cluster.partitions_for_topic(topic):
+            return partitions
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"topic {topic!r} does not exist")
+        await asyncio.sleep(0.1)

@@ -43,6 +43,16 @@ async def run_worker(
                 await handle_record(record, dispatch, publisher, source)
             if records:
                 await consumer.commit(records)
+                log.info("batch committed", extra={"served": _count_types(records)})
+
+
+def _count_types(records: Sequence[Record]) -> dict[str, int]:
+    """Message types in a batch, read from headers only (cheap): what this instance served."""
+    counts: dict[str, int] = {}
+    for record in records:
+        kind = next((v.decode() for k, v in record.headers if k == "message_type"), "?")
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher, source: str) -> None:

@@ -1,0 +1,193 @@
+"""Tests for the jar-based local Kafka broker and the broker chooser.
+
+Broker tests start a real JVM, so they share one module-scoped broker wherever possible.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.devtools import broker_choice
+from shared.devtools.broker_choice import docker_available, kafka_bootstrap
+from shared.devtools.local_kafka import (
+    REPO_ROOT,
+    LocalKafka,
+    api_versions,
+    cluster_metadata,
+    free_port,
+)
+
+API_METADATA = 3
+API_VERSIONS = 18
+
+
+def _host_port(bootstrap: str) -> tuple[str, int]:
+    host, port = bootstrap.rsplit(":", 1)
+    return host, int(port)
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "shared.devtools.local_kafka", *args],
+        capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    kafka = LocalKafka(tmp_path_factory.mktemp("kafka"), free_port())
+    kafka.start()
+    yield kafka
+    kafka.stop()
+    assert not kafka.is_running()
+
+
+@pytest.mark.integration
+def test_broker_answers_kafka_requests(broker: LocalKafka) -> None:
+    versions = api_versions("127.0.0.1", broker.port)
+    assert API_VERSIONS in versions and API_METADATA in versions
+
+    metadata = cluster_metadata("127.0.0.1", broker.port)
+    assert metadata.cluster_id == broker.cluster_id
+    assert metadata.broker_ids == (1,)
+
+
+@pytest.mark.integration
+def test_broker_logs_through_log4j_config(broker: LocalKafka) -> None:
+    assert "Kafka Server started" in broker.log_path.read_text()
+
+
+@pytest.mark.integration
+def test_second_start_on_same_workdir_reuses_running_broker(broker: LocalKafka) -> None:
+    with LocalKafka(broker.workdir, broker.port) as second:
+        assert second.already_running
+        assert second.pid == broker.pid
+
+    assert broker.is_running(), "leaving an adopted broker's context must not stop it"
+
+
+@pytest.mark.integration
+def test_second_start_with_other_port_is_refused(broker: LocalKafka) -> None:
+    with pytest.raises(RuntimeError, match="already running"):
+        LocalKafka(broker.workdir, free_port()).start(timeout=5)
+
+
+@pytest.mark.integration
+def test_start_refuses_a_port_in_use(broker: LocalKafka, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="already in use"):
+        LocalKafka(tmp_path, broker.port).start(timeout=5)
+
+
+@pytest.mark.integration
+def test_failed_start_reports_the_cause_and_cleans_up(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))  # bound but not listening: only Kafka's own bind fails
+        broker = LocalKafka(tmp_path, squatter.getsockname()[1])
+        with pytest.raises(RuntimeError, match="exited during start-up") as failure:
+            broker.start(timeout=30)
+
+    assert "Address already in use" in str(failure.value)
+    assert not broker.is_running()
+    assert LocalKafka.from_pidfile(tmp_path) is None
+
+
+@pytest.mark.integration
+def test_cli_status_finds_broker_through_pidfile(broker: LocalKafka, tmp_path: Path) -> None:
+    running = _run_cli("status", "--dir", str(broker.workdir))
+    assert running.returncode == 0, running.stdout + running.stderr
+    assert broker.bootstrap_servers in running.stdout
+
+    stopped = _run_cli("status", "--dir", str(tmp_path))
+    assert stopped.returncode == 1
+    assert "stopped" in stopped.stdout
+
+
+@pytest.mark.integration
+def test_stop_leaves_no_process_and_restart_reuses_storage(broker: LocalKafka) -> None:
+    pid = broker.pid
+    cluster_id = broker.cluster_id
+    meta = broker.workdir / "data" / "meta.properties"
+    formatted_at = meta.stat().st_mtime_ns
+
+    assert LocalKafka.stop_from_pidfile(broker.workdir)
+    assert not broker.is_running()  # also reaps the fixture's own child
+    assert not Path(f"/proc/{pid}").exists()
+    assert not broker.answers(timeout=0.5)
+
+    broker.start()
+    assert broker.pid not in (None, pid)
+    assert broker.cluster_id == cluster_id
+    assert meta.stat().st_mtime_ns == formatted_at
+    assert cluster_metadata("127.0.0.1", broker.port).cluster_id == cluster_id
+
+
+def test_stop_without_broker_is_a_no_op(tmp_path: Path) -> None:
+    assert LocalKafka.stop_from_pidfile(tmp_path) is False
+    assert LocalKafka(tmp_path, free_port()).stop() is False
+
+
+def test_configured_bootstrap_servers_win_and_start_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing may be started when KAFKA_BOOTSTRAP_SERVERS is set")
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka.example:9092")
+    monkeypatch.setattr(broker_choice, "docker_available", forbidden)
+    monkeypatch.setattr(broker_choice, "LocalKafka", forbidden)
+    workdir = tmp_path / "unused"
+
+    with kafka_bootstrap(workdir) as servers:
+        assert servers == "kafka.example:9092"
+    assert not workdir.exists()
+
+
+@pytest.mark.integration
+def test_without_docker_falls_back_to_local_kafka(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setattr(broker_choice, "docker_available", lambda: False)
+
+    with kafka_bootstrap(tmp_path) as servers:
+        metadata = cluster_metadata(*_host_port(servers))
+        assert metadata.broker_ids == (1,)
+        pid = LocalKafka.from_pidfile(tmp_path).pid
+        assert pid is not None
+
+    assert not Path(f"/proc/{pid}").exists()
+
+
+@pytest.mark.integration
+def test_without_docker_reuses_a_broker_running_in_workdir(
+    monkeypatch: pytest.MonkeyPatch, broker: LocalKafka
+) -> None:
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setattr(broker_choice, "docker_available", lambda: False)
+    pid = broker.pid
+
+    with kafka_bootstrap(broker.workdir) as servers:
+        assert servers == broker.bootstrap_servers
+
+    assert broker.pid == pid, "a broker the chooser did not start must be left running"
+
+
+def test_docker_check_is_quick_and_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    available = docker_available()
+    assert isinstance(available, bool)
+    assert time.monotonic() - started < 3
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("docker_host", ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:{port}"])
+def test_docker_check_is_false_without_engine(monkeypatch: pytest.MonkeyPatch, docker_host: str) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host.format(port=free_port()))
+    assert docker_available(timeout=0.5) is False
