@@ -1,0 +1,28 @@
+"""Paging (RFC 7644 §3.4.2.4) and the ListResponse."""
+
+import pytest
+
+from services.gateway.scim.errors import ScimError
+from services.gateway.scim.listing import MAX_RESULTS, list_response, paging
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, (1, 100)),
+    ({"startIndex": "0", "count": "-5"}, (1, 0)),  # "<1 treated as 1", "negative treated as 0"
+    ({"startIndex": "101", "count": "100"}, (101, 100)),
+    ({"count": "100000"}, (1, MAX_RESULTS)),
+])
+def test_paging_parameters(params, expected):
+    assert paging(params) == expected
+
+
+def test_non_integer_paging_is_400():
+    with pytest.raises(ScimError) as raised:
+        paging({"count": "ten"})
+    assert raised.value.status == 400
+
+
+def test_items_per_page_is_what_the_page_holds():
+    """Okta QA blocks servers that echo the requested count (ory/polis PR #4054)."""
+    body = list_response([{"id": "a"}], total=7, start_index=7)
+    assert (body["totalResults"], body["itemsPerPage"], body["startIndex"]) == (7, 1, 7)
