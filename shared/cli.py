@@ -72,7 +72,8 @@ def run_system(_: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop_requested.append(True))
     port = int(os.environ.get("SCIMFLOW_HTTP_PORT", "8080"))
-    with kafka_bootstrap(REPO_ROOT / ".cache" / "kafka" / "run") as servers:
+    kafka_port = int(os.environ.get("KAFKA_PORT", "9092"))
+    with kafka_bootstrap(REPO_ROOT / ".cache" / "kafka" / "run", port=kafka_port) as servers:
         system = System(servers, _data_dir().resolve(), http_port=port)
         try:
             system.start()

@@ -26,8 +26,11 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
 @contextlib.contextmanager
-def kafka_bootstrap(workdir: Path) -> Iterator[str]:
-    """Yield bootstrap servers; whatever this started is stopped on exit."""
+def kafka_bootstrap(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """Yield bootstrap servers; whatever this started is stopped on exit.
+
+    ``port`` fixes the local broker's port (``make run``); tests leave it to a free port.
+    """
     configured = os.environ.get(BOOTSTRAP_ENV, "").strip()
     if configured:
         log.info("Using the Kafka cluster from $%s: %s", BOOTSTRAP_ENV, configured)
@@ -37,17 +40,17 @@ def kafka_bootstrap(workdir: Path) -> Iterator[str]:
             log.info("Using a testcontainers Kafka at %s", servers)
             yield servers
     else:
-        with _local_kafka(Path(workdir)) as broker:
+        with _local_kafka(Path(workdir), port or free_port()) as broker:
             log.info("No Docker engine; using a local Kafka from jars at %s", broker.bootstrap_servers)
             yield broker.bootstrap_servers
 
 
-def _local_kafka(workdir: Path) -> LocalKafka:
+def _local_kafka(workdir: Path, port: int) -> LocalKafka:
     """Reuse a broker already running from ``workdir`` (left running on exit); else a new one."""
     existing = LocalKafka.from_pidfile(workdir)
     if existing is not None and existing.is_running():
         return existing
-    return LocalKafka(workdir, free_port())
+    return LocalKafka(workdir, port)
 
 
 def docker_available(timeout: float = 1.0) -> bool:
