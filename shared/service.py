@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 
 from contracts.topics import ALL_TOPICS, TopicSpec
 from shared.logging import configure_logging
-from shared.messaging.dispatch import Dispatcher
+from shared.messaging.dispatch import Dispatcher, Handler
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
@@ -23,6 +24,21 @@ from shared.settings import CommonSettings
 log = logging.getLogger(__name__)
 
 DispatcherFactory = Callable[[ServiceIdentity], AbstractAsyncContextManager[Dispatcher]]
+
+
+@dataclass(frozen=True)
+class IdentityDeps:
+    identity: ServiceIdentity
+
+
+def identity_only(handlers: Mapping[type, Handler[IdentityDeps]]) -> DispatcherFactory:
+    """Dispatcher factory for a service whose handlers need nothing but its identity (yet)."""
+
+    @asynccontextmanager
+    async def factory(identity: ServiceIdentity) -> AsyncIterator[Dispatcher[IdentityDeps]]:
+        yield Dispatcher(handlers, IdentityDeps(identity))
+
+    return factory
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

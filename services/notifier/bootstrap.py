@@ -1,19 +1,6 @@
 """Composition root of the notifier service."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-
-from shared.messaging.dispatch import Dispatcher
-from shared.messaging.ping import ServiceIdentity
 from services.notifier.handlers import HANDLERS
+from shared.service import identity_only
 
-
-@dataclass(frozen=True)
-class Deps:
-    identity: ServiceIdentity
-
-
-@asynccontextmanager
-async def dispatcher(identity: ServiceIdentity) -> AsyncIterator[Dispatcher[Deps]]:
-    yield Dispatcher(HANDLERS, Deps(identity))
+dispatcher = identity_only(HANDLERS)
