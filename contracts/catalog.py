@@ -1,16 +1,35 @@
 """Every message type by its wire name: the one place a decoder looks a type up."""
 
 from contracts.base import Message
+from contracts.groups.v1 import (
+    CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
+    ReplaceGroup,
+)
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
-from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
+from contracts.users.v1 import (
+    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+)
 
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
     CreateUser,
+    ReplaceUser,
+    PatchUser,
+    DeleteUser,
+    UserDeleted,
     GetUser,
     QueryUsers,
     UserRecord,
     UserPage,
+    CreateGroup,
+    ReplaceGroup,
+    PatchGroup,
+    DeleteGroup,
+    GetGroup,
+    QueryGroups,
+    GroupRecord,
+    GroupPage,
+    GroupDeleted,
     Ping,
     Pong,
     TenantRecord,

@@ -15,8 +15,11 @@ class ErrorCode(StrEnum):
     INVALID_FILTER = "invalidFilter"
     MUTABILITY = "mutability"
     NO_TARGET = "noTarget"
+    INVALID_PATH = "invalidPath"
+    INVALID_SYNTAX = "invalidSyntax"
     # ours
     NOT_FOUND = "notFound"
+    PRECONDITION_FAILED = "preconditionFailed"  # If-Match did not match the current version
     INVALID_COMMAND = "invalidCommand"  # body did not validate against the contract
     UNKNOWN_COMMAND = "unknownCommand"  # no handler for this message type here
     INTERNAL = "internal"  # a handler crashed; details only in the service log

@@ -3,7 +3,8 @@
 Ordering rule: Kafka orders per partition only, so every command about one user carries the key
 ``<tenant_id>:<user_id>``; a create, which has no id yet, is keyed by ``<tenant_id>:<userName
 lower-cased>`` so that two creates of the same userName queue behind each other. Tenant records are
-keyed by tenant id on a compacted topic, so the latest record per tenant is the truth.
+keyed by tenant id on a compacted topic, so the latest record per tenant is the truth. Groups follow
+the same rule on their own topic: ``<tenant_id>:<group_id>``, and a create ``<tenant_id>:group:<name>``.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ class TopicSpec:
 COMMAND_PARTITIONS = 6
 
 USERS_COMMANDS = TopicSpec("users.commands", COMMAND_PARTITIONS)
+GROUPS_COMMANDS = TopicSpec("groups.commands", COMMAND_PARTITIONS)
 SEATS_COMMANDS = TopicSpec("seats.commands", COMMAND_PARTITIONS)
 NOTIFIER_COMMANDS = TopicSpec("notifier.commands", COMMAND_PARTITIONS)
 SYNC_STATUS_COMMANDS = TopicSpec("sync_status.commands", COMMAND_PARTITIONS)
@@ -26,7 +28,7 @@ TENANTS_STATE = TopicSpec(
     "tenants.state", 3, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 )
 
-ALL_TOPICS = (USERS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE)
+ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE)
 
 REPLY_TOPIC_PREFIX = "scim.replies."
 # Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.
@@ -38,9 +40,14 @@ def reply_topic(instance_id: str) -> TopicSpec:
     return TopicSpec(REPLY_TOPIC_PREFIX + instance_id, 1, REPLY_TOPIC_CONFIG)
 
 
-def user_key(tenant_id: str, user_id: str) -> str:
-    return f"{tenant_id}:{user_id}"
+def resource_key(tenant_id: str, resource_id: str) -> str:
+    """A user's or a group's commands: one resource, one key, one partition, in order."""
+    return f"{tenant_id}:{resource_id}"
 
 
 def new_user_key(tenant_id: str, user_name: str) -> str:
     return f"{tenant_id}:{user_name.lower()}"
+
+
+def new_group_key(tenant_id: str, display_name: str) -> str:
+    return f"{tenant_id}:group:{display_name.lower()}"

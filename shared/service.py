@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
@@ -48,7 +48,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def serve(
-    settings: CommonSettings, *, service: str, topic: TopicSpec, dispatcher: DispatcherFactory
+    settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec], dispatcher: DispatcherFactory
 ) -> None:
     identity = ServiceIdentity(service, settings.instance_id)
     bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=identity.source)
@@ -56,13 +56,15 @@ async def serve(
     stop = asyncio.Event()
     stop_on_signals(stop)
     async with dispatcher(identity) as dispatch:
-        log.info("serving", extra={"topic": topic.name, "group": service})
+        names = [topic.name for topic in topics]
+        log.info("serving", extra={"topics": names, "group": service})
         await run_worker(
-            bus, topics=[topic.name], group_id=service, dispatch=dispatch, source=identity.source, stop=stop
+            bus, topics=names, group_id=service, dispatch=dispatch, source=identity.source, stop=stop
         )
     log.info("stopped")
 
 
-def main(settings: CommonSettings, *, service: str, topic: TopicSpec, dispatcher: DispatcherFactory) -> None:
+def main(settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec],
+         dispatcher: DispatcherFactory) -> None:
     configure_logging(service, settings.log_level)
-    asyncio.run(serve(settings, service=service, topic=topic, dispatcher=dispatcher))
+    asyncio.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher))

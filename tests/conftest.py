@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.topics import ALL_TOPICS, USERS_COMMANDS
+from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, USERS_COMMANDS
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from services.user_store.bootstrap import bootstrap as user_store_bootstrap
@@ -33,7 +33,7 @@ async def user_store(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[N
     identity = ServiceIdentity("user_store", "test")
     async with user_store_bootstrap(tmp_path / "users.sqlite3", identity) as dispatch:
         task = asyncio.create_task(run_worker(
-            memory_bus, topics=[USERS_COMMANDS.name], group_id="user_store",
+            memory_bus, topics=[USERS_COMMANDS.name, GROUPS_COMMANDS.name], group_id="user_store",
             dispatch=dispatch, source=identity.source, stop=stop, ready=ready,
         ))
         await ready.wait()

@@ -6,26 +6,29 @@ The tenant is the envelope's ``tenant_id`` header, never a body field, so it can
 body that happens to carry one.
 """
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.base import Command, Query, Result
+from contracts.resources import DeleteResource, PatchResource, QueryResources, ResourceDeleted, StoredResource
+
+
+def _require_user_name(resource: dict[str, Any]) -> dict[str, Any]:
+    user_name = resource.get("userName")
+    if not isinstance(user_name, str) or not user_name.strip():
+        raise ValueError("resource.userName must be a non-empty string")
+    return resource
+
+
+#: A whole User resource as the gateway validated it: canonical attribute names, no id/meta/password.
+UserResource = Annotated[dict[str, Any], AfterValidator(_require_user_name)]
 
 
 class CreateUser(Command):
     TYPE = "users.create_user.v1"
 
-    resource: dict[str, Any]
-
-    @field_validator("resource")
-    @classmethod
-    def _has_user_name(cls, resource: dict[str, Any]) -> dict[str, Any]:
-        user_name = resource.get("userName")
-        if not isinstance(user_name, str) or not user_name.strip():
-            raise ValueError("resource.userName must be a non-empty string")
-        return resource
+    resource: UserResource
 
 
 class GetUser(Query):
@@ -34,8 +37,30 @@ class GetUser(Query):
     id: str
 
 
+class ReplaceUser(Command):
+    """PUT (RFC 7644 §3.5.1): ``resource`` is the validated new state; ``if_match`` an ETag or "*"."""
+
+    TYPE = "users.replace_user.v1"
+
+    id: str
+    resource: UserResource
+    if_match: str | None = None
+
+
+class PatchUser(PatchResource):
+    TYPE = "users.patch_user.v1"
+
+
+class DeleteUser(DeleteResource):
+    TYPE = "users.delete_user.v1"
+
+
+class UserDeleted(ResourceDeleted):
+    TYPE = "users.user_deleted.v1"
+
+
 class AttributeEquals(BaseModel):
-    """One ``attribute eq "value"`` test; a query ANDs them (the full filter AST is a later version)."""
+    """One ``attribute eq "value"`` test, ANDed: the foundation's criteria, superseded by ``filter``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,22 +68,14 @@ class AttributeEquals(BaseModel):
     value: str
 
 
-class QueryUsers(Query):
+class QueryUsers(QueryResources):
     TYPE = "users.query_users.v1"
 
-    criteria: list[AttributeEquals] = Field(default_factory=list)
-    start_index: int = Field(default=1, ge=1)
-    count: int = Field(default=100, ge=0)
+    criteria: list[AttributeEquals] = Field(default_factory=list)  # ANDed with ``filter``
 
 
-class UserRecord(Result):
+class UserRecord(StoredResource):
     TYPE = "users.user_record.v1"
-
-    id: str
-    resource: dict[str, Any]
-    created: datetime
-    last_modified: datetime
-    version: int
 
 
 class UserPage(Result):

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from services.gateway import keys
 from services.gateway.responses import scim_json
-from services.gateway.scim.errors import ScimError, from_remote, unavailable
+from services.gateway.scim.errors import from_remote, unavailable
+from shared.scim.errors import ScimError
 from services.gateway.tenants import TokenRejected
 from shared.logging import correlation
 from shared.messaging.requester import RemoteError, RequestTimeout

@@ -4,4 +4,4 @@ from shared.service import main
 from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="notifier", topic=NOTIFIER_COMMANDS, dispatcher=dispatcher)
+    main(CommonSettings(), service="notifier", topics=(NOTIFIER_COMMANDS,), dispatcher=dispatcher)

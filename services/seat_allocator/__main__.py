@@ -4,4 +4,4 @@ from shared.service import main
 from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="seat_allocator", topic=SEATS_COMMANDS, dispatcher=dispatcher)
+    main(CommonSettings(), service="seat_allocator", topics=(SEATS_COMMANDS,), dispatcher=dispatcher)

@@ -4,4 +4,4 @@ from shared.service import main
 from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="sync_status", topic=SYNC_STATUS_COMMANDS, dispatcher=dispatcher)
+    main(CommonSettings(), service="sync_status", topics=(SYNC_STATUS_COMMANDS,), dispatcher=dispatcher)

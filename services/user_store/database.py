@@ -24,6 +24,10 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def create_engine(db_path: Path) -> AsyncEngine:
     engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", json_serializer=_dumps,
                                  json_deserializer=orjson.loads)
@@ -35,6 +39,8 @@ def create_engine(db_path: Path) -> AsyncEngine:
         for pragma in PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # SQLite's lower() folds ASCII only; filters on caseExact=false attributes need Python's.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:

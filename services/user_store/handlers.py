@@ -1,91 +1,134 @@
-"""User store command handlers, declared in HANDLERS at the bottom."""
+"""User store command handlers, declared in HANDLERS at the bottom (groups' join from group_handlers)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from sqlalchemy.exc import IntegrityError
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
 from contracts import ErrorCode, MessageMeta
 from contracts.system.v1 import Ping
-from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
+from contracts.users.v1 import (
+    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+)
+from services.user_store.common import Deps, found, aware, check_precondition, journaled, patched, tenant_of
+from services.user_store.paging import page_of
+from services.user_store.filter_sql import USER_TARGET
+from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler
-from shared.messaging.ping import ServiceIdentity, ping
+from shared.messaging.ping import ping
+from shared.scim.attributes import USER
 
-
-@dataclass(frozen=True)
-class Deps:
-    identity: ServiceIdentity
-    uow: Callable[[], UnitOfWork]
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-def tenant_of(meta: MessageMeta) -> str:
-    if not meta.tenant_id:
-        raise CommandFailed(ErrorCode.INVALID_COMMAND, "tenant_id header is required")
-    return meta.tenant_id
-
-
-def to_record(row: UserRow) -> UserRecord:
-    return UserRecord(
-        id=row.id,
-        resource=row.resource,
-        created=row.created.replace(tzinfo=UTC),
-        last_modified=row.last_modified.replace(tzinfo=UTC),
-        version=row.version,
-    )
+__all__ = ["Deps", "HANDLERS"]
 
 
 def duplicate(user_name: str) -> CommandFailed:
     return CommandFailed(ErrorCode.UNIQUENESS, f"userName {user_name!r} is already taken in this tenant")
 
 
+def to_record(row: UserRow, groups: list[dict[str, str]] | None = None) -> UserRecord:
+    """The stored resource plus its read-only ``groups`` (RFC 7643 §4.1.2), when the user has any."""
+    resource = {**row.resource, "groups": groups} if groups else row.resource
+    return UserRecord(id=row.id, resource=resource, created=aware(row.created),
+                      last_modified=aware(row.last_modified), version=row.version)
+
+
+async def user_record(uow: UnitOfWork, row: UserRow) -> UserRecord:
+    return to_record(row, (await uow.groups.groups_of([row.id])).get(row.id))
+
+
+async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_match: str | None) -> UserRow:
+    row = found(await uow.users.get(tenant_of(meta), user_id), "User", user_id)
+    check_precondition(row, if_match, "User")
+    return row
+
+
+async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str, own_id: str | None) -> None:
+    """RFC 7643 §4.1.1: userName is unique per tenant, compared case-insensitively."""
+    holder = await uow.users.find_by_user_name(tenant_id, user_name)
+    if holder is not None and holder.id != own_id:
+        raise duplicate(user_name)
+
+
+async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], now: datetime) -> None:
+    """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified."""
+    if resource == row.resource:
+        return
+    await ensure_user_name_free(uow, row.tenant_id, resource["userName"], row.id)
+    row.resource = resource
+    row.user_name, row.user_name_key = resource["userName"], resource["userName"].lower()
+    row.external_id = resource.get("externalId")
+    row.version, row.last_modified = row.version + 1, now
+    uow.users.add(row)
+
+
 async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    tenant_id = tenant_of(meta)
-    user_name = cmd.resource["userName"]
-    async with deps.uow() as uow:
-        if (earlier := await uow.journal.result_of(meta.message_id, UserRecord)) is not None:
-            return earlier
-        if await uow.users.find_by_user_name(tenant_id, user_name) is not None:
-            raise duplicate(user_name)
+    tenant_id, user_name = tenant_of(meta), cmd.resource["userName"]
+
+    async def work(uow: UnitOfWork) -> UserRecord:
+        await ensure_user_name_free(uow, tenant_id, user_name, None)
         now = deps.clock()
-        row = UserRow(
-            id=uuid.uuid4().hex, tenant_id=tenant_id, user_name=user_name,
-            user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
-            resource=cmd.resource, created=now, last_modified=now,
-        )
+        row = UserRow(id=uuid.uuid4().hex, tenant_id=tenant_id, user_name=user_name,
+                      user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
+                      resource=cmd.resource, created=now, last_modified=now)
         uow.users.add(row)
-        record = to_record(row)
-        uow.journal.record(meta.message_id, record)
-        try:
-            await uow.commit()
-        except IntegrityError:  # another store process committed the same userName first
-            raise duplicate(user_name) from None
-        return record
+        return to_record(row)
+
+    return await journaled(meta, deps, UserRecord, work, duplicate(user_name))
+
+
+async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserRecord:
+    async def work(uow: UnitOfWork) -> UserRecord:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        await store_user(uow, row, cmd.resource, deps.clock())
+        return await user_record(uow, row)
+
+    return await journaled(meta, deps, UserRecord, work, duplicate(cmd.resource["userName"]))
+
+
+async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:
+    async def work(uow: UnitOfWork) -> UserRecord:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        await store_user(uow, row, patched(row.id, row.resource, cmd.patch, USER), deps.clock())
+        return await user_record(uow, row)
+
+    return await journaled(meta, deps, UserRecord, work, duplicate("(the new userName)"))
+
+
+async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDeleted:
+    async def work(uow: UnitOfWork) -> UserDeleted:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        await uow.groups.forget_user(row.id, deps.clock())
+        await uow.users.delete(row)
+        return UserDeleted(id=cmd.id)
+
+    return await journaled(meta, deps, UserDeleted, work)
 
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     async with deps.uow() as uow:
-        row = await uow.users.get(tenant_of(meta), cmd.id)
-        if row is None:
-            raise CommandFailed(ErrorCode.NOT_FOUND, f"User {cmd.id} not found")
-        return to_record(row)
+        row = found(await uow.users.get(tenant_of(meta), cmd.id), "User", cmd.id)
+        return await user_record(uow, row)
 
 
 async def query_users(cmd: QueryUsers, meta: MessageMeta, deps: Deps) -> UserPage:
     async with deps.uow() as uow:
-        rows, total = await uow.users.query(tenant_of(meta), cmd.criteria, cmd.start_index - 1, cmd.count)
-        return UserPage(total_results=total, start_index=cmd.start_index, resources=[to_record(r) for r in rows])
+        rows, total = await page_of(uow.session, UserRow, USER_TARGET, USER, tenant_of(meta), cmd)
+        groups = await uow.groups.groups_of([row.id for row in rows])
+        return UserPage(total_results=total, start_index=cmd.start_index,
+                        resources=[to_record(row, groups.get(row.id)) for row in rows])
 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {
     CreateUser: create_user,
+    ReplaceUser: replace_user,
+    PatchUser: patch_user,
+    DeleteUser: delete_user,
     GetUser: get_user,
     QueryUsers: query_users,
+    **GROUP_HANDLERS,
     Ping: ping,
 }

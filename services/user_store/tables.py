@@ -7,7 +7,19 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-class UserRow(SQLModel, table=True):
+class ResourceColumns(SQLModel):
+    """What every stored SCIM resource has: the JSON resource and the columns filters and paging use."""
+
+    id: str = Field(primary_key=True)
+    tenant_id: str
+    external_id: str | None = None
+    resource: dict[str, Any] = Field(sa_type=JSON, nullable=False)
+    created: datetime
+    last_modified: datetime
+    version: int = 1
+
+
+class UserRow(ResourceColumns, table=True):
     __tablename__ = "users"
     __table_args__ = (
         # RFC 7643 §4.1.1: userName is unique per service provider and not case-exact.
@@ -16,15 +28,8 @@ class UserRow(SQLModel, table=True):
         Index("ix_users_tenant_order", "tenant_id", "created", "id"),
     )
 
-    id: str = Field(primary_key=True)
-    tenant_id: str
     user_name: str
     user_name_key: str  # lower-cased userName
-    external_id: str | None = None
-    resource: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created: datetime
-    last_modified: datetime
-    version: int = 1
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -35,3 +40,28 @@ class ProcessedMessage(SQLModel, table=True):
     message_id: str = Field(primary_key=True)
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     processed_at: datetime
+
+
+class GroupRow(ResourceColumns, table=True):
+    """A group without its members: they are rows of ``memberships``, changed by set operations."""
+
+    __tablename__ = "groups"
+    __table_args__ = (
+        # Entra requires displayName to be unique; compared case-insensitively like userName.
+        UniqueConstraint("tenant_id", "display_name_key", name="uq_groups_tenant_display_name"),
+        Index("ix_groups_tenant_external_id", "tenant_id", "external_id"),
+        Index("ix_groups_tenant_order", "tenant_id", "created", "id"),
+    )
+
+    display_name: str
+    display_name_key: str  # lower-cased displayName
+
+
+class MembershipRow(SQLModel, table=True):
+    """User ``member_id`` is a direct member of group ``group_id`` (both of one tenant)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_member", "member_id", "group_id"),)
+
+    group_id: str = Field(primary_key=True)
+    member_id: str = Field(primary_key=True)

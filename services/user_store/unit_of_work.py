@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Result
+from services.user_store.group_repository import GroupRepository
 from services.user_store.repository import UserRepository
 from services.user_store.tables import ProcessedMessage
 
@@ -41,6 +42,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.users = UserRepository(self.session)
+        self.groups = GroupRepository(self.session)
         self.journal = Journal(self.session)
         return self
 

@@ -15,7 +15,7 @@ from contracts import ErrorCode, MessageMeta, Reply
 from contracts.envelope import REPLY_TYPE
 from shared.logging import correlation
 from shared.messaging.codec import DecodeError, decode_headers, decode_message, encode_body, encode_headers
-from shared.messaging.transport import Bus, Publisher, Record
+from shared.messaging.transport import Bus, GroupConsumer, Publisher, Record
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,25 @@ async def run_worker(
         if ready is not None:
             ready.set()
         while not stop.is_set():
-            records = await consumer.fetch(POLL_MS)
+            records = await _fetch_unless_stopped(consumer, stop)
             for record in records:
                 await handle_record(record, dispatch, publisher, source)
             if records:
                 await consumer.commit(records)
                 log.info("batch committed", extra={"served": _count_types(records)})
+
+
+async def _fetch_unless_stopped(consumer: GroupConsumer, stop: asyncio.Event) -> Sequence[Record]:
+    """A poll that ends at once when asked to stop; records it had not handed over are redelivered."""
+    fetch = asyncio.ensure_future(consumer.fetch(POLL_MS))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if fetch.done():
+        return fetch.result()
+    fetch.cancel()
+    await asyncio.gather(fetch, return_exceptions=True)
+    return []
 
 
 def _count_types(records: Sequence[Record]) -> dict[str, int]:

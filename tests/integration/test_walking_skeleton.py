@@ -10,7 +10,6 @@ import uuid
 import aiohttp
 import pytest
 
-from contracts import Reply
 from contracts.system.v1 import Ping, Pong
 from contracts.topics import (
     NOTIFIER_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS, TopicSpec,
@@ -133,7 +132,9 @@ async def test_every_service_answers_ping(running_system):
 
 async def test_two_user_stores_share_work_without_duplicates(make_system):
     """Done-when 4: both members of the group serve creates; each userName exists exactly once."""
-    system = make_system()
+    # 120 concurrent creates on two stores sharing one SQLite file: a loaded 2-core machine may need
+    # more than the suite's short timeout, and a 503 here would say nothing about sharing work.
+    system = make_system(SCIMFLOW_REQUEST_TIMEOUT="15")
     system.start_service("user_store", "store-a")
     system.start_service("user_store", "store-b")
     system.start_service("gateway", "gw")
@@ -152,7 +153,7 @@ async def test_two_user_stores_share_work_without_duplicates(make_system):
         # every userName twice, concurrently: one 201 and one 409 each, whoever serves them
         statuses = await asyncio.gather(*(scim.call("POST", "/Users", json=user(n)) for n in names * 2))
         listing = (await scim.call("GET", "/Users?count=200"))[1]
-    assert sorted(s for s, _ in statuses) == [201] * 60 + [409] * 60
+    assert sorted(s for s, _ in statuses) == [201] * 60 + [409] * 60, [b for s, b in statuses if s != 201][:3]
     assert sorted(r["userName"] for r in listing["Resources"]) == sorted(names)
     assert _served_by_both(system)
 

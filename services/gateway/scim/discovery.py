@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.scim.errors import ScimError
+from shared.scim.errors import ScimError
+from services.gateway.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD_SIZE
 from services.gateway.scim.listing import MAX_RESULTS
-from services.gateway.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA
-from services.gateway.scim.users import USER_SCHEMA
+from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
 
 SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
@@ -30,13 +30,12 @@ def service_provider_config(base_url: str) -> dict[str, Any]:
     """What the server supports (RFC 7643 §5)."""
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
-        "patch": {"supported": False},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "patch": {"supported": True},
+        "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_SIZE},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": False},
-        "sort": {"supported": False},
-        # ETag headers are sent, but If-Match is not enforced yet: "supported" would promise 412s.
-        "etag": {"supported": False},
+        "sort": {"supported": True},
+        "etag": {"supported": True},  # meta.version, ETag, If-Match -> 412, If-None-Match -> 304
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -1,30 +1,9 @@
-"""SCIM errors (RFC 7644 §3.12) and the one table from service error codes to HTTP status."""
+"""The one table from service error codes to HTTP status and scimType (RFC 7644 §3.12)."""
 
 from __future__ import annotations
 
 from contracts import ErrorCode
-
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-
-
-class ScimError(Exception):
-    """The one exception views raise; rendered as an RFC 7644 §3.12 Error body."""
-
-    def __init__(self, status: int, detail: str, scim_type: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.scim_type = scim_type
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, object]:
-        """RFC 7644 §3.12: ``status`` is a string; ``scimType`` only where the RFC defines one."""
-        body: dict[str, object] = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}
-        if self.scim_type:
-            body["scimType"] = self.scim_type
-        return body
-
+from shared.scim.errors import ScimError
 
 # ErrorCode -> (HTTP status, scimType). A test checks that every ErrorCode has a row.
 REMOTE_ERRORS: dict[ErrorCode, tuple[int, str | None]] = {
@@ -33,7 +12,10 @@ REMOTE_ERRORS: dict[ErrorCode, tuple[int, str | None]] = {
     ErrorCode.INVALID_FILTER: (400, "invalidFilter"),
     ErrorCode.MUTABILITY: (400, "mutability"),
     ErrorCode.NO_TARGET: (400, "noTarget"),
+    ErrorCode.INVALID_PATH: (400, "invalidPath"),
+    ErrorCode.INVALID_SYNTAX: (400, "invalidSyntax"),
     ErrorCode.NOT_FOUND: (404, None),
+    ErrorCode.PRECONDITION_FAILED: (412, None),  # RFC 7644 §3.14
     ErrorCode.INVALID_COMMAND: (400, "invalidValue"),
     ErrorCode.UNKNOWN_COMMAND: (500, None),
     ErrorCode.INTERNAL: (500, None),

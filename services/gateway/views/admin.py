@@ -9,7 +9,7 @@ from aiohttp import web
 from contracts.topics import TENANTS_STATE
 from services.gateway import keys
 from services.gateway.middlewares import read_json
-from services.gateway.scim.errors import ScimError
+from shared.scim.errors import ScimError
 from services.gateway.tenants import issue_tenant
 
 MAX_NAME = 100

@@ -9,8 +9,9 @@ from aiohttp import web
 
 from services.gateway import keys
 from services.gateway.responses import scim_json
-from services.gateway.scim import discovery, schemas
-from services.gateway.scim.errors import ScimError
+from services.gateway.scim import discovery
+from shared.scim import schemas
+from shared.scim.errors import ScimError
 from services.gateway.scim.listing import list_response
 
 View = Callable[[web.Request], Awaitable[web.Response]]
@@ -56,6 +57,3 @@ get_resource_type = _single_view(discovery.resource_type, "name", "ResourceType"
 async def me(request: web.Request) -> web.Response:
     raise ScimError(501, "/Me is not supported (RFC 7644 §3.11)")
 
-
-async def bulk(request: web.Request) -> web.Response:
-    raise ScimError(501, "Bulk is not supported (see bulk.supported in /ServiceProviderConfig)")

@@ -38,9 +38,10 @@ async def test_discovery_endpoints_answer_scim_json(gateway, auth, path):
 
 
 async def test_service_provider_config(gateway, auth, tenant):
-    """RFC 7643 §5: bulk is off, so /Bulk answering 501 is consistent with it."""
+    """RFC 7643 §5: what the server does, with the limits /Bulk and listing enforce."""
     body = await ok_body(await gateway.get("/scim/v2/ServiceProviderConfig", headers=auth))
-    assert body["bulk"]["supported"] is False and body["filter"]["supported"] is True
+    assert body["bulk"] == {"supported": True, "maxOperations": 1000, "maxPayloadSize": 1024 * 1024}
+    assert body["filter"] == {"supported": True, "maxResults": 200}
     assert body["meta"]["location"] == f"{tenant['scim_base_url']}/ServiceProviderConfig"
 
 
@@ -96,12 +97,6 @@ async def test_paging_and_sorting_are_ignored(gateway, auth, path):
 async def test_me_is_501(gateway, auth, method):
     """RFC 7644 §3.11: a server without /Me answers 501 Not Implemented."""
     await assert_scim_error(await gateway.request(method, "/scim/v2/Me", headers=auth), 501)
-
-
-async def test_bulk_is_501_while_unsupported(gateway, auth):
-    """RFC 7644 §3.7 with bulk.supported=false in /ServiceProviderConfig."""
-    response = await gateway.post("/scim/v2/Bulk", json={"Operations": []}, headers=auth)
-    await assert_scim_error(response, 501)
 
 
 @pytest.mark.parametrize("path", [*DISCOVERY_PATHS, "/scim/v2/Me"])

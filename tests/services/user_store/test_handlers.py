@@ -6,20 +6,8 @@ import pytest
 
 from contracts import ErrorCode, MessageMeta
 from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
-from services.user_store.bootstrap import bootstrap
-from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import RemoteError, unwrap
-
-
-@pytest.fixture
-async def dispatch(tmp_path):
-    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t")) as dispatcher:
-        yield dispatcher
-
-
-def meta(tenant: str = "t1", message_id: str | None = None) -> MessageMeta:
-    extra = {"message_id": message_id} if message_id else {}
-    return MessageMeta(message_type="x", tenant_id=tenant, **extra)
+from user_store_support import meta
 
 
 async def count_users(dispatch, tenant: str = "t1") -> int:

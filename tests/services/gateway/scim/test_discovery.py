@@ -4,8 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.gateway.scim import discovery, schemas
-from services.gateway.scim.errors import ScimError
+from services.gateway.scim import discovery
+from shared.scim import schemas
+from shared.scim.errors import ScimError
+from services.gateway.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD_SIZE
 from services.gateway.scim.listing import MAX_RESULTS
 
 BASE = "https://scim.example.com/scim/v2"
@@ -116,10 +118,10 @@ def test_emails_and_name_sub_attributes():
 
 
 def test_group_has_display_name_and_members():
-    """RFC 7643 §4.2, §8.7.1."""
+    """RFC 7643 §4.2, §8.7.1; display as in the §8.4 examples (Okta sends it; we fill it in)."""
     group = top_level(schemas.GROUP_SCHEMA)
     assert group["displayName"]["required"] is True
-    assert {sub["name"] for sub in group["members"]["subAttributes"]} == {"value", "$ref", "type"}
+    assert {sub["name"] for sub in group["members"]["subAttributes"]} == {"value", "$ref", "type", "display"}
 
 
 def test_enterprise_user_has_manager_and_organisation_fields():
@@ -184,13 +186,14 @@ def test_resource_type_by_name():
 
 
 def test_service_provider_config_is_truthful_about_today():
-    """RFC 7643 §5: no PATCH, bulk, password change, sort or enforced ETags yet; filters up to maxResults."""
+    """RFC 7643 §5: PATCH, bulk, sort, ETags and filters (up to maxResults); no password change."""
     config = discovery.service_provider_config(BASE)
     assert config["schemas"] == [discovery.SERVICE_PROVIDER_CONFIG_SCHEMA]
-    assert config["bulk"] == {"supported": False, "maxOperations": 0, "maxPayloadSize": 0}
+    assert config["bulk"] == {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD_SIZE}
     assert config["filter"] == {"supported": True, "maxResults": MAX_RESULTS}
-    for feature in ("patch", "changePassword", "sort", "etag"):
-        assert config[feature] == {"supported": False}
+    for feature in ("patch", "sort", "etag"):
+        assert config[feature] == {"supported": True}
+    assert config["changePassword"] == {"supported": False}
     location = f"{BASE}/ServiceProviderConfig"
     assert config["meta"] == {"resourceType": "ServiceProviderConfig", "location": location}
 

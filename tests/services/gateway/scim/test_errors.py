@@ -1,7 +1,8 @@
 """RFC 7644 §3.12 error bodies and the service-error table."""
 
 from contracts import ErrorCode
-from services.gateway.scim.errors import REMOTE_ERRORS, ScimError, from_remote
+from services.gateway.scim.errors import REMOTE_ERRORS, from_remote
+from shared.scim.errors import ScimError
 
 
 def test_every_error_code_maps_to_a_status():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.gateway.scim.errors import ScimError
+from shared.scim.errors import ScimError
 from services.gateway.scim.listing import MAX_RESULTS, list_response, paging
 
 

@@ -11,9 +11,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from services.gateway.scim.users import USER_SCHEMA
-
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 #: Our vendor extension (role, credits, products, seat state); RFC 7643 §3.3 extension naming.
@@ -152,6 +151,8 @@ def _group_attributes() -> list[dict]:
             attribute("$ref", "reference", "The member's URI.", reference_types=["User", "Group"], **immutable),
             attribute("type", "string", "The member's resource type.", canonical_values=["User", "Group"],
                       **immutable),
+            # Not in the RFC 7643 §8.7.1 listing, but in its §8.4 examples and sent by Okta: we fill it in.
+            attribute("display", "string", "The member's displayName (or userName).", mutability="readOnly"),
         ], multi_valued=True),
     ]
 
@@ -192,6 +193,11 @@ _DEFINITIONS: tuple[dict[str, Any], ...] = (
     {"id": EXTENSION_SCHEMA, "name": "ScimflowUser", "description": "Product role, credits and seats of a User",
      "attributes": _extension_attributes()},
 )
+
+
+def definitions() -> dict[str, list[dict[str, Any]]]:
+    """Every schema's attribute definitions by URN (copies: callers cannot alter what is served)."""
+    return {definition["id"]: copy.deepcopy(definition["attributes"]) for definition in _DEFINITIONS}
 
 
 def schemas(base_url: str) -> list[dict[str, Any]]:

@@ -1,11 +1,14 @@
-"""The SCIM core is pure: no module under services/gateway/scim imports aiohttp or aiokafka."""
+"""The SCIM core is pure: no module of shared/scim or services/gateway/scim imports a transport."""
 
 import ast
 from pathlib import Path
 
-import services.gateway.scim as scim
+import pytest
 
-FORBIDDEN = ("aiohttp", "aiokafka")
+import services.gateway.scim
+import shared.scim
+
+FORBIDDEN = ("aiohttp", "aiokafka", "sqlalchemy", "sqlmodel", "aiosqlite")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -19,8 +22,9 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_scim_core_imports_no_transport():
-    modules = list(Path(scim.__file__).parent.glob("*.py"))
+@pytest.mark.parametrize("package", [shared.scim, services.gateway.scim], ids=lambda p: p.__name__)
+def test_scim_core_imports_no_transport_or_database(package):
+    modules = list(Path(package.__file__).parent.glob("*.py"))
     assert len(modules) > 3
     offenders = {
         path.name: name for path in modules for name in imported_modules(path)

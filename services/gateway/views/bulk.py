@@ -1,0 +1,91 @@
+"""``POST /Bulk`` (RFC 7644 §3.7): each operation runs through the single-resource operations, in order.
+
+A failed operation is reported in its own result (status and Error body) and, unless failOnErrors
+is reached, the rest still run. Operations are not reordered: a bulkId must be defined by an earlier
+POST in the same request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from services.gateway import keys
+from services.gateway.responses import scim_json
+from services.gateway.scim.bulk import BULK_RESPONSE, BulkOperation, check_size, parse_bulk, resolve
+from services.gateway.scim.errors import from_remote, unavailable
+from services.gateway.scim.resources import location
+from services.gateway.views import groups, users
+from services.gateway.views.resources import ResourceViews
+from shared.messaging.requester import RemoteError, RequestTimeout
+from shared.scim import etags
+from shared.scim.errors import ScimError
+
+ENDPOINTS = {"users": users.views, "groups": groups.views}
+RETRY_AFTER_SECONDS = 5
+
+
+async def bulk(request: web.Request) -> web.Response:
+    raw = await request.read()
+    check_size(len(raw))
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ScimError(400, "The request body is not valid JSON", "invalidSyntax") from None
+    bulk_request = parse_bulk(body)
+    results, bulk_ids, failures = [], {}, 0
+    for operation in bulk_request.operations:
+        result = await _outcome(request, operation, bulk_ids)
+        results.append(result)
+        failures += int(result["status"]) >= 400
+        if bulk_request.fail_on_errors and failures >= bulk_request.fail_on_errors:
+            break
+    return scim_json({"schemas": [BULK_RESPONSE], "Operations": results})
+
+
+async def _outcome(request: web.Request, operation: BulkOperation, bulk_ids: dict[str, str]) -> dict[str, Any]:
+    """The BulkResponse entry of one operation (RFC 7644 §3.7.3)."""
+    result: dict[str, Any] = {"method": operation.method}
+    if operation.bulk_id:
+        result["bulkId"] = operation.bulk_id
+    try:
+        status, views, record = await _run(request, operation, bulk_ids)
+    except ScimError as error:
+        return {**result, "status": str(error.status), "response": error.body()}
+    except RemoteError as error:
+        failure = from_remote(error.code, error.detail)
+        return {**result, "status": str(failure.status), "response": failure.body()}
+    except RequestTimeout:
+        failure = unavailable(RETRY_AFTER_SECONDS)
+        return {**result, "status": str(failure.status), "response": failure.body()}
+    if record is not None:
+        if operation.bulk_id:
+            bulk_ids[operation.bulk_id] = record.id
+        base_url = request.app[keys.SETTINGS].scim_base_url
+        result.update(location=location(views.api.schema, record.id, base_url), version=etags.etag(record.version))
+    return {**result, "status": str(status)}
+
+
+async def _run(request: web.Request, operation: BulkOperation,
+               bulk_ids: dict[str, str]) -> tuple[int, ResourceViews, Any]:
+    views, resource_id = _target(resolve(operation.path, bulk_ids), operation.method)
+    data = resolve(operation.data, bulk_ids)
+    if operation.method == "POST":
+        return 201, views, await views.create_resource(request, data)
+    if operation.method == "PUT":
+        return 200, views, await views.replace_resource(request, resource_id, data, operation.version)
+    if operation.method == "PATCH":
+        return 200, views, await views.patch_resource(request, resource_id, data, operation.version)
+    await views.delete_resource(request, resource_id, operation.version)
+    return 204, views, None
+
+
+def _target(path: str, method: str) -> tuple[ResourceViews, str]:
+    """``/Users`` for a POST, ``/Users/<id>`` otherwise; resource types match case-insensitively."""
+    parts = path.strip("/").split("/")
+    views = ENDPOINTS.get(parts[0].lower())
+    if views is None or len(parts) != (1 if method == "POST" else 2):
+        raise ScimError(400, f"{method} {path} is not a bulk operation this server supports", "invalidPath")
+    return views, parts[-1] if len(parts) == 2 else ""

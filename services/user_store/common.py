@@ -1,0 +1,98 @@
+"""What every user-store handler shares: dependencies, tenancy, the journal, preconditions, PATCH."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from contracts import ErrorCode, MessageMeta, Result
+from services.user_store.unit_of_work import UnitOfWork
+from shared.messaging.dispatch import CommandFailed
+from shared.messaging.ping import ServiceIdentity
+from shared.scim import etags
+from shared.scim.attributes import ResourceSchema
+from shared.scim.errors import ScimError
+from shared.scim.patch import apply_patch
+from shared.scim.patch_parse import parse_patch
+from shared.scim.resource import parse_resource
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+@dataclass(frozen=True)
+class Deps:
+    identity: ServiceIdentity
+    uow: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+class Versioned(Protocol):
+    id: str
+    version: int
+
+
+def tenant_of(meta: MessageMeta) -> str:
+    if not meta.tenant_id:
+        raise CommandFailed(ErrorCode.INVALID_COMMAND, "tenant_id header is required")
+    return meta.tenant_id
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return value.replace(tzinfo=UTC)
+
+
+async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
+                    work: Callable[[UnitOfWork], Awaitable[ResultT]],
+                    conflict: CommandFailed | None = None) -> ResultT:
+    """Run a write once per message id: a redelivery gets the first answer, and nothing changes twice."""
+    async with deps.uow() as uow:
+        if (earlier := await uow.journal.result_of(meta.message_id, result_type)) is not None:
+            return earlier
+        result = await work(uow)
+        uow.journal.record(meta.message_id, result)
+        try:
+            await uow.commit()
+        except IntegrityError:  # another store process committed the same unique name first
+            if conflict is None:
+                raise
+            raise conflict from None
+        return result
+
+
+def found(row: Any, kind: str, resource_id: str) -> Any:
+    """The row, or NOT_FOUND: another tenant's id is just as unknown (no leak that it exists)."""
+    if row is None:
+        raise CommandFailed(ErrorCode.NOT_FOUND, f"{kind} {resource_id} not found")
+    return row
+
+
+def check_precondition(row: Versioned, if_match: str | None, kind: str) -> None:
+    """If-Match (RFC 7644 §3.14): a write to a resource changed since the client read it is refused."""
+    if if_match is not None and not etags.matches(if_match, row.version):
+        raise CommandFailed(ErrorCode.PRECONDITION_FAILED,
+                            f"{kind} {row.id} is at version {etags.etag(row.version)}, not {if_match}")
+
+
+def patched(resource_id: str, resource: dict[str, Any], patch: dict[str, Any],
+            schema: ResourceSchema) -> dict[str, Any]:
+    """The resource after a PatchOp, validated like a PUT body; all operations or none (RFC 7644 §3.5.2).
+
+    ``id`` goes in so that a path-less value repeating it is checked; the stored form drops it again.
+    """
+    try:
+        result, _ = apply_patch({**resource, "id": resource_id}, parse_patch(patch, schema), schema)
+        return parse_resource(result, schema)
+    except ScimError as error:
+        raise CommandFailed(_code_of(error), error.detail) from None
+
+
+def _code_of(error: ScimError) -> ErrorCode:
+    try:
+        return ErrorCode(error.scim_type)
+    except ValueError:
+        return ErrorCode.INVALID_VALUE

@@ -1,0 +1,259 @@
+"""Compile a filter AST to one SQLAlchemy condition on SQLite (RFC 7644 §3.4.2.2), and sortBy keys (§3.4.2.3).
+
+The condition is true exactly where ``shared.scim.filter_match.matches`` is: both run the same
+``normalize``d tree, and every leaf below is two-valued (never SQL NULL), so ``not`` and ``ne`` stay
+the complements they are in memory. Paths with a dedicated column use it, memberships are read from
+their table, and everything else from the JSON ``resource`` column with JSON1 (``json_extract``, and
+``json_each`` for multi-valued attributes).
+Values are always bound parameters; JSON paths are built only from schema names, which ``normalize``
+has checked the tree's paths against.
+
+Known difference: SQLite's ``lower()`` folds ASCII letters only, Python's ``str.lower()`` all of
+Unicode, so a non-ASCII case difference in a JSON attribute matches in memory but not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, NoReturn
+
+from sqlalchemy import ColumnElement, FromClause, and_, case, false, func, join, literal, not_, or_, select, true
+from sqlmodel import col
+
+from contracts.filters import And, AttributePath, Comparison, Filter, Not, Or, Present, ValuePath
+from services.user_store.tables import GroupRow, MembershipRow, UserRow
+from shared.scim.attributes import GROUP, USER, ResourceSchema
+from shared.scim.errors import invalid_filter
+from shared.scim.filter_match import compare, is_present, normalize
+from shared.scim.filter_values import attribute_of, attribute_path, check_path, folds_case, parse_datetime
+
+Condition = ColumnElement[bool]
+
+#: SQLite ``json_type`` names of the values each SCIM type may hold (RFC 7643 §2.3).
+_JSON_TYPES = {"string": ("text",), "reference": ("text",), "binary": ("text",),
+               "integer": ("integer",), "decimal": ("integer", "real")}
+_OPERATORS: dict[str, Callable[[Any, Any], Condition]] = {
+    "eq": lambda x, v: x == v, "gt": lambda x, v: x > v, "ge": lambda x, v: x >= v,
+    "lt": lambda x, v: x < v, "le": lambda x, v: x <= v,
+    # instr/substr, not LIKE: a value's % and _ stay literal, and there is no escape to get wrong.
+    "co": lambda x, v: func.instr(x, v) > 0,
+    "sw": lambda x, v: func.substr(x, 1, len(v)) == v,
+    "ew": lambda x, v: func.substr(x, func.length(x) - len(v) + 1) == v,
+}
+
+
+class Elements(NamedTuple):
+    """The elements of one multi-valued attribute of the outer row: where they come from, and each one's
+    JSON value and ``json_type``. ``where`` ties them to the outer row."""
+
+    source: FromClause
+    value: ColumnElement[Any]
+    kind: ColumnElement[Any]
+    where: ColumnElement[bool] = true()
+
+
+@dataclass(frozen=True)
+class FilterTarget:
+    """A table as filters see it: the JSON resource column, plus columns that hold some paths."""
+
+    resource: ColumnElement[Any]
+    columns: Mapping[AttributePath, ColumnElement[Any]] = field(default_factory=dict)
+    #: Columns holding the lower-cased value (compared with a lower-cased filter value).
+    lowered: frozenset[AttributePath] = frozenset()
+    #: Paths with the same value on every row, e.g. meta.resourceType.
+    constants: Mapping[AttributePath, str] = field(default_factory=dict)
+    #: Multi-valued attributes whose elements live in other tables (filterable, not sortable).
+    elements: Mapping[AttributePath, Callable[[], Elements]] = field(default_factory=dict)
+    #: Attributes neither the resource column nor the above hold.
+    unfilterable: frozenset[AttributePath] = frozenset()
+
+
+def _group_members() -> Elements:
+    """A group's ``members`` as the user store renders them (RFC 7643 §4.2), from ``memberships``."""
+    display = func.coalesce(func.json_extract(UserRow.resource, "$.displayName"), UserRow.user_name)
+    member = func.json_object("value", MembershipRow.member_id, "type", "User", "display", display)
+    return Elements(join(MembershipRow, UserRow, col(MembershipRow.member_id) == col(UserRow.id)), member,
+                    literal("object"), col(MembershipRow.group_id) == col(GroupRow.id))
+
+
+def _user_groups() -> Elements:
+    """A user's read-only ``groups`` (RFC 7643 §4.1.2): direct memberships, as the user store renders them."""
+    group = func.json_object("value", GroupRow.id, "display", GroupRow.display_name, "type", "direct")
+    return Elements(join(MembershipRow, GroupRow, col(MembershipRow.group_id) == col(GroupRow.id)), group,
+                    literal("object"), col(MembershipRow.member_id) == col(UserRow.id))
+
+
+def _target(schema: ResourceSchema, table: Any, key: str, key_column: ColumnElement[Any],
+            elsewhere: str, elements: Callable[[], Elements]) -> FilterTarget:
+    """A table with id, a lower-cased unique key, externalId, created and last_modified columns."""
+    path = {text: schema.resolve(text) for text in ("id", key, "externalId", "meta", "meta.created",
+                                                   "meta.lastModified", "meta.resourceType", elsewhere)}
+    return FilterTarget(
+        resource=col(table.resource),
+        columns={path["id"]: col(table.id), path[key]: key_column, path["externalId"]: col(table.external_id),
+                 path["meta.created"]: col(table.created), path["meta.lastModified"]: col(table.last_modified)},
+        lowered=frozenset({path[key]}),
+        constants={path["meta.resourceType"]: schema.name},
+        elements={path[elsewhere]: elements},
+        unfilterable=frozenset({path["meta"]}),
+    )
+
+
+USER_TARGET = _target(USER, UserRow, "userName", col(UserRow.user_name_key), "groups", _user_groups)
+GROUP_TARGET = _target(GROUP, GroupRow, "displayName", col(GroupRow.display_name_key), "members", _group_members)
+
+
+def compile_filter(node: Filter, schema: ResourceSchema, target: FilterTarget) -> Condition:
+    """The WHERE condition selecting the rows whose resource satisfies ``node``; 400 invalidFilter if it cannot."""
+    return _Compiler(schema, target).compile(normalize(node, schema), target.resource, element=False)
+
+
+def sort_key(path: AttributePath, schema: ResourceSchema, target: FilterTarget) -> ColumnElement[Any]:
+    """The value to ORDER BY for ``sortBy`` (RFC 7644 §3.4.2.3).
+
+    A multi-valued attribute sorts by its primary element's value, else its first element's. Strings
+    that are not caseExact sort lower-cased. A resource without the attribute yields NULL, which SQLite
+    sorts first; order with ``.nulls_last()`` to put such resources last.
+    """
+    path = check_path(path, schema)
+    if path.sub is None and schema.definition(path)["type"] == "complex":
+        path = schema.resolve(f"{path}.value") or _unfilterable(path)
+    key = _Compiler(schema, target).sort_value(path)
+    return func.lower(key) if folds_case(schema.definition(path)) and path not in target.lowered else key
+
+
+def _unfilterable(path: AttributePath, what: str = "filtered or sorted on") -> NoReturn:
+    raise invalid_filter(f"Invalid filter: {path} cannot be {what}")
+
+
+def _json_path(*keys: str | int) -> str:
+    # Every key quoted: URNs hold ':' and '.', and "$ref" holds '$'. Keys are schema names, never client text.
+    return "$" + "".join(f"[{key}]" if isinstance(key, int) else f'."{key}"' for key in keys)
+
+
+def _sub(path: AttributePath) -> tuple[str, ...]:
+    return () if path.sub is None else (path.sub,)
+
+
+def _read(document: ColumnElement[Any], json_path: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """A JSON value's SQLite type name and its value."""
+    return func.json_type(document, json_path), func.json_extract(document, json_path)
+
+
+def _exists(elements: Elements, condition: Condition) -> Condition:
+    return select(literal(1)).select_from(elements.source).where(elements.where, condition).exists()
+
+
+def _present(kind: ColumnElement[Any], value: ColumnElement[Any]) -> Condition:
+    """``pr`` on a JSON value given its json_type and value, as ``filter_match.is_present`` decides it."""
+    return case(
+        (func.coalesce(kind, "null") == "null", false()),
+        (kind == "text", value != ""),
+        (kind.in_(("array", "object")), value.not_in(("[]", "{}"))),
+        else_=true(),
+    )
+
+
+@dataclass(frozen=True)
+class _Compiler:
+    schema: ResourceSchema
+    target: FilterTarget
+
+    def compile(self, node: Filter, document: ColumnElement[Any], *, element: bool) -> Condition:
+        """``document`` is the JSON the paths are read from: the resource, or one element of a value path."""
+        match node:
+            case And(operands=operands):
+                return and_(*(self.compile(operand, document, element=element) for operand in operands))
+            case Or(operands=operands):
+                return or_(*(self.compile(operand, document, element=element) for operand in operands))
+            case Not(operand=operand):
+                return not_(self.compile(operand, document, element=element))
+            case ValuePath(path=path, filter=inner):
+                each = self._each(path)
+                return _exists(each, and_(each.kind == "object", self.compile(inner, each.value, element=True)))
+        return self._element_leaf(node, document) if element else self._leaf(node)
+
+    def sort_value(self, path: AttributePath) -> ColumnElement[Any]:
+        if path in self.target.columns:
+            return self.target.columns[path]
+        if path in self.target.constants:
+            return literal(self.target.constants[path])
+        if self.schema.definition(path)["type"] == "dateTime":
+            _unfilterable(path)  # dateTimes sort through columns only
+        if not attribute_of(path, self.schema)["multiValued"]:
+            return func.json_extract(self.target.resource, _json_path(*self._location(path), *_sub(path)))
+        first = func.json_extract(self.target.resource, _json_path(*self._location(path), 0, *_sub(path)))
+        if path.sub is None:
+            return first
+        each = self._each(path)
+        primary = (select(func.json_extract(each.value, _json_path(path.sub))).select_from(each.source)
+                   .where(func.json_type(each.value, _json_path("primary")) == "true").limit(1))
+        return func.coalesce(primary.scalar_subquery(), first)
+
+    def _leaf(self, node: Comparison | Present) -> Condition:
+        path = node.path
+        if path in self.target.columns:
+            return self._column_leaf(node, self.target.columns[path])
+        if path in self.target.constants:
+            value = self.target.constants[path]
+            holds = is_present(value) if isinstance(node, Present) else compare(
+                self.schema.definition(path), node.op, value, node.value)
+            return true() if holds else false()
+        if attribute_of(path, self.schema)["multiValued"]:  # a list of simple values, or whole elements for pr
+            each = self._each(path)
+            return _exists(each, self._json_leaf(node, each.kind, each.value))
+        return self._json_leaf(node, *_read(self.target.resource, _json_path(*self._location(path), *_sub(path))))
+
+    def _element_leaf(self, node: Comparison | Present, document: ColumnElement[Any]) -> Condition:
+        return self._json_leaf(node, *_read(document, _json_path(*_sub(node.path))))
+
+    def _json_leaf(self, node: Comparison | Present, kind: ColumnElement[Any], value: ColumnElement[Any]) -> Condition:
+        if isinstance(node, Present):
+            return _present(kind, value)
+        definition = self.schema.definition(node.path)
+        if definition["type"] == "boolean":  # only eq remains after normalize
+            return func.coalesce(kind, "") == ("true" if node.value else "false")
+        if definition["type"] not in _JSON_TYPES:
+            _unfilterable(node.path)  # dateTimes are filterable through columns only
+        expected = node.value
+        if folds_case(definition):
+            value, expected = func.lower(value), expected.lower()  # type: ignore[union-attr]
+        typed = func.coalesce(kind, "").in_(_JSON_TYPES[definition["type"]])
+        return and_(typed, _OPERATORS[node.op](value, expected))
+
+    def _column_leaf(self, node: Comparison | Present, column: ColumnElement[Any]) -> Condition:
+        definition = self.schema.definition(node.path)
+        if isinstance(node, Present):
+            present = column.is_not(None)
+            return and_(present, column != "") if definition["type"] == "string" else present
+        expected: Any = node.value
+        if definition["type"] == "dateTime":
+            expected = parse_datetime(expected)  # aware UTC: the column type stores it as UTC
+        elif node.path in self.target.lowered:
+            expected = expected.lower()
+        elif folds_case(definition):
+            column, expected = func.lower(column), expected.lower()
+        condition = _OPERATORS[node.op](column, expected)
+        if node.op == "eq":
+            # An IdP's lookup (userName, externalId, id eq ...) matches a row or two: unlikely() tells
+            # SQLite so, and it reads the equality index instead of walking the paging index in order.
+            condition = func.unlikely(condition)
+        # IS NOT NULL keeps a NULL column from making the whole condition NULL under not().
+        return and_(column.is_not(None), condition)
+
+    def _each(self, path: AttributePath) -> Elements:
+        """The elements of a multi-valued attribute: from elsewhere, or ``json_each`` over the resource's list."""
+        attribute = attribute_path(path)
+        if attribute in self.target.elements:
+            return self.target.elements[attribute]()
+        each = func.json_each(self.target.resource, _json_path(*self._location(path))).table_valued("type", "value")
+        return Elements(each, each.c.value, each.c.type)
+
+    def _location(self, path: AttributePath) -> tuple[str, ...]:
+        """The JSON keys of a path's attribute in the stored resource: extensions live under their URN."""
+        if attribute_path(path) in self.target.unfilterable:
+            _unfilterable(path)
+        if attribute_path(path) in self.target.elements:
+            _unfilterable(path, "sorted on")  # only sorting reads a list of elements by position
+        return (path.name,) if path.urn == self.schema.core else (path.urn, path.name)

@@ -1,0 +1,78 @@
+"""Attribute lookup by path (RFC 7644 §3.10): the characteristics filters, patches and projections obey.
+
+Names are case-insensitive (RFC 7643 §2.1) and may carry their schema URN; extension attributes must.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.filters import AttributePath
+from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, definitions
+
+Definition = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    """One resource type's core schema and extensions, with their attributes indexed by lower-cased name."""
+
+    name: str
+    core: str
+    extensions: tuple[str, ...]
+    _attributes: dict[str, dict[str, Definition]] = field(repr=False, compare=False)
+
+    @property
+    def urns(self) -> tuple[str, ...]:
+        return (self.core, *self.extensions)
+
+    def schema_urn(self, text: str) -> str | None:
+        """The canonical URN if ``text`` names one of this resource's schemas, else None."""
+        return next((urn for urn in self.urns if urn.lower() == text.lower()), None)
+
+    def resolve(self, text: str) -> AttributePath | None:
+        """``[urn:]name[.sub]`` to a canonical path, or None if no such attribute exists here."""
+        urn, rest = self._split_urn(text)
+        if urn is None or not rest:
+            return None
+        name, _, sub = rest.partition(".")
+        attribute = self._attributes[urn].get(name.lower())
+        if attribute is None:
+            return None
+        if not sub:
+            return AttributePath(urn=urn, name=attribute["name"])
+        sub_attribute = sub_definition(attribute, sub)
+        if sub_attribute is None:
+            return None
+        return AttributePath(urn=urn, name=attribute["name"], sub=sub_attribute["name"])
+
+    def definition(self, path: AttributePath) -> Definition:
+        """The definition a resolved path points at (the sub-attribute's when it has one)."""
+        attribute = self._attributes[path.urn][path.name.lower()]
+        return attribute if path.sub is None else sub_definition(attribute, path.sub)  # type: ignore[return-value]
+
+    def attributes(self, urn: str) -> list[Definition]:
+        return list(self._attributes[urn].values())
+
+    def _split_urn(self, text: str) -> tuple[str | None, str]:
+        lowered = text.lower()
+        # Longest first: no URN of ours is a prefix of another today, but that must not matter.
+        for urn in sorted(self.urns, key=len, reverse=True):
+            if lowered.startswith(urn.lower() + ":"):
+                return urn, text[len(urn) + 1:]
+        return (None, text) if lowered.startswith("urn:") else (self.core, text)
+
+
+def sub_definition(attribute: Definition, name: str) -> Definition | None:
+    return next((sub for sub in attribute.get("subAttributes", []) if sub["name"].lower() == name.lower()), None)
+
+
+def _resource_schema(name: str, core: str, extensions: tuple[str, ...]) -> ResourceSchema:
+    by_urn = definitions()
+    index = {urn: {a["name"].lower(): a for a in by_urn[urn]} for urn in (core, *extensions)}
+    return ResourceSchema(name, core, extensions, index)
+
+
+USER = _resource_schema("User", USER_SCHEMA, (ENTERPRISE_SCHEMA, EXTENSION_SCHEMA))
+GROUP = _resource_schema("Group", GROUP_SCHEMA, ())

@@ -1,0 +1,153 @@
+"""Validate a resource a client sends for create or replace (RFC 7643 §2, RFC 7644 §3.3, §3.5.1).
+
+The result is the stored form: canonical attribute names (filters and patches address them by
+those), extension attributes under their schema URN, ``schemas`` recomputed, and nothing the client
+may not set. Values are kept as sent (Entra: "transformations of data shouldn't happen"), except
+that Entra's "True"/"False" strings become booleans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from shared.scim.attributes import Definition, ResourceSchema, sub_definition
+from shared.scim.errors import ScimError, invalid_value
+
+_BOOLEAN_STRINGS = {"true": True, "false": False}
+
+
+def parse_resource(payload: Any, schema: ResourceSchema) -> dict[str, Any]:
+    """The stored form of a POST/PUT body, or ScimError 400 naming what is wrong."""
+    if not isinstance(payload, Mapping):
+        raise ScimError(400, "The request body must be a JSON object", "invalidSyntax")
+    _check_schemas(payload.get("schemas"), schema)
+    resource: dict[str, Any] = {}
+    for key, value in payload.items():
+        _place(resource, key, value, schema)
+    _check_required(resource, schema)
+    resource["schemas"] = schemas_of(resource, schema)
+    return resource
+
+
+def schemas_of(resource: Mapping[str, Any], schema: ResourceSchema) -> list[str]:
+    """The core schema plus every extension the resource has attributes of (RFC 7643 §3)."""
+    return [schema.core, *(urn for urn in schema.extensions if resource.get(urn))]
+
+
+def boolean(value: Any, where: str) -> bool:
+    """A JSON boolean, or Entra's "True"/"False" strings (any case)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _BOOLEAN_STRINGS:
+        return _BOOLEAN_STRINGS[value.lower()]
+    raise invalid_value(f"{where} must be a boolean")
+
+
+def _check_schemas(schemas: Any, schema: ResourceSchema) -> None:
+    if schemas is None:
+        return  # lenient: several clients omit it
+    if not isinstance(schemas, list) or schema.core.lower() not in {str(urn).lower() for urn in schemas}:
+        raise invalid_value(f"schemas must include {schema.core}")
+
+
+def _place(resource: dict[str, Any], key: str, value: Any, schema: ResourceSchema) -> None:
+    """Put one top-level member where it belongs; unknown attributes are ignored (RFC 7644 §3.3)."""
+    if key == "schemas":
+        return
+    urn = schema.schema_urn(key)
+    if urn is not None:  # a whole schema's attributes nested under its URN
+        if not isinstance(value, Mapping):
+            raise invalid_value(f"{urn} must be an object of attributes")
+        for name, member in value.items():
+            _place(resource, f"{urn}:{name}", member, schema)
+        return
+    path = schema.resolve(key)
+    if path is None:
+        return
+    container = resource if path.urn == schema.core else resource.setdefault(path.urn, {})
+    attribute = schema.definition(path.model_copy(update={"sub": None}))
+    if path.sub is None:
+        _set(container, attribute, stored_value(attribute, value, path.name))
+    elif attribute["multiValued"]:
+        raise invalid_value(f"{key}: set a multi-valued attribute as a list, not by sub-attribute")
+    else:  # a dotted key, e.g. "name.givenName"
+        sub = sub_definition(attribute, path.sub)
+        _set(container.setdefault(attribute["name"], {}), sub, stored_value(sub, value, str(path)))
+    if path.urn != schema.core and not container:
+        del resource[path.urn]
+
+
+def _set(container: dict[str, Any], definition: Definition, value: Any) -> None:
+    if value is None:
+        container.pop(definition["name"], None)
+    else:
+        container[definition["name"]] = value
+
+
+def stored_value(definition: Definition, value: Any, where: str) -> Any:
+    """The stored value of one attribute, or None when it is unset or not the client's to set."""
+    if value is None or not _client_writable(definition):
+        return None
+    if definition["multiValued"]:
+        return _multi_value(definition, value, where)
+    return _single_value(definition, value, where)
+
+
+def _client_writable(definition: Definition) -> bool:
+    # readOnly is ignored on create/replace (RFC 7643 §2.2); returned:never (password) is never stored.
+    return definition["mutability"] != "readOnly" and definition["returned"] != "never"
+
+
+def _multi_value(definition: Definition, value: Any, where: str) -> list[Any] | None:
+    items = value if isinstance(value, list) else [value]  # lenient: one value where a list belongs
+    values = [v for v in (_single_value(definition, item, where) for item in items if item is not None) if v]
+    if sum(1 for v in values if isinstance(v, Mapping) and v.get("primary") is True) > 1:
+        raise invalid_value(f"{where}: primary may be true on one value only (RFC 7643 §2.4)")
+    return values or None
+
+
+def _single_value(definition: Definition, value: Any, where: str) -> Any:
+    kind = definition["type"]
+    if kind == "complex":
+        return _complex(definition, value, where)
+    if kind == "boolean":
+        return boolean(value, where)
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise invalid_value(f"{where} must be an integer")
+    if kind == "decimal" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise invalid_value(f"{where} must be a number")
+    if kind in ("string", "reference", "binary", "dateTime") and not isinstance(value, str):
+        raise invalid_value(f"{where} must be a string")
+    if kind == "dateTime":
+        _check_date_time(value, where)
+    return value
+
+
+def _complex(definition: Definition, value: Any, where: str) -> dict[str, Any] | None:
+    if not isinstance(value, Mapping):
+        raise invalid_value(f"{where} must be an object")
+    result: dict[str, Any] = {}
+    for name, member in value.items():
+        sub = sub_definition(definition, name)
+        if sub is not None:
+            _set(result, sub, stored_value(sub, member, f"{where}.{sub['name']}"))
+    return result or None
+
+
+def _check_date_time(value: str, where: str) -> None:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_value(f"{where} must be an xsd:dateTime, e.g. 2024-05-13T04:42:34Z") from None
+
+
+def _check_required(resource: Mapping[str, Any], schema: ResourceSchema) -> None:
+    for attribute in schema.attributes(schema.core):
+        if attribute["required"] and _client_writable(attribute) and _blank(resource.get(attribute["name"])):
+            raise invalid_value(f"{attribute['name']} is required")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

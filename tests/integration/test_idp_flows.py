@@ -1,0 +1,27 @@
+"""Okta's and Entra's whole provisioning sessions against the real system: every service its own
+process, a real Kafka broker, real HTTP (the suite tests/conformance/test_idp_flows.py also runs)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.idp_flows.client import ScimClient
+from tests.idp_flows.sessions import IdpSessions
+from tests.integration.conftest import create_tenant
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def scim(running_system) -> AsyncIterator[ScimClient]:
+    """A SCIM session for a tenant made with the real CLI, over a real HTTP connection."""
+    tenant = create_tenant(running_system)
+    async with aiohttp.ClientSession() as session:
+        yield ScimClient(session, tenant["scim_base_url"], {"Authorization": f"Bearer {tenant['token']}"})
+
+
+class TestOnTheRealSystem(IdpSessions):
+    """Every service as its own process on a real broker, spoken to over real HTTP."""
