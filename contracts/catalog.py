@@ -5,6 +5,9 @@ from contracts.groups.v1 import (
     CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
     ReplaceGroup,
 )
+from contracts.notifications.v1 import (
+    ListNotifications, MarkNotificationsRead, NotificationAccepted, NotificationPage, NotificationsMarked, Notify,
+)
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
 from contracts.users.v1 import (
@@ -30,6 +33,12 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     GroupRecord,
     GroupPage,
     GroupDeleted,
+    Notify,
+    NotificationAccepted,
+    ListNotifications,
+    NotificationPage,
+    MarkNotificationsRead,
+    NotificationsMarked,
     Ping,
     Pong,
     TenantRecord,

@@ -1,7 +1,10 @@
+from functools import partial
+
 from contracts.topics import NOTIFIER_COMMANDS
-from services.notifier.bootstrap import dispatcher
+from services.notifier.bootstrap import bootstrap
+from services.notifier.settings import NotifierSettings
 from shared.service import main
-from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="notifier", topics=(NOTIFIER_COMMANDS,), dispatcher=dispatcher)
+    settings = NotifierSettings()
+    main(settings, service="notifier", topics=(NOTIFIER_COMMANDS,), dispatcher=partial(bootstrap, settings))

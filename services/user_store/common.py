@@ -35,12 +35,6 @@ class Versioned(Protocol):
     version: int
 
 
-def tenant_of(meta: MessageMeta) -> str:
-    if not meta.tenant_id:
-        raise CommandFailed(ErrorCode.INVALID_COMMAND, "tenant_id header is required")
-    return meta.tenant_id
-
-
 def aware(value: datetime) -> datetime:
     """SQLite hands datetimes back naive; they were stored in UTC."""
     return value.replace(tzinfo=UTC)

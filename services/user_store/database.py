@@ -1,58 +1,16 @@
-"""Engine for the user store's SQLite file: WAL, a busy timeout, and BEGIN IMMEDIATE.
-
-Several user-store processes may share the file. BEGIN IMMEDIATE takes the write lock at the start
-of a transaction, so two writers queue on the busy timeout instead of one failing mid-transaction
-with "database is locked" (SQLite cannot upgrade a read lock while another writer waits).
-"""
+"""The user store's tables in its SQLite file (engine settings: shared/sqlite.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-import orjson
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
+from services.user_store.tables import GroupRow, MembershipRow, ProcessedMessage, UserRow
+from shared.sqlite import create_engine, create_tables, session_factory
 
-from services.user_store import tables  # noqa: F401 - registers the tables on SQLModel.metadata
+__all__ = ["create_engine", "create_schema", "session_factory"]
 
-PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON")
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
-
-
-def create_engine(db_path: Path) -> AsyncEngine:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", json_serializer=_dumps,
-                                 json_deserializer=orjson.loads)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
-        cursor = dbapi_connection.cursor()
-        for pragma in PRAGMAS:
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-        # SQLite's lower() folds ASCII only; filters on caseExact=false attributes need Python's.
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage)
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    await create_tables(engine, TABLES)

@@ -51,3 +51,10 @@ class Dispatcher(Generic[DepsT]):
         except Exception:
             log.exception("handler crashed", extra={"message_type": meta.message_type})
             return Reply.failure(ErrorCode.INTERNAL, "internal error", retryable=True)
+
+
+def tenant_of(meta: MessageMeta) -> str:
+    """The tenant a command is about: the envelope header, never a body field (so it can't be forged)."""
+    if not meta.tenant_id:
+        raise CommandFailed(ErrorCode.INVALID_COMMAND, "tenant_id header is required")
+    return meta.tenant_id

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from contracts.topics import TopicSpec
 from shared.messaging.transport import Record
@@ -120,12 +120,17 @@ class KafkaGroupConsumer:
         return [_record(msg) for msgs in batches.values() for msg in msgs]
 
     async def commit(self, records: Sequence[Record]) -> None:
-        offsets = _next_offsets(records)
+        # A rebalance during the batch may have taken some partitions away: commit only what is
+        # still ours. The new owner re-reads the rest; the handlers' idempotency makes that harmless.
+        assigned, wanted = self._consumer.assignment(), _next_offsets(records)
+        offsets = {tp: offset for tp, offset in wanted.items() if tp in assigned}
+        if len(offsets) < len(wanted):
+            log.warning("partitions revoked during the batch; their records will be redelivered")
+        if not offsets:
+            return
         try:
             await self._consumer.commit(offsets)
-        except CommitFailedError:
-            # The group rebalanced under us; the new owner re-reads these records and the
-            # handlers' idempotency makes that harmless.
+        except (CommitFailedError, IllegalStateError):
             log.warning("commit failed after rebalance; records will be redelivered")
 
 

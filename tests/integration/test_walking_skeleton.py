@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.parse
-import uuid
 
 import aiohttp
 import pytest
 
 from contracts.system.v1 import Ping, Pong
 from contracts.topics import (
-    NOTIFIER_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS, TopicSpec,
+    NOTIFIER_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS,
 )
-from shared.messaging.kafka import KafkaBus
-from shared.messaging.requester import Requester, unwrap
+from shared.messaging.requester import unwrap
 from tests.integration.conftest import create_tenant, wait_until
+from tests.integration.kafka_ask import ask_many
 
 pytestmark = pytest.mark.integration
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -94,33 +93,6 @@ async def async_wait_until(probe, timeout: float = 60.0):
             return result
         await asyncio.sleep(0.2)
     raise TimeoutError("condition not met")
-
-
-async def ask_many(bootstrap: str, commands: list[tuple[object, str, str]], tenant_id: str | None = None):
-    """Ask over Kafka directly and return (reply, source header) pairs, to see who served what."""
-    bus = KafkaBus(bootstrap, client_id="test-client")
-    replies = TopicSpec(f"scim.replies.test-{uuid.uuid4().hex[:8]}", 1)
-    await bus.ensure_topics([replies])
-    sources: dict[str, str] = {}
-    async with bus.publisher() as publisher, bus.reader(replies.name, from_beginning=False) as reader:
-        requester = Requester(publisher, replies.name, source="test", timeout=20)
-        original = requester._resolve
-
-        def remember_source(headers, value):
-            headers = dict(headers)
-            sources[headers["correlation_id"].decode()] = headers["source"].decode()
-            original(headers.items(), value)
-
-        requester._resolve = remember_source
-        stop = asyncio.Event()
-        consuming = asyncio.create_task(requester.consume_replies(reader, stop))
-        try:
-            return await asyncio.gather(*(
-                requester.ask(cmd, topic=topic, key=key, tenant_id=tenant_id) for cmd, topic, key in commands
-            )), sources
-        finally:
-            stop.set()
-            await consuming
 
 
 async def test_every_service_answers_ping(running_system):

@@ -1,0 +1,120 @@
+"""Email delivery from the persistent outbox: claim due rows, send, mark sent or retry later.
+
+Nothing is lost while SMTP is down: a failed row stays in the outbox with a later next_attempt_at
+(exponential backoff) and goes out when SMTP answers again. A row is claimed for a while inside a
+BEGIN IMMEDIATE transaction before it is sent, so two notifier replicas never send the same row.
+A crash between a successful send and "sent" being recorded can repeat that one email after the
+claim expires; its Message-ID stays the same, so mail systems can tell it is a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.notifier.settings import NotifierSettings
+from services.notifier.tables import NotificationRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+CLAIM = timedelta(minutes=2)  # longer than one send may take, so a claim never expires mid-send
+BATCH = 50
+
+
+class MailSender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    """aiosmtplib: an asyncio SMTP client with STARTTLS/TLS and auth, instead of smtplib in a thread."""
+
+    settings: NotifierSettings
+
+    async def send(self, message: EmailMessage) -> None:
+        s = self.settings
+        await aiosmtplib.send(message, hostname=s.smtp_host, port=s.smtp_port, use_tls=s.smtp_tls == "tls",
+                              start_tls=s.smtp_tls == "starttls", username=s.smtp_username,
+                              password=s.smtp_password, timeout=s.smtp_timeout_seconds)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    sessions: async_sessionmaker[AsyncSession]
+    sender: MailSender
+    settings: NotifierSettings
+    clock: Callable[[], datetime]
+
+    async def deliver_due(self) -> int:
+        """Send every due email once; returns how many went out."""
+        sent = 0
+        for row, notice in await self._claim():
+            sent += await self._deliver(row, notice)
+        return sent
+
+    async def _claim(self) -> list[tuple[OutboxRow, NotificationRow]]:
+        now = self.clock()
+        due = (select(OutboxRow, NotificationRow).join(NotificationRow, col(NotificationRow.id) == col(OutboxRow.notification_id))
+               .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.next_attempt_at) <= now,
+                      or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now))
+               .order_by(col(OutboxRow.next_attempt_at)).limit(BATCH))
+        async with self.sessions() as session:
+            rows = list((await session.exec(due)).all())
+            ids = [row.id for row, _ in rows]
+            await session.exec(update(OutboxRow).where(col(OutboxRow.id).in_(ids)).values(claimed_until=now + CLAIM))
+            await session.commit()
+        return rows
+
+    async def _deliver(self, row: OutboxRow, notice: NotificationRow) -> int:
+        try:
+            await self.sender.send(self._message(row, notice))
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            await self._failed(row, error)
+            return 0
+        await self._record(row.id, sent_at=self.clock(), claimed_until=None)
+        return 1
+
+    def _message(self, row: OutboxRow, notice: NotificationRow) -> EmailMessage:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.settings.smtp_sender, row.email, notice.subject
+        message["Message-ID"] = f"<{row.id}@scimflow>"  # stable across retries
+        message.set_content(notice.body)
+        return message
+
+    async def _failed(self, row: OutboxRow, error: Exception) -> None:
+        attempts = row.attempts + 1
+        delay = min(self.settings.retry_base_seconds * 2 ** (attempts - 1), self.settings.retry_max_seconds)
+        log.warning("email not delivered, will retry", extra={"outbox_id": row.id, "attempts": attempts,
+                                                             "retry_in_s": delay, "error": str(error)[:200]})
+        await self._record(row.id, attempts=attempts, next_attempt_at=self.clock() + timedelta(seconds=delay),
+                           claimed_until=None, last_error=str(error)[:500])
+
+    async def _record(self, outbox_id: str, **values: object) -> None:
+        async with self.sessions() as session:
+            await session.exec(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values))
+            await session.commit()
+
+
+async def run_delivery(outbox: Outbox, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    """Deliver until stopped: every poll interval, or at once when a new notice wakes the loop."""
+    while not stop.is_set():
+        try:
+            await outbox.deliver_due()
+        except Exception:
+            log.exception("delivery round failed")  # the outbox keeps every email; the next round retries
+        wake.clear()
+        waits = [asyncio.ensure_future(event.wait()) for event in (stop, wake)]
+        await asyncio.wait(waits, timeout=outbox.settings.delivery_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()

@@ -1,0 +1,54 @@
+"""The notifier's dispatcher and outbox on a real SQLite file, and a real SMTP server that keeps mail.
+
+The SMTP server (tests/support/smtp.py) can be stopped and started again to play an outage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import pytest
+
+from services.notifier.bootstrap import bootstrap
+from services.notifier.settings import NotifierSettings
+from shared.devtools.local_kafka import free_port
+from shared.messaging.ping import ServiceIdentity
+from tests.support.smtp import SmtpServer
+
+
+class Clock:
+    """Time that moves only when a test says so: retries are tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path, smtp) -> NotifierSettings:
+    # A long poll: tests drive delivery themselves through the outbox, so nothing races them.
+    return NotifierSettings(data_dir=tmp_path, smtp_port=smtp.port, delivery_poll_seconds=3600,
+                            smtp_timeout_seconds=2)
+
+
+@pytest.fixture
+async def notifier(settings, clock):
+    async with bootstrap(settings, ServiceIdentity("notifier", "t"), clock=clock) as dispatcher:
+        yield dispatcher
