@@ -8,6 +8,11 @@ from contracts.groups.v1 import (
 from contracts.notifications.v1 import (
     ListNotifications, MarkNotificationsRead, NotificationAccepted, NotificationPage, NotificationsMarked, Notify,
 )
+from contracts.seats.v1 import (
+    AllocateSeats, ChangeSetMembership, ChangeSubscription, CreateSubscriptionSet, DeleteSubscriptionSet,
+    EditSubscriptionSet, GetSeatSummary, GetUserSeats, ListSubscriptionSets, ProductSeats, ReleaseSeats,
+    SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionSetList, SubscriptionSetRecord, SubscriptionSetReport,
+)
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
 from contracts.users.v1 import (
@@ -39,6 +44,23 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     NotificationPage,
     MarkNotificationsRead,
     NotificationsMarked,
+    SubscribeProduct,
+    ChangeSubscription,
+    ProductSeats,
+    GetSeatSummary,
+    SeatSummary,
+    AllocateSeats,
+    ReleaseSeats,
+    GetUserSeats,
+    SeatAllocation,
+    CreateSubscriptionSet,
+    EditSubscriptionSet,
+    DeleteSubscriptionSet,
+    ChangeSetMembership,
+    ListSubscriptionSets,
+    SubscriptionSetRecord,
+    SubscriptionSetList,
+    SubscriptionSetReport,
     Ping,
     Pong,
     TenantRecord,

@@ -21,6 +21,7 @@ COMMAND_PARTITIONS = 6
 
 USERS_COMMANDS = TopicSpec("users.commands", COMMAND_PARTITIONS)
 GROUPS_COMMANDS = TopicSpec("groups.commands", COMMAND_PARTITIONS)
+# Seat commands are keyed by the bare tenant id (contracts.seats.v1.seats_key): one tenant, one partition, one order.
 SEATS_COMMANDS = TopicSpec("seats.commands", COMMAND_PARTITIONS)
 NOTIFIER_COMMANDS = TopicSpec("notifier.commands", COMMAND_PARTITIONS)
 SYNC_STATUS_COMMANDS = TopicSpec("sync_status.commands", COMMAND_PARTITIONS)

@@ -1,1 +1,1 @@
-"""The seat allocator service: for now it joins its consumer group and answers Ping."""
+"""The seat allocator service: products and their seats per tenant, seats per user, subscription sets."""

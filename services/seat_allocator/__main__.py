@@ -1,7 +1,11 @@
+from functools import partial
+
 from contracts.topics import SEATS_COMMANDS
-from services.seat_allocator.bootstrap import dispatcher
+from services.seat_allocator.bootstrap import bootstrap
+from services.seat_allocator.settings import SeatAllocatorSettings
 from shared.service import main
-from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="seat_allocator", topics=(SEATS_COMMANDS,), dispatcher=dispatcher)
+    settings = SeatAllocatorSettings()
+    main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,),
+         dispatcher=partial(bootstrap, settings.db_path))

@@ -1,6 +1,28 @@
-"""Composition root of the seat allocator service."""
+"""Composition root of the seat allocator: engine, schema, unit of work, dispatcher."""
 
-from services.seat_allocator.handlers import HANDLERS
-from shared.service import identity_only
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
-dispatcher = identity_only(HANDLERS)
+from services.seat_allocator.database import create_engine, create_schema, session_factory
+from services.seat_allocator.handlers import HANDLERS, Deps
+from services.seat_allocator.unit_of_work import UnitOfWork
+from shared.messaging.dispatch import Dispatcher
+from shared.messaging.ping import ServiceIdentity
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def bootstrap(db_path: Path, identity: ServiceIdentity,
+                    clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
+    engine = create_engine(db_path)
+    try:
+        await create_schema(engine)
+        sessions = session_factory(engine)
+        yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
+    finally:
+        await engine.dispose()

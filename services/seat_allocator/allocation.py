@@ -1,0 +1,95 @@
+"""Bringing one user's seats in line with what they want, inside the caller's transaction.
+
+Every path that moves seats comes here: an allocation, a release, a set's membership or products
+changing. The plan is computed in full (domain.py) before any row is written, so a refusal leaves
+the user's seats exactly as they were.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contracts.seats.v1 import SeatAllocation, SeatFailure
+from services.seat_allocator.common import found
+from services.seat_allocator.domain import SeatRefusal, check_one_set, plan_allocation, plan_release, wanted
+from services.seat_allocator.tables import SeatUserRow, SubscriptionSetRow
+from services.seat_allocator.unit_of_work import UnitOfWork
+
+
+async def user_row(uow: UnitOfWork, tenant_id: str, user_id: str, now: datetime) -> SeatUserRow:
+    """The allocator's record of a user; a user it has not met yet is active and wants nothing of their own."""
+    row = await uow.users.get(tenant_id, user_id)
+    return row or SeatUserRow(tenant_id=tenant_id, user_id=user_id, modified=now)
+
+
+async def set_of(uow: UnitOfWork, user: SeatUserRow) -> SubscriptionSetRow | None:
+    return await uow.sets.get(user.set_id) if user.set_id else None
+
+
+async def named_set(uow: UnitOfWork, tenant_id: str, name: str) -> SubscriptionSetRow:
+    """The set of exactly this name (an IdP group maps to a set by exact name), or NOT_FOUND."""
+    return found(await uow.sets.named(tenant_id, name), "Subscription set", name)
+
+
+async def join(uow: UnitOfWork, user: SeatUserRow, group: SubscriptionSetRow) -> None:
+    """Put the user in ``group``; one in another set raises SeatRefusal (other_set) and nothing changes."""
+    member_of = await set_of(uow, user)
+    check_one_set(member_of.name if member_of else None, group.name)
+    user.set_id = group.id
+
+
+async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: bool = True) -> SeatAllocation:
+    """Take every newly wanted seat or none (``strict``), and free the unwanted; raises SeatRefusal.
+
+    Not strict is for paths that only ever give seats back (leaving a set, deactivation): they
+    must succeed even when, say, a product the user keeps has expired meanwhile.
+    """
+    group = await set_of(uow, user)
+    want = wanted(user.products, group.products if group else None, user.active)
+    held = await uow.seats.held(user.tenant_id, user.user_id)
+    if strict and user.active:
+        plan = plan_allocation(want, held, await uow.products.subscriptions(user.tenant_id, want), now)
+    else:
+        plan = plan_release(want, held)
+    await uow.seats.free(user.tenant_id, user.user_id, plan.free)
+    uow.seats.take(user.tenant_id, user.user_id, plan.take, now)
+    user.failure, user.modified = None, now
+    uow.users.add(user)
+    return allocation(user, (held - plan.free) | plan.take, group)
+
+
+async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) -> SeatAllocation:
+    """Settle strictly; a refusal is written on the user as their failure and returned as their outcome."""
+    try:
+        return await settle(uow, user, now)
+    except SeatRefusal as refusal:
+        user.failure, user.modified = failure_of(user, refusal, now).model_dump(mode="json"), now
+        uow.users.add(user)
+        return await current(uow, user)
+
+
+def failure_of(user: SeatUserRow, refusal: SeatRefusal, now: datetime) -> SeatFailure:
+    return SeatFailure(detail=f"Seats for user {user.user_name or user.user_id!r} not allocated: {refusal.detail}",
+                       problems=refusal.problems, failed_at=now)
+
+
+async def current(uow: UnitOfWork, user: SeatUserRow) -> SeatAllocation:
+    held = await uow.seats.held(user.tenant_id, user.user_id)
+    return allocation(user, held, await set_of(uow, user))
+
+
+def allocation(user: SeatUserRow, held: frozenset[str], group: SubscriptionSetRow | None) -> SeatAllocation:
+    return SeatAllocation(
+        user_id=user.user_id,
+        user_name=user.user_name,
+        products=sorted(held),
+        platform_active=bool(held),
+        set_name=group.name if group else None,
+        role="Admin" if group and group.admin_role else None,
+        failure=SeatFailure.model_validate(user.failure) if user.failure else None,
+    )
+
+
+def empty_allocation(user_id: str) -> SeatAllocation:
+    """A user the allocator has never seen (or has forgotten) holds nothing."""
+    return SeatAllocation(user_id=user_id, products=[], platform_active=False)

@@ -1,0 +1,60 @@
+"""What every allocator handler shares: dependencies, lookups, and the journaled transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from contracts import ErrorCode, MessageMeta, Reply, Result
+from services.seat_allocator.domain import RuleBroken, SeatRefusal
+from services.seat_allocator.unit_of_work import UnitOfWork
+from shared.messaging.dispatch import CommandFailed
+from shared.messaging.ping import ServiceIdentity
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+@dataclass(frozen=True)
+class Deps:
+    identity: ServiceIdentity
+    uow: Callable[[], UnitOfWork]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+class KeptFailure(CommandFailed):
+    """A refusal whose trace (the user's failure record) is committed with it and replayed on redelivery."""
+
+
+def found(row: Any, kind: str, name: str) -> Any:
+    if row is None:
+        raise CommandFailed(ErrorCode.NOT_FOUND, f"{kind} {name!r} not found")
+    return row
+
+
+async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
+                    work: Callable[[UnitOfWork], Awaitable[ResultT]]) -> ResultT:
+    """Run a write once per message id, in one BEGIN IMMEDIATE transaction with its journal entry.
+
+    A broken rule or a refusal that keeps nothing rolls back and is not journaled: the same input
+    is refused the same way again. A ``KeptFailure`` commits what the work wrote, and its reply.
+    """
+    async with deps.uow() as uow:
+        if (earlier := await uow.journal.reply_to(meta.message_id)) is not None:
+            return replayed(earlier, result_type)
+        try:
+            reply = Reply.success(await work(uow))
+        except KeptFailure as failed:
+            reply = Reply.failure(failed.code, failed.detail)
+        except (RuleBroken, SeatRefusal) as broken:
+            raise CommandFailed(ErrorCode.INVALID_VALUE, broken.detail) from None
+        uow.journal.record(meta.message_id, reply)
+        await uow.commit()
+        return replayed(reply, result_type)
+
+
+def replayed(reply: Reply, result_type: type[ResultT]) -> ResultT:
+    if reply.error is not None:
+        raise CommandFailed(reply.error.code, reply.error.detail)
+    return result_type.model_validate(reply.result)

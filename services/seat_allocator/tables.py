@@ -1,0 +1,81 @@
+"""SQL tables of the seat allocator. Datetimes are stored in UTC (SQLite gives them back naive).
+
+Every service's models share SQLModel.metadata, so the names here must not clash with theirs
+(the user store has ``processed_messages``; ours is ``seat_processed_messages``).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class ProductRow(SQLModel, table=True):
+    """A product the tenant subscribes to: how many seats, until when."""
+
+    __tablename__ = "products"
+
+    tenant_id: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    seats: int
+    expires_at: datetime
+    created: datetime
+    modified: datetime
+
+
+class SeatRow(SQLModel, table=True):
+    """User ``user_id`` holds one seat of ``product``: the key makes a second seat of it impossible.
+
+    Used seats are counted from these rows, never kept in a counter, so they cannot drift apart.
+    """
+
+    __tablename__ = "seats"
+    __table_args__ = (Index("ix_seats_tenant_user", "tenant_id", "user_id"),)
+
+    tenant_id: str = Field(primary_key=True)
+    product: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    taken_at: datetime
+
+
+class SeatUserRow(SQLModel, table=True):
+    """What the allocator knows of a user: their own products, their set, and their last failure."""
+
+    __tablename__ = "seat_users"
+    __table_args__ = (Index("ix_seat_users_set", "set_id"),)
+
+    tenant_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    user_name: str | None = None
+    active: bool = True  # False once released (deactivated): wants no seat until allocated again
+    products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    set_id: str | None = None  # a column, not a table: one set per user by construction
+    failure: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    modified: datetime
+
+
+class SubscriptionSetRow(SQLModel, table=True):
+    __tablename__ = "subscription_sets"
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key", name="uq_subscription_sets_tenant_name"),)
+
+    id: str = Field(primary_key=True)
+    tenant_id: str
+    name: str  # matched exactly against the IdP group's name
+    name_key: str  # lower-cased: "Sales Team" and "sales team" would confuse every admin
+    description: str
+    products: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    admin_role: bool
+    created: datetime
+    modified: datetime
+    last_synced: datetime | None = None
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """The journal of commands already applied, with their answer: a result or a kept failure."""
+
+    __tablename__ = "seat_processed_messages"
+
+    message_id: str = Field(primary_key=True)
+    outcome: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    processed_at: datetime
