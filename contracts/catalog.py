@@ -15,6 +15,8 @@ from contracts.seats.v1 import (
 )
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
+from contracts.tenants.v2 import TenantActivity
+from contracts.tenants.v2 import TenantRecord as TenantRecordV2
 from contracts.users.v1 import (
     CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
 )
@@ -64,6 +66,8 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     Ping,
     Pong,
     TenantRecord,
+    TenantRecordV2,
+    TenantActivity,
 )
 
 MESSAGE_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in MESSAGE_CLASSES}

@@ -15,6 +15,8 @@ from pathlib import Path
 from shared.operator_key import operator_key
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+IDP_TYPES = ("okta", "entra_id", "other")
+TOKEN_DAYS = (90, 180, 365)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,13 +31,43 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start Kafka (unless KAFKA_BOOTSTRAP_SERVERS) and every service")
     run.set_defaults(func=run_system)
 
-    tenant = commands.add_parser("tenant", help="manage tenants").add_subparsers(required=True, metavar="ACTION")
-    create = tenant.add_parser("create", help="create a tenant and print its SCIM base URL and token (JSON)")
+    tenant = _group(commands, "tenant", "manage tenants (operator key)")
+    create = _action(tenant, "create", "create a tenant; prints its SCIM base URL and first token (JSON)",
+                     create_tenant)
     create.add_argument("name")
-    create.add_argument("--url", default=os.environ.get("SCIMFLOW_URL", _local_url()),
-                        help="gateway URL (default: $SCIMFLOW_URL or the local gateway)")
-    create.set_defaults(func=create_tenant)
+    create.add_argument("--idp", choices=IDP_TYPES, help="the tenant's IdP")
+    create.add_argument("--days", type=int, choices=TOKEN_DAYS, default=365, help="first token's lifetime")
+
+    admin = _group(commands, "admin", "manage tenant admins (operator key)")
+    add = _action(admin, "add", "add an admin to a tenant; prints the admin's key, shown once", add_admin)
+    add.add_argument("tenant_id")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True)
+
+    token = _group(commands, "token", "the tenant's SCIM API token (admin key: $SCIMFLOW_ADMIN_KEY)")
+    new = _action(token, "create", "generate a token, shown once (invalidates the current one)", create_token,
+                  as_admin=True)
+    new.add_argument("--days", type=int, choices=TOKEN_DAYS, required=True, help="lifetime in days")
+    new.add_argument("--replace", action="store_true", help="confirm invalidating the current token")
+    _action(token, "show", "the token's prefix, created, expires and last used", show_token, as_admin=True)
+    _action(token, "revoke", "delete the token: provisioning stops until a new one is added", revoke_token,
+            as_admin=True)
     return parser
+
+
+def _group(commands, name: str, help_text: str):
+    return commands.add_parser(name, help=help_text).add_subparsers(required=True, metavar="ACTION")
+
+
+def _action(group, name: str, help_text: str, func, *, as_admin: bool = False) -> argparse.ArgumentParser:
+    action = group.add_parser(name, help=help_text)
+    action.add_argument("--url", default=os.environ.get("SCIMFLOW_URL", _local_url()),
+                        help="gateway URL (default: $SCIMFLOW_URL or the local gateway)")
+    if as_admin:
+        action.add_argument("--admin-key", default=os.environ.get("SCIMFLOW_ADMIN_KEY"),
+                            help="an admin key from `scimflow admin add` (default: $SCIMFLOW_ADMIN_KEY)")
+    action.set_defaults(func=func)
+    return action
 
 
 def _data_dir() -> Path:
@@ -46,21 +78,62 @@ def _local_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('SCIMFLOW_HTTP_PORT', '8080')}"
 
 
+def _operator_key() -> str:
+    return operator_key(os.environ.get("SCIMFLOW_OPERATOR_KEY"), _data_dir())
+
+
 def create_tenant(args: argparse.Namespace) -> int:
-    key = operator_key(os.environ.get("SCIMFLOW_OPERATOR_KEY"), _data_dir())
+    body = {"name": args.name, "token_expires_in_days": args.days} | ({"idp_type": args.idp} if args.idp else {})
+    return _call(args.url, "POST", "/admin/v1/tenants", _operator_key(), body)
+
+
+def add_admin(args: argparse.Namespace) -> int:
+    body = {"name": args.name, "email": args.email}
+    return _call(args.url, "POST", f"/admin/v1/tenants/{args.tenant_id}/admins", _operator_key(), body)
+
+
+def create_token(args: argparse.Namespace) -> int:
+    body = {"expires_in_days": args.days, "replace": args.replace}
+    return _call(args.url, "POST", "/admin/v1/tenant/token", _admin_key(args), body)
+
+
+def show_token(args: argparse.Namespace) -> int:
+    return _call(args.url, "GET", "/admin/v1/tenant/token", _admin_key(args))
+
+
+def revoke_token(args: argparse.Namespace) -> int:
+    return _call(args.url, "DELETE", "/admin/v1/tenant/token", _admin_key(args))
+
+
+def _admin_key(args: argparse.Namespace) -> str:
+    if not args.admin_key:
+        sys.exit("scimflow: no admin key: set SCIMFLOW_ADMIN_KEY (from `scimflow admin add`) or pass --admin-key")
+    return args.admin_key
+
+
+def _call(url: str, method: str, path: str, key: str, body: dict | None = None) -> int:
+    """One admin API call: the JSON answer on stdout, or the API's own error detail on stderr."""
     request = urllib.request.Request(
-        f"{args.url.rstrip('/')}/admin/v1/tenants", data=json.dumps({"name": args.name}).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}, method="POST",
+        f"{url.rstrip('/')}{path}", data=None if body is None else json.dumps(body).encode(), method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - operator-given URL
-            print(json.dumps(json.loads(response.read()), indent=2))
+            raw = response.read()
+            print(json.dumps(json.loads(raw), indent=2) if raw else f"{method} {path}: done ({response.status})")
             return 0
     except urllib.error.HTTPError as error:
-        print(f"scimflow: {error.code} {error.read().decode(errors='replace')}", file=sys.stderr)
+        print(f"scimflow: {error.code} {_detail(error.read())}", file=sys.stderr)
     except urllib.error.URLError as error:
-        print(f"scimflow: cannot reach {args.url}: {error.reason} (is `make run` running?)", file=sys.stderr)
+        print(f"scimflow: cannot reach {url}: {error.reason} (is `make run` running?)", file=sys.stderr)
     return 1
+
+
+def _detail(raw: bytes) -> str:
+    try:
+        return json.loads(raw)["detail"]
+    except (ValueError, KeyError, TypeError):
+        return raw.decode(errors="replace")
 
 
 def run_system(_: argparse.Namespace) -> int:
@@ -96,7 +169,9 @@ def _banner(system, servers: str) -> None:
         f"  Kafka         : {servers}\n"
         f"  Data          : {system.data_dir}\n\n"
         f"Create a tenant and its SCIM bearer token (in another terminal):\n"
-        f"  .venv/bin/scimflow tenant create acme\n\n"
+        f"  .venv/bin/scimflow tenant create acme\n"
+        f"Add its admin (prints an admin key for `scimflow token ...`):\n"
+        f"  .venv/bin/scimflow admin add <tenant_id> --name Ada --email ada@acme.example\n\n"
         f"Press Ctrl-C to stop.\n",
         flush=True,
     )

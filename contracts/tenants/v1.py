@@ -2,6 +2,8 @@
 
 Only a hash of the API token travels or is stored; ``token_id`` is the public part of the token
 that lets a gateway find the record without comparing secrets one by one.
+
+Superseded by v2 (contracts/tenants/v2.py): gateways still read v1 records, and write only v2.
 """
 
 from datetime import datetime

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
-from services.gateway import keys
+from services.gateway import keys, tenant_store
 from services.gateway.messaging import messaging_ctx
 from services.gateway.middlewares import auth_middleware, errors_middleware
 from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
 from services.gateway.settings import GatewaySettings
-from services.gateway.tenants import TenantDirectory
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
 from shared.operator_key import operator_key
 
 
-def create_app(settings: GatewaySettings, *, bus: Bus | None = None) -> web.Application:
+def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
+               clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
     app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=2 * MAX_PAYLOAD_SIZE)
     app[keys.SETTINGS] = settings
     app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
-    app[keys.TENANTS] = TenantDirectory()
+    tenant_store.install(app, clock or (lambda: datetime.now(UTC)))
     app[keys.OPERATOR_KEY] = operator_key(settings.operator_key, settings.data_dir)
     app[keys.READY] = {}
     app.cleanup_ctx.append(messaging_ctx)

@@ -1,11 +1,18 @@
 """Typed application and request keys."""
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 
+from services.gateway.activity import ActivityTracker
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.requester import Requester
 from shared.messaging.transport import Bus
+
+Clock = Callable[[], datetime]
 
 SETTINGS = web.AppKey("settings", GatewaySettings)
 BUS = web.AppKey("bus", Bus)
@@ -13,5 +20,10 @@ REQUESTER = web.AppKey("requester", Requester)
 TENANTS = web.AppKey("tenants", TenantDirectory)
 OPERATOR_KEY = web.AppKey("operator_key", str)
 READY = web.AppKey("ready", dict)
+CLOCK = web.AppKey("clock", Clock)  # wall clock, UTC; tests inject one instead of sleeping
+ACTIVITY = web.AppKey("activity", ActivityTracker)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+TENANT_LOCKS = web.AppKey("tenant_locks", dict)  # tenant id -> asyncio.Lock (admin changes)
 
 TENANT_ID = web.RequestKey("tenant_id", str)  # set by the auth middleware
+ADMIN_ID = web.RequestKey("admin_id", str)  # set by the auth middleware on /admin/v1/tenant

@@ -1,5 +1,6 @@
 """The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
-tenant-directory reader per process, started before the first request and stopped after the last."""
+tenant-directory reader and the tenant-activity publisher per process, started before the first
+request and stopped after the last (the activity still unpublished goes out on the way down)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
-import orjson
 from aiohttp import web
 
-from contracts.tenants.v1 import TenantRecord
+from contracts.tenants.v2 import TenantActivity, activity_key
 from contracts.topics import ALL_TOPICS, TENANTS_STATE, reply_topic
 from services.gateway import keys
+from services.gateway.activity import Publish
 from services.gateway.tenants import TenantDirectory
+from shared.messaging.codec import DecodeError, decode_headers, decode_message
 from shared.messaging.requester import Requester
 from shared.messaging.transport import TopicReader
 
@@ -37,19 +39,29 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(requester.consume_replies(reply_reader, stop)),
             asyncio.create_task(follow_tenants(tenant_reader, app[keys.TENANTS], stop)),
+            asyncio.create_task(app[keys.ACTIVITY].run(_activity_publisher(requester), stop)),
         ]
         app[keys.READY]["messaging"] = True
         yield
         app[keys.READY]["messaging"] = False
         stop.set()
+        app[keys.ACTIVITY].wake()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _activity_publisher(requester: Requester) -> Publish:
+    async def publish(activity: TenantActivity) -> None:
+        await requester.cast(activity, topic=TENANTS_STATE.name, key=activity_key(activity.tenant_id),
+                             tenant_id=activity.tenant_id)
+    return publish
+
+
 def _apply(records, directory: TenantDirectory) -> None:
+    """Each record by its ``message_type`` header: v1 and v2 tenant records, tenant activity."""
     for record in records:
         try:
-            directory.apply(TenantRecord.model_validate(orjson.loads(record.value)))
-        except ValueError:
+            directory.apply(decode_message(decode_headers(record.headers), record.value))
+        except (DecodeError, ValueError):
             log.error("unreadable tenant record skipped", extra={"offset": record.offset})
 
 

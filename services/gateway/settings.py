@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import PositiveFloat, model_validator
 
 from shared.settings import CommonSettings
 
@@ -13,6 +13,10 @@ class GatewaySettings(CommonSettings):
     #: Kafka round-trip budget; past it the client gets 503 + Retry-After (IdPs time out at ~30s+).
     request_timeout: float = 5.0
     operator_key: str | None = None
+    #: SCIM calls per second per tenant on each replica (token bucket); Entra's gallery expects >= 25.
+    rate_limit_per_second: PositiveFloat = 100.0
+    #: A full bucket holds this many seconds of calls, so an IdP's bursts pass.
+    rate_limit_burst_seconds: PositiveFloat = 2.0
 
     @model_validator(mode="after")
     def _defaults(self) -> GatewaySettings:

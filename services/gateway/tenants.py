@@ -1,89 +1,117 @@
-"""API tokens and the gateway's in-memory directory of tenants.
+"""The gateway's in-memory directory of tenants, fed from the compacted ``tenants.state`` topic.
 
-A token reads ``scf_<token id>_<secret>``: the id (not secret) finds the tenant's record, the
-256-bit secret is checked against its SHA-256 in constant time. Only the hash is ever stored or
-published. The directory is fed from the compacted ``tenants.state`` topic, so every gateway
-replica sees a new or replaced token without a round trip per request.
+Every replica holds every tenant (a few small records each), so checking a SCIM token or an admin
+key needs no round trip, and a replaced or deleted token stops working on a replica as soon as the
+record reaches it (milliseconds on a healthy broker).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import secrets
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
-from contracts.tenants.v1 import TenantRecord
+from contracts.base import Message
+from contracts.tenants.v1 import TenantRecord as TenantRecordV1
+from contracts.tenants.v2 import RevokedToken, TenantActivity, TenantAdmin, TenantRecord
+from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, matches, split
+from services.gateway.tenant_state import upgrade
 
-TOKEN_PREFIX = "scf"
-DEFAULT_TOKEN_LIFETIME = timedelta(days=365)
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str  # shown once, never stored
-    record: TenantRecord
+NOT_VALID = "The bearer token is not valid"
+REVOKED = {
+    "replaced": "The bearer token was revoked: an admin generated a newer one",
+    "deleted": "The bearer token was revoked: an admin deleted it; provisioning stops until a new one is added",
+}
 
 
 class TokenRejected(Exception):
-    """Why a token is refused; the reason is safe to show to the client."""
-
-
-def sha256_hex(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def issue_tenant(name: str, now: datetime, lifetime: timedelta = DEFAULT_TOKEN_LIFETIME) -> IssuedToken:
-    token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    record = TenantRecord(
-        tenant_id=uuid.uuid4().hex, name=name, token_id=token_id, token_sha256=sha256_hex(secret),
-        token_expires_at=now + lifetime, created=now,
-    )
-    return IssuedToken(f"{TOKEN_PREFIX}_{token_id}_{secret}", record)
+    """Why a credential is refused; the reason is safe to show to the client."""
 
 
 class TenantDirectory:
     def __init__(self) -> None:
         self._tenants: dict[str, TenantRecord] = {}
-        self._by_token_id: dict[str, str] = {}
-        self._changed = asyncio.Event()
+        self._activity: dict[str, TenantActivity] = {}
+        self._tokens: dict[str, str] = {}  # current token id -> tenant id
+        #: Never shrinks while the process lives, so a stale copy of a record (a lost update from
+        #: another replica) cannot bring a revoked token back here.
+        self._revoked: dict[str, RevokedToken] = {}
+        self._admin_keys: dict[str, tuple[str, str]] = {}  # key id -> (tenant id, admin id)
+        self._waiters: dict[str, list[tuple[TenantRecord, asyncio.Future[None]]]] = {}
 
-    def apply(self, record: TenantRecord) -> None:
-        """Latest record per tenant wins; its previous token stops working at once."""
+    def apply(self, message: Message) -> None:
+        if isinstance(message, TenantActivity):
+            self.merge_activity(message)
+        elif isinstance(message, TenantRecordV1):
+            self._set(upgrade(message))
+        elif isinstance(message, TenantRecord):
+            self._set(message)
+        else:
+            raise ValueError(f"{message.TYPE} is not a tenant message")
+
+    def _set(self, record: TenantRecord) -> None:
+        """Latest record per tenant wins (as on the compacted topic); its old keys go with it."""
         previous = self._tenants.get(record.tenant_id)
         if previous is not None:
-            self._by_token_id.pop(previous.token_id, None)
+            if previous.token is not None:
+                self._tokens.pop(previous.token.token_id, None)
+            for admin in previous.admins:
+                self._admin_keys.pop(admin.key_id, None)
         self._tenants[record.tenant_id] = record
-        self._by_token_id[record.token_id] = record.tenant_id
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if record.token is not None:
+            self._tokens[record.token.token_id] = record.tenant_id
+        self._revoked.update((revoked.token_id, revoked) for revoked in record.revoked_tokens)
+        self._admin_keys.update((admin.key_id, (record.tenant_id, admin.admin_id)) for admin in record.admins)
+        for expected, applied in self._waiters.get(record.tenant_id, []):
+            if expected == record and not applied.done():
+                applied.set_result(None)
+
+    def merge_activity(self, activity: TenantActivity) -> None:
+        """Replicas report in any order: keep the latest use and the earliest connection."""
+        known = self._activity.get(activity.tenant_id)
+        if known is not None:
+            latest = max(known, activity, key=lambda a: a.last_used_at)
+            first = min(known.first_connected_at, activity.first_connected_at)
+            activity = latest.model_copy(update={"first_connected_at": first})
+        self._activity[activity.tenant_id] = activity
 
     def get(self, tenant_id: str) -> TenantRecord | None:
         return self._tenants.get(tenant_id)
 
-    async def wait_for(self, record: TenantRecord, timeout: float) -> None:
-        """Wait until ``record`` (by value) is what the directory holds for its tenant."""
-        async with asyncio.timeout(timeout):
-            while self._tenants.get(record.tenant_id) != record:
-                await self._changed.wait()
+    def activity(self, tenant_id: str) -> TenantActivity | None:
+        return self._activity.get(tenant_id)
 
-    def verify(self, token: str, now: datetime | None = None) -> TenantRecord:
-        token_id, secret = _split(token)
-        record = self._tenants.get(self._by_token_id.get(token_id, ""))
-        # Compare even when the id is unknown, so timing does not tell which ids exist.
-        expected = record.token_sha256 if record else sha256_hex("")
-        if not hmac.compare_digest(sha256_hex(secret), expected) or record is None:
-            raise TokenRejected("The bearer token is not valid")
-        if record.token_expires_at and (now or datetime.now(UTC)) >= record.token_expires_at:
-            raise TokenRejected("The bearer token has expired")
+    @contextmanager
+    def expecting(self, record: TenantRecord) -> Iterator[asyncio.Future[None]]:
+        """A future done once this replica applies ``record``: register before publishing it."""
+        applied: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(record.tenant_id, [])
+        waiters.append((record, applied))
+        try:
+            yield applied
+        finally:
+            waiters.remove((record, applied))
+
+    def verify_token(self, token: str, now: datetime) -> TenantRecord:
+        token_id, secret = split(token, TOKEN_PREFIX) or ("", "")
+        revoked = self._revoked.get(token_id)
+        if revoked is not None and matches(secret, revoked.token_sha256):
+            raise TokenRejected(REVOKED[revoked.reason])
+        record = self._tenants.get(self._tokens.get(token_id, ""))
+        current = record.token if record is not None else None
+        if record is None or current is None or not matches(secret, current.token_sha256):
+            raise TokenRejected(NOT_VALID)
+        if now >= current.expires_at:
+            raise TokenRejected(f"The bearer token expired at {current.expires_at.isoformat()}; "
+                                f"an admin must generate a new one")
         return record
 
-
-def _split(token: str) -> tuple[str, str]:
-    parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
-        raise TokenRejected("The bearer token is not valid")
-    return parts[1], parts[2]
+    def verify_admin(self, key: str) -> tuple[TenantRecord, TenantAdmin]:
+        key_id, secret = split(key, ADMIN_KEY_PREFIX) or ("", "")
+        tenant_id, admin_id = self._admin_keys.get(key_id, ("", ""))
+        record = self._tenants.get(tenant_id)
+        admin = next((a for a in record.admins if a.admin_id == admin_id), None) if record else None
+        if record is None or admin is None or not matches(secret, admin.key_sha256):
+            raise TokenRejected("The admin key is not valid")
+        return record, admin

@@ -1,34 +1,52 @@
-"""Operator admin API: create a tenant and its first SCIM token (the full lifecycle is issue 5)."""
+"""The operator's API (Bearer operator key): create tenants, add their admins, set rate limits.
+
+Tenant creation also issues the tenant's first SCIM token (shown once), so that one command gives
+a working Base URL and token; the admins take it from there under /admin/v1/tenant.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
-from contracts.topics import TENANTS_STATE
 from services.gateway import keys
+from services.gateway import tenant_state as rules
+from services.gateway import tenant_store
+from services.gateway.admin_json import NewAdmin, NewTenant, RateLimit, admin_json, iso, parse
 from services.gateway.middlewares import read_json
-from shared.scim.errors import ScimError
-from services.gateway.tenants import issue_tenant
+from services.gateway.views.admin_tenant import render_tenant
 
-MAX_NAME = 100
+
+def _tenant_id(request: web.Request) -> str:
+    return request.match_info["tenant_id"]
 
 
 async def create_tenant(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NAME:
-        raise ScimError(400, f"name is required (1-{MAX_NAME} characters)", "invalidValue")
-    issued = issue_tenant(name.strip(), datetime.now(UTC))
-    record, app = issued.record, request.app
-    await app[keys.REQUESTER].cast(record, topic=TENANTS_STATE.name, key=record.tenant_id)
-    # Answer once this gateway's own directory holds the token, so it works on the very next call.
-    await app[keys.TENANTS].wait_for(record, timeout=app[keys.SETTINGS].request_timeout)
+    body, app = parse(NewTenant, await read_json(request)), request.app
+    issued = rules.new_tenant(body.name, app[keys.CLOCK](), idp_type=body.idp_type,
+                              token_days=body.token_expires_in_days)
+    await tenant_store.save(app, issued.record)  # back once this replica holds it: the token works at once
+    record = issued.record
+    assert record.token is not None
     return web.json_response({
-        "tenant_id": record.tenant_id,
-        "name": record.name,
-        "scim_base_url": app[keys.SETTINGS].scim_base_url,
-        "token": issued.token,
-        "token_expires_at": record.token_expires_at.isoformat() if record.token_expires_at else None,
+        "tenant_id": record.tenant_id, "name": record.name, "scim_base_url": app[keys.SETTINGS].scim_base_url,
+        "token": issued.secret, "token_expires_at": iso(record.token.expires_at),
     }, status=201)
+
+
+async def show_tenant(request: web.Request) -> web.Response:
+    return web.json_response(render_tenant(request, tenant_store.current(request.app, _tenant_id(request))))
+
+
+async def add_admin(request: web.Request) -> web.Response:
+    body, now = parse(NewAdmin, await read_json(request)), request.app[keys.CLOCK]()
+    issued = await tenant_store.change(request.app, _tenant_id(request),
+                                       lambda r: rules.add_admin(r, body.name, body.email, now))
+    return web.json_response({**admin_json(issued.record.admins[-1]), "admin_key": issued.secret}, status=201)
+
+
+async def set_rate_limit(request: web.Request) -> web.Response:
+    per_second = parse(RateLimit, await read_json(request)).requests_per_second
+    record = await tenant_store.change(request.app, _tenant_id(request),
+                                       lambda r: rules.set_rate_limit(r, per_second))
+    return web.json_response({"requests_per_second": record.rate_limit_per_second
+                              or request.app[keys.SETTINGS].rate_limit_per_second})

@@ -1,52 +1,146 @@
-"""API tokens: 256-bit secrets, stored as hashes, tenant-scoped, replaced atomically, expiring."""
+"""Tenant state without HTTP: tokens, admin keys, revocation, expiry, the connection rules."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.gateway.tenants import TenantDirectory, TokenRejected, issue_tenant
+from contracts.tenants.v1 import TenantRecord as TenantRecordV1
+from contracts.tenants.v2 import TenantActivity
+from services.gateway import tenant_state as rules
+from services.gateway.tenants import TenantDirectory, TokenRejected
+from shared.scim.errors import ScimError
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
+def directory_with(*records) -> TenantDirectory:
+    directory = TenantDirectory()
+    for record in records:
+        directory.apply(record)
+    return directory
+
+
 def test_token_has_256_bit_secret_and_only_its_hash_is_kept():
-    issued = issue_tenant("acme", NOW)
-    secret = issued.token.split("_", 2)[2]
+    issued = rules.new_tenant("acme", NOW)
+    secret = issued.secret.split("_", 2)[2]
     assert len(secret) >= 43  # 32 random bytes, base64url
     assert secret not in issued.record.model_dump_json()
 
 
 def test_verify_finds_the_tenant():
-    directory, issued = TenantDirectory(), issue_tenant("acme", NOW)
-    directory.apply(issued.record)
-    assert directory.verify(issued.token, NOW).tenant_id == issued.record.tenant_id
+    issued = rules.new_tenant("acme", NOW)
+    assert directory_with(issued.record).verify_token(issued.secret, NOW).tenant_id == issued.record.tenant_id
 
 
 @pytest.mark.parametrize("mangle", [
     lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # wrong secret
     lambda t: "scf_0123456789abcdef_" + t.split("_", 2)[2],  # unknown token id
-    lambda t: t.replace("scf_", "xyz_"),
+    lambda t: t.replace("scf_", "sca_"),  # an admin key is not a SCIM token
     lambda t: "plain-garbage",
 ])
 def test_wrong_tokens_are_rejected(mangle):
-    directory, issued = TenantDirectory(), issue_tenant("acme", NOW)
-    directory.apply(issued.record)
+    issued = rules.new_tenant("acme", NOW)
     with pytest.raises(TokenRejected, match="not valid"):
-        directory.verify(mangle(issued.token), NOW)
-
-
-def test_a_new_record_replaces_the_old_token():
-    directory, first = TenantDirectory(), issue_tenant("acme", NOW)
-    directory.apply(first.record)
-    second = issue_tenant("acme", NOW)
-    directory.apply(second.record.model_copy(update={"tenant_id": first.record.tenant_id}))
-    with pytest.raises(TokenRejected):
-        directory.verify(first.token, NOW)
-    assert directory.verify(second.token, NOW).tenant_id == first.record.tenant_id
+        directory_with(issued.record).verify_token(mangle(issued.secret), NOW)
 
 
 def test_expired_token_says_so():
-    directory, issued = TenantDirectory(), issue_tenant("acme", NOW, lifetime=timedelta(days=90))
-    directory.apply(issued.record)
+    issued = rules.new_tenant("acme", NOW, token_days=90)
+    directory = directory_with(issued.record)
+    assert directory.verify_token(issued.secret, NOW + timedelta(days=90, seconds=-1))
     with pytest.raises(TokenRejected, match="expired"):
-        directory.verify(issued.token, NOW + timedelta(days=90))
+        directory.verify_token(issued.secret, NOW + timedelta(days=90))
+
+
+@pytest.mark.parametrize(("revoke", "reason"), [
+    (lambda r: rules.replace_token(r, 90, NOW, confirmed=True).record, "generated a newer one"),
+    (lambda r: rules.delete_token(r, NOW), "deleted it"),
+])
+def test_replaced_or_deleted_token_is_revoked(revoke, reason):
+    first = rules.new_tenant("acme", NOW)
+    with pytest.raises(TokenRejected, match=f"revoked: an admin {reason}"):
+        directory_with(first.record, revoke(first.record)).verify_token(first.secret, NOW)
+
+
+def test_a_stale_record_cannot_bring_a_revoked_token_back():
+    """A lost update from another replica republishing the old record: this replica keeps refusing."""
+    first = rules.new_tenant("acme", NOW)
+    replaced = rules.replace_token(first.record, 90, NOW, confirmed=True)
+    directory = directory_with(first.record, replaced.record, first.record)
+    with pytest.raises(TokenRejected, match="revoked"):
+        directory.verify_token(first.secret, NOW)
+
+
+def test_replacing_a_token_needs_confirmation():
+    issued = rules.new_tenant("acme", NOW)
+    with pytest.raises(ScimError, match='"replace": true') as refused:
+        rules.replace_token(issued.record, 90, NOW)
+    assert refused.value.status == 409
+
+
+def test_revoked_tokens_remembered_are_bounded():
+    record = rules.new_tenant("acme", NOW).record
+    for _ in range(rules.MAX_REVOKED + 5):
+        record = rules.replace_token(record, 90, NOW, confirmed=True).record
+    assert len(record.revoked_tokens) == rules.MAX_REVOKED
+
+
+def test_admin_keys_find_their_own_tenant_only():
+    acme = rules.add_admin(rules.new_tenant("acme", NOW).record, "Ada", "ada@acme.example", NOW)
+    other = rules.add_admin(rules.new_tenant("other", NOW).record, "Bob", "bob@other.example", NOW)
+    directory = directory_with(acme.record, other.record)
+    record, admin = directory.verify_admin(acme.secret)
+    assert (record.tenant_id, admin.email) == (acme.record.tenant_id, "ada@acme.example")
+    with pytest.raises(ScimError) as missing:
+        rules.find_admin(record, other.record.admins[0].admin_id)
+    assert missing.value.status == 404
+
+
+def test_removed_admin_key_stops_working():
+    issued = rules.add_admin(rules.new_tenant("acme", NOW).record, "Ada", "ada@acme.example", NOW)
+    removed = rules.remove_admin(issued.record, issued.record.admins[0].admin_id)
+    with pytest.raises(TokenRejected, match="admin key is not valid"):
+        directory_with(issued.record, removed).verify_admin(issued.secret)
+
+
+def test_manage_users_is_off_until_the_first_connection_then_follows_the_admin():
+    record = rules.new_tenant("acme", NOW).record
+    assert (rules.manages_users(record, connected=False), rules.manages_users(record, connected=True)) == (False, True)
+    off = rules.change_connection(record, {"manage_users_through_idp": False}, connected=True)
+    assert rules.manages_users(off, connected=True) is False
+
+
+def test_disabling_goes_in_the_seeds_order():
+    """Manage users through IdP off first, then the SSO reset; SSO back on before managing again."""
+    record = rules.new_tenant("acme", NOW).record
+    with pytest.raises(ScimError, match="before resetting SSO"):
+        rules.change_connection(record, {"sso_enabled": False}, connected=True)
+    off = rules.change_connection(record, {"manage_users_through_idp": False}, connected=True)
+    reset = rules.change_connection(off, {"sso_enabled": False}, connected=True)
+    with pytest.raises(ScimError, match="SSO is reset"):
+        rules.change_connection(reset, {"manage_users_through_idp": True}, connected=True)
+
+
+def test_v1_records_are_read_as_v2():
+    issued = rules.new_tenant("acme", NOW)
+    token = issued.record.token
+    v1 = TenantRecordV1(tenant_id="t1", name="old", token_id=token.token_id, token_sha256=token.token_sha256,
+                        token_expires_at=None, created=NOW)
+    upgraded = directory_with(v1).verify_token(issued.secret, NOW)
+    assert (upgraded.tenant_id, upgraded.token.expires_at) == ("t1", NOW + timedelta(days=365))
+
+
+def test_activity_from_replicas_keeps_latest_use_and_first_connection():
+    directory = TenantDirectory()
+    later = TenantActivity(tenant_id="t", token_id="k", first_connected_at=NOW + timedelta(hours=1),
+                           last_used_at=NOW + timedelta(hours=2))
+    earlier = TenantActivity(tenant_id="t", token_id="k", first_connected_at=NOW, last_used_at=NOW)
+    directory.apply(later)
+    directory.apply(earlier)
+    merged = directory.activity("t")
+    assert (merged.first_connected_at, merged.last_used_at) == (NOW, NOW + timedelta(hours=2))
+
+
+def test_sso_reset_before_any_connection_keeps_a_later_connection_from_turning_managing_on():
+    reset = rules.change_connection(rules.new_tenant("acme", NOW).record, {"sso_enabled": False}, connected=False)
+    assert rules.manages_users(reset, connected=True) is False

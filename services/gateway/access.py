@@ -1,0 +1,89 @@
+"""Who may call what: a tenant's API token on /scim/v2, an admin's key on /admin/v1/tenant, the
+operator key on the rest of /admin. Everything here is refused before anything is published.
+
+The order of the SCIM checks matters: a bad token is 401 before anything else; a tenant over its
+rate gets 429 before the call counts as use; a write while "Manage users through IdP" is off gets
+403 after the call counted as a connection, so an admin can still test credentials with reads.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from contracts.tenants.v2 import TenantRecord
+from services.gateway import keys
+from services.gateway.scim.errors import unavailable
+from services.gateway.tenant_state import manages_users
+from services.gateway.tenant_store import connected
+from services.gateway.tenants import TokenRejected
+from shared.scim.errors import ScimError
+
+TENANT_ADMIN_PATH = "/admin/v1/tenant"
+RETRY_AFTER_SECONDS = 5
+MANAGE_USERS_OFF = ("'Manage users through IdP' is turned off for this tenant, so SCIM changes are refused; "
+                    "reads still work. An admin can turn it on in the admin portal.")
+
+
+def bearer(request: web.Request) -> str:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise ScimError(401, "Authorization: Bearer <token> is required",
+                        headers={"WWW-Authenticate": 'Bearer realm="scimflow"'})
+    return credentials.strip()
+
+
+def require_ready(app: web.Application) -> None:
+    """Before the tenant directory is loaded every token would look unknown: answer 503, not 401."""
+    if not app[keys.READY].get("messaging"):
+        raise unavailable(RETRY_AFTER_SECONDS)
+
+
+def admit_scim_call(request: web.Request) -> None:
+    app = request.app
+    require_ready(app)
+    record = _verify_token(app, bearer(request))
+    _within_rate(app, record)
+    app[keys.ACTIVITY].touch(record)  # the first successful call turns managing users on
+    if _is_write(request) and not manages_users(record, connected(app, record.tenant_id)):
+        raise ScimError(403, MANAGE_USERS_OFF)
+    request[keys.TENANT_ID] = record.tenant_id
+
+
+def _verify_token(app: web.Application, token: str) -> TenantRecord:
+    try:
+        return app[keys.TENANTS].verify_token(token, app[keys.CLOCK]())
+    except TokenRejected as rejected:
+        raise ScimError(401, str(rejected), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+
+def _within_rate(app: web.Application, record: TenantRecord) -> None:
+    retry_after = app[keys.RATE_LIMITER].acquire(record.tenant_id, record.rate_limit_per_second)
+    if retry_after:
+        raise ScimError(429, f"Too many requests for this tenant; retry in {retry_after} s",
+                        headers={"Retry-After": str(retry_after)})
+
+
+def _is_write(request: web.Request) -> bool:
+    """Every SCIM method but GET, except the POSTs that only search (RFC 7644 §3.4.3)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return not (request.method == "POST" and request.path.endswith("/.search"))
+
+
+def authenticate_admin(request: web.Request) -> None:
+    require_ready(request.app)
+    if request.path == TENANT_ADMIN_PATH or request.path.startswith(TENANT_ADMIN_PATH + "/"):
+        _authenticate_tenant_admin(request)
+    elif not hmac.compare_digest(bearer(request).encode(), request.app[keys.OPERATOR_KEY].encode()):
+        raise ScimError(401, "The operator key is not valid")
+
+
+def _authenticate_tenant_admin(request: web.Request) -> None:
+    """An admin key names its tenant: the admin sees that tenant only, with no tenant id to forge."""
+    try:
+        record, admin = request.app[keys.TENANTS].verify_admin(bearer(request))
+    except TokenRejected as rejected:
+        raise ScimError(401, str(rejected)) from None
+    request[keys.TENANT_ID], request[keys.ADMIN_ID] = record.tenant_id, admin.admin_id

@@ -1,0 +1,113 @@
+"""The admin API's JSON: request bodies (strict, unknown fields refused) and what it answers.
+
+A secret appears only in the one answer that creates it (``token``, ``admin_key``); every other
+answer shows a public prefix and metadata. Fields a PUT leaves out stay as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from contracts.tenants.v2 import IdpType, TenantActivity, TenantAdmin, TenantRecord
+from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, public_prefix
+from services.gateway.tenant_state import DEFAULT_TOKEN_DAYS, manages_users
+from shared.scim.errors import ScimError
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Days = Literal[90, 180, 365]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class NewTenant(_Body):
+    name: Name
+    idp_type: IdpType | None = None
+    token_expires_in_days: Days = DEFAULT_TOKEN_DAYS
+
+
+class NewToken(_Body):
+    expires_in_days: Days
+    #: The portal's "I understand and would like to proceed anyway": the current token dies at once.
+    replace: bool = False
+
+
+class NewAdmin(_Body):
+    name: Name
+    email: Email
+
+
+class ConnectionChange(_Body):
+    idp_type: IdpType | None = None
+    manage_users_through_idp: bool = False  # defaults only to type the field: unsent fields are not applied
+    sso_enabled: bool = True
+
+
+class PolicyChange(_Body):
+    accept_email_changes: bool = True
+
+
+class RateLimit(_Body):
+    #: null: back to the gateway's default.
+    requests_per_second: Annotated[float, Field(gt=0, le=100_000)] | None
+
+
+BodyT = TypeVar("BodyT", bound=_Body)
+
+
+def parse(model: type[BodyT], body: object) -> BodyT:
+    if not isinstance(body, dict):
+        raise ScimError(400, "The body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ScimError(400, f"{where}: {error['msg']}" if where else error["msg"]) from None
+
+
+def sent(body: _Body) -> dict[str, Any]:
+    """Only the fields the client sent: a partial PUT changes those and nothing else."""
+    return body.model_dump(include=body.model_fields_set)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def token_json(record: TenantRecord, activity: TenantActivity | None, now: datetime) -> dict[str, Any] | None:
+    token = record.token
+    if token is None:
+        return None
+    used = activity.last_used_at if activity and activity.token_id == token.token_id else None
+    return {"prefix": public_prefix(TOKEN_PREFIX, token.token_id), "created": iso(token.created),
+            "expires_at": iso(token.expires_at), "last_used_at": iso(used),
+            "status": "expired" if now >= token.expires_at else "active"}
+
+
+def connection_json(record: TenantRecord, activity: TenantActivity | None, scim_base_url: str) -> dict[str, Any]:
+    connection = record.connection
+    return {"idp_type": connection.idp_type, "scim_base_url": scim_base_url,
+            "manage_users_through_idp": manages_users(record, activity is not None),
+            "set_by_admin": connection.manage_users_through_idp is not None,
+            "first_connected_at": iso(activity.first_connected_at if activity else None),
+            "sso_enabled": connection.sso_enabled}
+
+
+def admin_json(admin: TenantAdmin) -> dict[str, Any]:
+    return {"admin_id": admin.admin_id, "name": admin.name, "email": admin.email, "created": iso(admin.created),
+            "key_prefix": public_prefix(ADMIN_KEY_PREFIX, admin.key_id)}
+
+
+def tenant_json(record: TenantRecord, activity: TenantActivity | None, now: datetime, scim_base_url: str,
+                default_rate: float) -> dict[str, Any]:
+    return {"tenant_id": record.tenant_id, "name": record.name, "created": iso(record.created),
+            "scim_base_url": scim_base_url, "token": token_json(record, activity, now),
+            "connection": connection_json(record, activity, scim_base_url),
+            "policies": record.policies.model_dump(), "admins": [admin_json(a) for a in record.admins],
+            "rate_limit_per_second": record.rate_limit_per_second or default_rate}
