@@ -15,8 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import MessageMeta
 from contracts.notifications.v1 import (
-    InAppNotification, ListNotifications, MarkNotificationsRead, NotificationAccepted, NotificationPage,
-    NotificationsMarked, Notify,
+    InAppNotification,
+    ListNotifications,
+    MarkNotificationsRead,
+    NotificationAccepted,
+    NotificationPage,
+    NotificationsMarked,
+    Notify,
 )
 from contracts.system.v1 import Ping
 from services.notifier.tables import InboxRow, NotificationRow, OutboxRow

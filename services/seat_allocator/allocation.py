@@ -10,10 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.seats.v1 import SeatAllocation, SeatFailure
-from services.seat_allocator.common import found
-from services.seat_allocator.domain import SeatRefusal, check_one_set, plan_allocation, plan_release, wanted
+from services.seat_allocator.domain import (
+    SeatRefusal,
+    check_one_set,
+    plan_allocation,
+    plan_release,
+    wanted,
+)
 from services.seat_allocator.tables import SeatUserRow, SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
+from shared.store import found
 
 
 async def user_row(uow: UnitOfWork, tenant_id: str, user_id: str, now: datetime) -> SeatUserRow:

@@ -5,7 +5,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.seat_allocator.database import create_engine, create_schema, session_factory
+from services.seat_allocator.database import (
+    create_engine,
+    create_schema,
+    session_factory,
+)
 from services.seat_allocator.handlers import HANDLERS, Deps
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher

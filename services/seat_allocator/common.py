@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from contracts import ErrorCode, MessageMeta, Reply, Result
 from services.seat_allocator.domain import RuleBroken, SeatRefusal
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
-from shared.messaging.ping import ServiceIdentity
+from shared.store import StoreDeps
 
 ResultT = TypeVar("ResultT", bound=Result)
 
 
-@dataclass(frozen=True)
-class Deps:
-    identity: ServiceIdentity
-    uow: Callable[[], UnitOfWork]
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+Deps = StoreDeps[UnitOfWork]
 
 
 class KeptFailure(CommandFailed):
     """A refusal whose trace (the user's failure record) is committed with it and replayed on redelivery."""
-
-
-def found(row: Any, kind: str, name: str) -> Any:
-    if row is None:
-        raise CommandFailed(ErrorCode.NOT_FOUND, f"{kind} {name!r} not found")
-    return row
 
 
 async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],

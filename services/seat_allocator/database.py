@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.seat_allocator.tables import ProcessedMessage, ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow
+from services.seat_allocator.tables import (
+    ProcessedMessage,
+    ProductRow,
+    SeatRow,
+    SeatUserRow,
+    SubscriptionSetRow,
+)
 from shared.sqlite import create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]

@@ -6,20 +6,39 @@ from collections.abc import Mapping
 
 from contracts import ErrorCode, MessageMeta
 from contracts.seats.v1 import (
-    AllocateSeats, ChangeSubscription, GetSeatSummary, GetUserSeats, ProductSeats, ReleaseSeats, SeatAllocation,
-    SeatSummary, SubscribeProduct,
+    AllocateSeats,
+    ChangeSubscription,
+    GetSeatSummary,
+    GetUserSeats,
+    ProductSeats,
+    ReleaseSeats,
+    SeatAllocation,
+    SeatSummary,
+    SubscribeProduct,
 )
 from contracts.system.v1 import Ping
 from services.seat_allocator.allocation import (
-    current, empty_allocation, join, named_set, settle, settle_or_record, user_row,
+    current,
+    empty_allocation,
+    join,
+    named_set,
+    settle,
+    settle_or_record,
+    user_row,
 )
-from services.seat_allocator.common import Deps, KeptFailure, found, journaled
-from services.seat_allocator.domain import Subscription, check_seat_count, check_subscription, utc
+from services.seat_allocator.common import Deps, KeptFailure, journaled
+from services.seat_allocator.domain import (
+    Subscription,
+    check_seat_count,
+    check_subscription,
+    utc,
+)
 from services.seat_allocator.set_handlers import SET_HANDLERS
 from services.seat_allocator.tables import ProductRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
+from shared.store import found
 
 __all__ = ["Deps", "HANDLERS"]
 

@@ -10,7 +10,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.seat_allocator.domain import Subscription, utc
-from services.seat_allocator.tables import ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow
+from services.seat_allocator.tables import (
+    ProductRow,
+    SeatRow,
+    SeatUserRow,
+    SubscriptionSetRow,
+)
 
 
 class Table:

@@ -8,14 +8,33 @@ from datetime import datetime
 
 from contracts import ErrorCode, MessageMeta
 from contracts.seats.v1 import (
-    ChangeSetMembership, CreateSubscriptionSet, DeleteSubscriptionSet, EditSubscriptionSet, ListSubscriptionSets,
-    SeatAllocation, SubscriptionSetList, SubscriptionSetRecord, SubscriptionSetReport,
+    ChangeSetMembership,
+    CreateSubscriptionSet,
+    DeleteSubscriptionSet,
+    EditSubscriptionSet,
+    ListSubscriptionSets,
+    SeatAllocation,
+    SubscriptionSetList,
+    SubscriptionSetRecord,
+    SubscriptionSetReport,
 )
 from services.seat_allocator.allocation import (
-    current, failure_of, join, named_set, settle, settle_or_record, user_row,
+    current,
+    failure_of,
+    join,
+    named_set,
+    settle,
+    settle_or_record,
+    user_row,
 )
 from services.seat_allocator.common import Deps, journaled
-from services.seat_allocator.domain import SeatRefusal, check_description, check_set_name, check_set_products, utc
+from services.seat_allocator.domain import (
+    SeatRefusal,
+    check_description,
+    check_set_name,
+    check_set_products,
+    utc,
+)
 from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of

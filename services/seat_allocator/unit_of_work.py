@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Reply
 from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
+from shared.store import UnitOfWork as SessionUnitOfWork
 
 
 class Journal:
@@ -29,22 +29,10 @@ class Journal:
                                            processed_at=datetime.now(UTC)))
 
 
-class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
-        self.products = Products(self.session)
-        self.seats = Seats(self.session)
-        self.users = Users(self.session)
-        self.sets = Sets(self.session)
-        self.journal = Journal(self.session)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.session.rollback()  # no-op after commit; undoes everything otherwise
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()
+class UnitOfWork(SessionUnitOfWork):
+    def open(self, session: AsyncSession) -> None:
+        self.products = Products(session)
+        self.seats = Seats(session)
+        self.users = Users(session)
+        self.sets = Sets(session)
+        self.journal = Journal(session)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -12,22 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from contracts import ErrorCode, MessageMeta, Result
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
-from shared.messaging.ping import ServiceIdentity
 from shared.scim import etags
 from shared.scim.attributes import ResourceSchema
 from shared.scim.errors import ScimError
 from shared.scim.patch import apply_patch
 from shared.scim.patch_parse import parse_patch
 from shared.scim.resource import parse_resource
+from shared.store import StoreDeps
 
 ResultT = TypeVar("ResultT", bound=Result)
 
 
-@dataclass(frozen=True)
-class Deps:
-    identity: ServiceIdentity
-    uow: Callable[[], UnitOfWork]
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+Deps = StoreDeps[UnitOfWork]
 
 
 class Versioned(Protocol):
@@ -56,13 +51,6 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
                 raise
             raise conflict from None
         return result
-
-
-def found(row: Any, kind: str, resource_id: str) -> Any:
-    """The row, or NOT_FOUND: another tenant's id is just as unknown (no leak that it exists)."""
-    if row is None:
-        raise CommandFailed(ErrorCode.NOT_FOUND, f"{kind} {resource_id} not found")
-    return row
 
 
 def check_precondition(row: Versioned, if_match: str | None, kind: str) -> None:

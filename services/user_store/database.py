@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.user_store.tables import GroupRow, MembershipRow, ProcessedMessage, UserRow
+from services.user_store.tables import (
+    GroupRow,
+    MembershipRow,
+    ProcessedMessage,
+    UserRow,
+)
 from shared.sqlite import create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]

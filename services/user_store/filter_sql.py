@@ -18,15 +18,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, NoReturn
 
-from sqlalchemy import ColumnElement, FromClause, and_, case, false, func, join, literal, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    and_,
+    case,
+    false,
+    func,
+    join,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import col
 
-from contracts.filters import And, AttributePath, Comparison, Filter, Not, Or, Present, ValuePath
+from contracts.filters import (
+    And,
+    AttributePath,
+    Comparison,
+    Filter,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+)
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
 from shared.scim.attributes import GROUP, USER, ResourceSchema
 from shared.scim.errors import invalid_filter
 from shared.scim.filter_match import compare, is_present, normalize
-from shared.scim.filter_values import attribute_of, attribute_path, check_path, folds_case, parse_datetime
+from shared.scim.filter_values import (
+    attribute_of,
+    attribute_path,
+    check_path,
+    folds_case,
+    parse_datetime,
+)
 
 Condition = ColumnElement[bool]
 

@@ -9,16 +9,30 @@ from typing import Any
 
 from contracts import ErrorCode, MessageMeta
 from contracts.groups.v1 import (
-    CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
+    CreateGroup,
+    DeleteGroup,
+    GetGroup,
+    GroupDeleted,
+    GroupPage,
+    GroupRecord,
+    PatchGroup,
+    QueryGroups,
     ReplaceGroup,
 )
-from services.user_store.common import Deps, found, aware, check_precondition, journaled, patched
-from services.user_store.paging import page_of
+from services.user_store.common import (
+    Deps,
+    aware,
+    check_precondition,
+    journaled,
+    patched,
+)
 from services.user_store.filter_sql import GROUP_TARGET
+from services.user_store.paging import page_of
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.scim.attributes import GROUP
+from shared.store import found
 
 
 def duplicate(display_name: str) -> CommandFailed:

@@ -10,17 +10,32 @@ from typing import Any
 from contracts import ErrorCode, MessageMeta
 from contracts.system.v1 import Ping
 from contracts.users.v1 import (
-    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+    CreateUser,
+    DeleteUser,
+    GetUser,
+    PatchUser,
+    QueryUsers,
+    ReplaceUser,
+    UserDeleted,
+    UserPage,
+    UserRecord,
 )
-from services.user_store.common import Deps, found, aware, check_precondition, journaled, patched
-from services.user_store.paging import page_of
+from services.user_store.common import (
+    Deps,
+    aware,
+    check_precondition,
+    journaled,
+    patched,
+)
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
+from services.user_store.paging import page_of
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
+from shared.store import found
 
 __all__ = ["Deps", "HANDLERS"]
 

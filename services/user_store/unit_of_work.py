@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Result
 from services.user_store.group_repository import GroupRepository
 from services.user_store.repository import UserRepository
 from services.user_store.tables import ProcessedMessage
+from shared.store import UnitOfWork as SessionUnitOfWork
 
 ResultT = TypeVar("ResultT", bound=Result)
 
@@ -35,20 +35,8 @@ class Journal:
         )
 
 
-class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
-        self.users = UserRepository(self.session)
-        self.groups = GroupRepository(self.session)
-        self.journal = Journal(self.session)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.session.rollback()  # no-op after commit; undoes everything otherwise
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()
+class UnitOfWork(SessionUnitOfWork):
+    def open(self, session: AsyncSession) -> None:
+        self.users = UserRepository(session)
+        self.groups = GroupRepository(session)
+        self.journal = Journal(session)

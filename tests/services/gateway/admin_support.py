@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from contracts.base import Message
@@ -14,22 +13,10 @@ from services.gateway.app import create_app
 from shared.messaging.codec import decode_headers, decode_message
 from shared.messaging.memory import InMemoryBus
 from tests.conftest import OPERATOR_KEY, gateway_settings
+from tests.support.clock import FakeClock
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-
-
-class FakeClock:
-    """The gateway's wall clock, moved by the test instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 async def start_gateway(aiohttp_client, bus: InMemoryBus, tmp_path: Path, clock: FakeClock, **settings):

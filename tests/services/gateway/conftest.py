@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from shared.messaging.memory import InMemoryBus
-from tests.services.gateway.admin_support import FakeClock, start_gateway
+from tests.services.gateway.admin_support import start_gateway
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture

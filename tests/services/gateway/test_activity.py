@@ -5,7 +5,7 @@ import asyncio
 from services.gateway import tenant_state as rules
 from services.gateway.activity import ActivityTracker
 from services.gateway.tenants import TenantDirectory
-from tests.services.gateway.admin_support import FakeClock
+from tests.support.clock import FakeClock
 
 
 def tracker_for_new_tenant():

@@ -6,7 +6,14 @@ from datetime import timedelta
 import pytest
 
 from contracts.topics import TENANTS_STATE
-from tests.services.gateway.admin_support import OPERATOR, add_admin, bearer, create_tenant, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    add_admin,
+    bearer,
+    create_tenant,
+    json_ok,
+    tenant_with_admin,
+)
 
 
 async def json_error(response, status: int) -> str:

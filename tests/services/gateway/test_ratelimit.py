@@ -1,7 +1,7 @@
 """Per-tenant token buckets, on an injected clock."""
 
 from services.gateway.ratelimit import RateLimiter
-from tests.services.gateway.admin_support import FakeClock
+from tests.support.clock import FakeClock
 
 
 def test_a_burst_passes_then_calls_wait_for_the_refill():

@@ -8,7 +8,15 @@ import pytest
 
 from contracts.topics import USERS_COMMANDS
 from tests.services.gateway.admin_support import (
-    activity_records, bearer, create_tenant, eventually, json_ok, published, start_gateway, tenant_with_admin, user,
+    activity_records,
+    bearer,
+    create_tenant,
+    eventually,
+    json_ok,
+    published,
+    start_gateway,
+    tenant_with_admin,
+    user,
 )
 
 pytestmark = pytest.mark.usefixtures("user_store")

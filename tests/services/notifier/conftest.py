@@ -5,27 +5,14 @@ The SMTP server (tests/support/smtp.py) can be stopped and started again to play
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.notifier.bootstrap import bootstrap
 from services.notifier.settings import NotifierSettings
 from shared.devtools.local_kafka import free_port
 from shared.messaging.ping import ServiceIdentity
+from tests.support.clock import FakeClock as Clock
 from tests.support.smtp import SmtpServer
-
-
-class Clock:
-    """Time that moves only when a test says so: retries are tested without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

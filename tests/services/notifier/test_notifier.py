@@ -6,7 +6,12 @@ from sqlalchemy import text
 
 from contracts import MessageMeta
 from contracts.notifications.v1 import (
-    ListNotifications, MarkNotificationsRead, NotificationAccepted, NotificationPage, NotificationsMarked, Notify,
+    ListNotifications,
+    MarkNotificationsRead,
+    NotificationAccepted,
+    NotificationPage,
+    NotificationsMarked,
+    Notify,
     Recipient,
 )
 from services.notifier.delivery import Outbox, SmtpSender

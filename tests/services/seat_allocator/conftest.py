@@ -2,9 +2,9 @@
 
 import pytest
 
-from seat_support import Clock
 from services.seat_allocator.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
+from tests.support.clock import FakeClock as Clock
 
 
 @pytest.fixture

@@ -8,8 +8,17 @@ from typing import TypeVar
 
 from contracts import ErrorBody, Message, MessageMeta, Reply, Result
 from contracts.seats.v1 import (
-    AllocateSeats, ChangeSetMembership, CreateSubscriptionSet, GetSeatSummary, GetUserSeats, ProductSeats,
-    SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionSetRecord, SubscriptionSetReport,
+    AllocateSeats,
+    ChangeSetMembership,
+    CreateSubscriptionSet,
+    GetSeatSummary,
+    GetUserSeats,
+    ProductSeats,
+    SeatAllocation,
+    SeatSummary,
+    SubscribeProduct,
+    SubscriptionSetRecord,
+    SubscriptionSetReport,
 )
 from shared.messaging.requester import unwrap
 
@@ -17,17 +26,6 @@ R = TypeVar("R", bound=Result)
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 NEXT_YEAR = START + timedelta(days=365)
-
-
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def meta(tenant: str = "t1", message_id: str | None = None) -> MessageMeta:

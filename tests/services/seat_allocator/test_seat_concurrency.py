@@ -9,10 +9,10 @@ import asyncio
 import random
 
 import pytest
+from seat_support import allocate, allocate_command, meta, seats_of, subscribe, used
 
 from contracts import ErrorCode, Reply
 from contracts.seats.v1 import SeatFailureReason as Reason
-from seat_support import allocate, allocate_command, meta, seats_of, subscribe, used
 from services.seat_allocator.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
 

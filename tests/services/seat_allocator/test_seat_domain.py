@@ -6,8 +6,17 @@ import pytest
 
 from contracts.seats.v1 import SeatFailureReason as Reason
 from services.seat_allocator.domain import (
-    RuleBroken, SeatRefusal, Subscription, check_description, check_one_set, check_seat_count, check_set_name,
-    check_set_products, plan_allocation, plan_release, wanted,
+    RuleBroken,
+    SeatRefusal,
+    Subscription,
+    check_description,
+    check_one_set,
+    check_seat_count,
+    check_set_name,
+    check_set_products,
+    plan_allocation,
+    plan_release,
+    wanted,
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -1,12 +1,28 @@
 """Products and a user's seats on a real SQLite file: failures with their reason, every freeing path."""
 
 import pytest
+from seat_support import (
+    NEXT_YEAR,
+    allocate,
+    allocate_command,
+    meta,
+    refused,
+    seats_of,
+    subscribe,
+    summary,
+    used,
+)
 
 from contracts import ErrorCode
 from contracts.seats.v1 import (
-    ChangeSubscription, ReleaseSeats, SeatAllocation, SeatFailureReason as Reason, SubscribeProduct,
+    ChangeSubscription,
+    ReleaseSeats,
+    SeatAllocation,
+    SubscribeProduct,
 )
-from seat_support import NEXT_YEAR, allocate, allocate_command, meta, refused, seats_of, subscribe, summary, used
+from contracts.seats.v1 import (
+    SeatFailureReason as Reason,
+)
 from shared.messaging.requester import unwrap
 
 

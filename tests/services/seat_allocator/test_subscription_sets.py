@@ -5,13 +5,33 @@ products, optional admin role for all members; Created, Modified, Last Synced ("
 """
 
 import pytest
+from seat_support import (
+    START,
+    allocate,
+    create_set,
+    membership,
+    meta,
+    ok,
+    refused,
+    seats_of,
+    subscribe,
+    used,
+)
 
 from contracts import ErrorCode
 from contracts.seats.v1 import (
-    CreateSubscriptionSet, DeleteSubscriptionSet, EditSubscriptionSet, ListSubscriptionSets, ReleaseSeats,
-    SeatAllocation, SeatFailureReason as Reason, SubscriptionSetList, SubscriptionSetReport,
+    CreateSubscriptionSet,
+    DeleteSubscriptionSet,
+    EditSubscriptionSet,
+    ListSubscriptionSets,
+    ReleaseSeats,
+    SeatAllocation,
+    SubscriptionSetList,
+    SubscriptionSetReport,
 )
-from seat_support import START, allocate, create_set, membership, meta, ok, refused, seats_of, subscribe, used
+from contracts.seats.v1 import (
+    SeatFailureReason as Reason,
+)
 from shared.messaging.requester import unwrap
 
 

@@ -9,7 +9,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.user_store.database import create_engine, create_schema, session_factory
-from services.user_store.filter_sql import GROUP_TARGET, USER_TARGET, compile_filter, sort_key
+from services.user_store.filter_sql import (
+    GROUP_TARGET,
+    USER_TARGET,
+    compile_filter,
+    sort_key,
+)
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError

@@ -1,14 +1,21 @@
 """Groups in the user store: members as set operations, the user's read-only groups (RFC 7643 §4.2)."""
 
 import pytest
+from user_store_support import create, meta, patch
 
 from contracts import ErrorCode
 from contracts.groups.v1 import (
-    CreateGroup, DeleteGroup, GetGroup, GroupPage, GroupRecord, PatchGroup, QueryGroups, ReplaceGroup,
+    CreateGroup,
+    DeleteGroup,
+    GetGroup,
+    GroupPage,
+    GroupRecord,
+    PatchGroup,
+    QueryGroups,
+    ReplaceGroup,
 )
 from contracts.users.v1 import DeleteUser, GetUser, UserRecord
 from shared.messaging.requester import RemoteError, unwrap
-from user_store_support import create, meta, patch
 
 
 async def group(dispatch, name: str = "Sales", members=()) -> GroupRecord:

@@ -3,11 +3,11 @@
 import asyncio
 
 import pytest
+from user_store_support import meta
 
 from contracts import ErrorCode, MessageMeta
 from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
 from shared.messaging.requester import RemoteError, unwrap
-from user_store_support import meta
 
 
 async def count_users(dispatch, tenant: str = "t1") -> int:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, text
+from user_store_support import meta
 
 from contracts.users.v1 import QueryUsers, UserPage
 from services.user_store.database import create_engine, create_schema
@@ -17,7 +18,6 @@ from services.user_store.tables import UserRow
 from shared.messaging.requester import unwrap
 from shared.scim.attributes import USER
 from shared.scim.filter_parser import parse_filter
-from user_store_support import meta
 
 USERS = 10_000
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,13 +1,20 @@
 """User store writes: replace, patch, delete, If-Match, and unchanged re-syncs (RFC 7644 §3.5, §3.6, §3.14)."""
 
 import pytest
+from user_store_support import create, meta, patch
 
 from contracts import ErrorCode
 from contracts.users.v1 import (
-    DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+    DeleteUser,
+    GetUser,
+    PatchUser,
+    QueryUsers,
+    ReplaceUser,
+    UserDeleted,
+    UserPage,
+    UserRecord,
 )
 from shared.messaging.requester import RemoteError, unwrap
-from user_store_support import create, meta, patch
 
 
 async def failure(dispatch, command, **kwargs) -> ErrorCode:

@@ -3,7 +3,12 @@
 import pytest
 
 from services.gateway.scim.bulk import (
-    BULK_REQUEST, MAX_OPERATIONS, MAX_PAYLOAD_SIZE, check_size, parse_bulk, resolve,
+    BULK_REQUEST,
+    MAX_OPERATIONS,
+    MAX_PAYLOAD_SIZE,
+    check_size,
+    parse_bulk,
+    resolve,
 )
 from shared.scim.errors import ScimError
 

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 
 from services.gateway.scim import discovery
-from shared.scim import schemas
-from shared.scim.errors import ScimError
 from services.gateway.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD_SIZE
 from services.gateway.scim.listing import MAX_RESULTS
+from shared.scim import schemas
+from shared.scim.errors import ScimError
 
 BASE = "https://scim.example.com/scim/v2"
 CHARACTERISTICS = {"name", "type", "multiValued", "description", "required", "caseExact", "mutability",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from shared.scim.errors import ScimError
 from services.gateway.scim.listing import MAX_RESULTS, list_response, paging
+from shared.scim.errors import ScimError
 
 
 @pytest.mark.parametrize(("params", "expected"), [

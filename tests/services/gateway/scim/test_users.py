@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.users.v1 import UserRecord
-from shared.scim.errors import ScimError
 from services.gateway.scim.resources import render
 from services.gateway.scim.users import parse_user
 from shared.scim.attributes import USER
+from shared.scim.errors import ScimError
 from shared.scim.schemas import USER_SCHEMA
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
