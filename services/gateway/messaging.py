@@ -1,6 +1,7 @@
 """The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
-tenant-directory reader and the tenant-activity publisher per process, started before the first
-request and stopped after the last (the activity still unpublished goes out on the way down)."""
+tenant-directory reader, the tenant-activity publisher and the token-expiry reminders per process,
+started before the first request and stopped after the last (the activity still unpublished goes
+out on the way down)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
+from contracts.notifications.v1 import Notify
 from contracts.tenants.v2 import TenantActivity, activity_key
-from contracts.topics import ALL_TOPICS, TENANTS_STATE, reply_topic
+from contracts.topics import ALL_TOPICS, NOTIFIER_COMMANDS, TENANTS_STATE, reply_topic
 from services.gateway import keys
 from services.gateway.activity import Publish
+from services.gateway.reminders import Cast, ReminderScheduler
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.codec import DecodeError, decode_headers, decode_message
 from shared.messaging.requester import Requester
@@ -40,6 +43,8 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(requester.consume_replies(reply_reader, stop)),
             asyncio.create_task(follow_tenants(tenant_reader, app[keys.TENANTS], stop)),
             asyncio.create_task(app[keys.ACTIVITY].run(_activity_publisher(requester), stop)),
+            asyncio.create_task(ReminderScheduler(app[keys.TENANTS], app[keys.CLOCK]).run(
+                _notice_caster(requester), stop, settings.reminder_interval_seconds)),
         ]
         app[keys.READY]["messaging"] = True
         yield
@@ -54,6 +59,12 @@ def _activity_publisher(requester: Requester) -> Publish:
         await requester.cast(activity, topic=TENANTS_STATE.name, key=activity_key(activity.tenant_id),
                              tenant_id=activity.tenant_id)
     return publish
+
+
+def _notice_caster(requester: Requester) -> Cast:
+    async def cast(notice: Notify, tenant_id: str) -> None:
+        await requester.cast(notice, topic=NOTIFIER_COMMANDS.name, key=tenant_id, tenant_id=tenant_id)
+    return cast
 
 
 def _apply(records, directory: TenantDirectory) -> None:

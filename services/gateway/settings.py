@@ -17,6 +17,8 @@ class GatewaySettings(CommonSettings):
     rate_limit_per_second: PositiveFloat = 100.0
     #: A full bucket holds this many seconds of calls, so an IdP's bursts pass.
     rate_limit_burst_seconds: PositiveFloat = 2.0
+    #: How often each replica looks for due token-expiry reminders (the notifier dedupes replicas).
+    reminder_interval_seconds: PositiveFloat = 3600.0
 
     @model_validator(mode="after")
     def _defaults(self) -> GatewaySettings:

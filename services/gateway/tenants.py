@@ -79,6 +79,9 @@ class TenantDirectory:
     def get(self, tenant_id: str) -> TenantRecord | None:
         return self._tenants.get(tenant_id)
 
+    def records(self) -> list[TenantRecord]:
+        return list(self._tenants.values())
+
     def activity(self, tenant_id: str) -> TenantActivity | None:
         return self._activity.get(tenant_id)
 

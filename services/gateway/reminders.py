@@ -1,0 +1,76 @@
+"""Token expiry reminders (issue 5): every admin hears at 30, 14, 7 and 1 days before, and at expiry.
+
+Each gateway replica looks at its tenant directory now and then and casts the notice that is due to
+the notifier. The notice's dedupe key names the token and the milestone, so the notifier turns the
+casts of every replica, and of a replica restarted mid-way, into one notice per admin. Only the
+latest due milestone is cast: a replica that first looks 5 days before expiry sends the 7-day
+reminder, not a stale 30-day one as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from contracts.notifications.v1 import Notify, Recipient
+from contracts.tenants.v2 import TenantRecord
+from services.gateway.tenants import TenantDirectory
+
+log = logging.getLogger(__name__)
+
+MILESTONE_DAYS = (1, 7, 14, 30)  # ascending: the first one at or above the days left is due
+Cast = Callable[[Notify, str], Awaitable[None]]
+
+
+def due_notice(record: TenantRecord, now: datetime) -> Notify | None:
+    """The reminder this tenant's admins should have by ``now``, or None."""
+    token = record.token
+    if token is None or not record.admins:
+        return None
+    left = token.expires_at - now
+    if left <= timedelta(0):
+        return _notice(record, "token_expired", f"token-expired:{token.token_id}",
+                       "Your scimflow API token has expired: provisioning has stopped",
+                       "Generate a new API token in the admin portal and enter it in your identity provider.")
+    days = next((d for d in MILESTONE_DAYS if left <= timedelta(days=d)), None)
+    if days is None:
+        return None
+    return _notice(record, "token_expiring", f"token-expiry:{token.token_id}:{days}d",
+                   f"Your scimflow API token expires in {days} day{'s' if days > 1 else ''}",
+                   f"The token expires on {token.expires_at:%Y-%m-%d %H:%M} UTC. Generate a new one in "
+                   "the admin portal and enter it in your identity provider before then.")
+
+
+def _notice(record: TenantRecord, kind: str, dedupe_key: str, subject: str, body: str) -> Notify:
+    recipients = [Recipient(admin_id=admin.admin_id, email=admin.email) for admin in record.admins]
+    return Notify(kind=kind, subject=subject, body=body, recipients=recipients, dedupe_key=dedupe_key)
+
+
+class ReminderScheduler:
+    def __init__(self, directory: TenantDirectory, clock: Callable[[], datetime]) -> None:
+        self._directory, self._clock = directory, clock
+        self._cast: set[str] = set()  # dedupe keys this replica already cast (the notifier dedupes the rest)
+
+    async def cast_due(self, cast: Cast) -> int:
+        """Cast every due notice not cast by this replica yet; returns how many."""
+        casts = 0
+        for record in self._directory.records():
+            notice = due_notice(record, self._clock())
+            if notice is not None and notice.dedupe_key not in self._cast:
+                await cast(notice, record.tenant_id)
+                self._cast.add(notice.dedupe_key)
+                casts += 1
+        return casts
+
+    async def run(self, cast: Cast, stop: asyncio.Event, interval_seconds: float) -> None:
+        while not stop.is_set():
+            try:
+                await self.cast_due(cast)
+            except Exception:
+                log.exception("reminder round failed; the next round retries")
+            try:
+                await asyncio.wait_for(stop.wait(), interval_seconds)
+            except TimeoutError:
+                pass
