@@ -8,12 +8,16 @@ import uuid
 import orjson
 from aiohttp import web
 
-from services.gateway.access import RETRY_AFTER_SECONDS, admit_scim_call, authenticate_admin
+from services.gateway.access import (
+    RETRY_AFTER_SECONDS,
+    admit_scim_call,
+    authenticate_admin,
+)
 from services.gateway.responses import scim_json
 from services.gateway.scim.errors import from_remote, unavailable
-from shared.scim.errors import ScimError
 from shared.logging import correlation
 from shared.messaging.requester import RemoteError, RequestTimeout
+from shared.scim.errors import ScimError
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ URLs, and RFC 7644 gives them no reason to think the path is case-sensitive.
 
 from aiohttp import web
 
-from services.gateway.views import admin, bulk, discovery, groups, health, search, users
-from services.gateway.views import admin_tenant as tenant_admin
+from services.gateway.admin_routes import add_admin_routes
+from services.gateway.views import bulk, discovery, docs, groups, health, search, users
 
 SCIM = "/scim/v2"
 
@@ -19,21 +19,8 @@ def scim(segment: str, rest: str = "") -> str:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.health)
-    app.router.add_post("/admin/v1/tenants", admin.create_tenant)
-    app.router.add_get("/admin/v1/tenants/{tenant_id}", admin.show_tenant)
-    app.router.add_post("/admin/v1/tenants/{tenant_id}/admins", admin.add_admin)
-    app.router.add_put("/admin/v1/tenants/{tenant_id}/rate-limit", admin.set_rate_limit)
-    app.router.add_get("/admin/v1/tenant", tenant_admin.show_tenant)
-    app.router.add_post("/admin/v1/tenant/token", tenant_admin.create_token)
-    app.router.add_get("/admin/v1/tenant/token", tenant_admin.show_token)
-    app.router.add_delete("/admin/v1/tenant/token", tenant_admin.delete_token)
-    app.router.add_get("/admin/v1/tenant/connection", tenant_admin.show_connection)
-    app.router.add_put("/admin/v1/tenant/connection", tenant_admin.change_connection)
-    app.router.add_get("/admin/v1/tenant/policies", tenant_admin.show_policies)
-    app.router.add_put("/admin/v1/tenant/policies", tenant_admin.change_policies)
-    app.router.add_get("/admin/v1/tenant/admins", tenant_admin.list_admins)
-    app.router.add_get("/admin/v1/tenant/admins/{admin_id}", tenant_admin.show_admin)
-    app.router.add_delete("/admin/v1/tenant/admins/{admin_id}", tenant_admin.remove_admin)
+    add_admin_routes(app.router)
+    app.router.add_get("/openapi/admin.json", docs.admin_api_document)
     for name, resource in (("Users", users.views), ("Groups", groups.views)):
         app.router.add_post(scim(name), resource.create)
         app.router.add_get(scim(name), resource.list)

@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from contracts.tenants.v1 import TenantRecord as TenantRecordV1
-from contracts.tenants.v2 import ApiToken, Connection, IdpType, RevokedToken, TenantAdmin, TenantRecord
+from contracts.tenants.v2 import (
+    ApiToken,
+    Connection,
+    IdpType,
+    RevokedToken,
+    TenantAdmin,
+    TenantRecord,
+)
 from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, new_credential
 from shared.scim.errors import ScimError
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.scim.errors import ScimError
 from services.gateway.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD_SIZE
 from services.gateway.scim.listing import MAX_RESULTS
-from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+from shared.scim.errors import ScimError
+from shared.scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSION_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+)
 
 SERVICE_PROVIDER_CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.gateway import keys
+from services.gateway import keys, tenant_store
 from services.gateway import tenant_state as rules
-from services.gateway import tenant_store
-from services.gateway.admin_json import NewAdmin, NewTenant, RateLimit, admin_json, iso, parse
+from services.gateway.admin_json import (
+    NewAdmin,
+    NewTenant,
+    RateLimit,
+    admin_json,
+    iso,
+    parse,
+)
 from services.gateway.middlewares import read_json
 from services.gateway.views.admin_tenant import render_tenant
 

@@ -12,11 +12,18 @@ from typing import Any
 from aiohttp import web
 
 from contracts.tenants.v2 import TenantRecord
-from services.gateway import keys
+from services.gateway import keys, tenant_store
 from services.gateway import tenant_state as rules
-from services.gateway import tenant_store
 from services.gateway.admin_json import (
-    ConnectionChange, NewToken, PolicyChange, admin_json, connection_json, parse, sent, tenant_json, token_json,
+    ConnectionChange,
+    NewToken,
+    PolicyChange,
+    admin_json,
+    connection_json,
+    parse,
+    sent,
+    tenant_json,
+    token_json,
 )
 from services.gateway.middlewares import read_json
 from shared.scim.errors import ScimError

@@ -14,7 +14,13 @@ from aiohttp import web
 
 from services.gateway import keys
 from services.gateway.responses import scim_json
-from services.gateway.scim.bulk import BULK_RESPONSE, BulkOperation, check_size, parse_bulk, resolve
+from services.gateway.scim.bulk import (
+    BULK_RESPONSE,
+    BulkOperation,
+    check_size,
+    parse_bulk,
+    resolve,
+)
 from services.gateway.scim.errors import from_remote, unavailable
 from services.gateway.scim.resources import location
 from services.gateway.views import groups, users

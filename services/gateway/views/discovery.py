@@ -10,9 +10,9 @@ from aiohttp import web
 from services.gateway import keys
 from services.gateway.responses import scim_json
 from services.gateway.scim import discovery
+from services.gateway.scim.listing import list_response
 from shared.scim import schemas
 from shared.scim.errors import ScimError
-from services.gateway.scim.listing import list_response
 
 View = Callable[[web.Request], Awaitable[web.Response]]
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from contracts.groups.v1 import (
-    CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
+    CreateGroup,
+    DeleteGroup,
+    GetGroup,
+    GroupDeleted,
+    GroupPage,
+    GroupRecord,
+    PatchGroup,
+    QueryGroups,
     ReplaceGroup,
 )
 from contracts.topics import GROUPS_COMMANDS, new_group_key

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from contracts.topics import USERS_COMMANDS, new_user_key
 from contracts.users.v1 import (
-    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+    CreateUser,
+    DeleteUser,
+    GetUser,
+    PatchUser,
+    QueryUsers,
+    ReplaceUser,
+    UserDeleted,
+    UserPage,
+    UserRecord,
 )
 from services.gateway.scim.users import parse_user
 from services.gateway.views.resources import ResourceApi, ResourceViews

@@ -1,0 +1,76 @@
+"""Every admin API route once: registered from this table, and documented from it (OpenAPI).
+
+Operator routes take the operator key; tenant-admin routes (under /admin/v1/tenant) an admin's key.
+The summary and the request body model here are what /openapi/admin.json publishes, so the document
+cannot drift from what the gateway serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from services.gateway.admin_json import (
+    ConnectionChange,
+    NewAdmin,
+    NewTenant,
+    NewToken,
+    PolicyChange,
+    RateLimit,
+)
+from services.gateway.views import admin, admin_tenant
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    caller: Literal["operator", "admin"]
+    body: type[BaseModel] | None = None
+    status: int = 200
+
+
+def _operator(method: str, path: str, handler: Handler, summary: str, **extra) -> AdminRoute:
+    return AdminRoute(method, f"/admin/v1/tenants{path}", handler, summary, "operator", **extra)
+
+
+def _admin(method: str, path: str, handler: Handler, summary: str, **extra) -> AdminRoute:
+    return AdminRoute(method, f"/admin/v1/tenant{path}", handler, summary, "admin", **extra)
+
+
+ADMIN_ROUTES: tuple[AdminRoute, ...] = (
+    _operator("POST", "", admin.create_tenant, "Create a tenant and its first SCIM token (shown once)",
+              body=NewTenant, status=201),
+    _operator("GET", "/{tenant_id}", admin.show_tenant, "A tenant as its admins see it"),
+    _operator("POST", "/{tenant_id}/admins", admin.add_admin, "Add an admin; their admin key is shown once",
+              body=NewAdmin, status=201),
+    _operator("PUT", "/{tenant_id}/rate-limit", admin.set_rate_limit, "Set the tenant's SCIM rate (null: default)",
+              body=RateLimit),
+    _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins"),
+    _admin("POST", "/token", admin_tenant.create_token,
+           "Generate the SCIM token (90, 180 or 365 days), shown once; replace: true revokes the old one",
+           body=NewToken, status=201),
+    _admin("GET", "/token", admin_tenant.show_token, "Token prefix, created, expires, last used, status"),
+    _admin("DELETE", "/token", admin_tenant.delete_token, "Delete the token: provisioning stops until a new one"),
+    _admin("GET", "/connection", admin_tenant.show_connection, "IdP type, Manage users through IdP, SSO"),
+    _admin("PUT", "/connection", admin_tenant.change_connection,
+           "Change the connection; disabling goes: managing users off, then the SSO reset", body=ConnectionChange),
+    _admin("GET", "/policies", admin_tenant.show_policies, "Tenant policies (accept email changes)"),
+    _admin("PUT", "/policies", admin_tenant.change_policies, "Change tenant policies", body=PolicyChange),
+    _admin("GET", "/admins", admin_tenant.list_admins, "Your tenant's admins"),
+    _admin("GET", "/admins/{admin_id}", admin_tenant.show_admin, "One admin of your tenant"),
+    _admin("DELETE", "/admins/{admin_id}", admin_tenant.remove_admin, "Remove an admin of your tenant"),
+)
+
+
+def add_admin_routes(router: web.UrlDispatcher) -> None:
+    for route in ADMIN_ROUTES:
+        router.add_route(route.method, route.path, route.handler)

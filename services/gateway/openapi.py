@@ -1,0 +1,53 @@
+"""The admin API as an OpenAPI 3.1 document, generated from ADMIN_ROUTES and the body models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from services.gateway.admin_routes import ADMIN_ROUTES, AdminRoute
+
+_SECURITY = {
+    "operator": {"type": "http", "scheme": "bearer", "description": "SCIMFLOW_OPERATOR_KEY"},
+    "admin": {"type": "http", "scheme": "bearer", "description": "A tenant admin's key (sca_...)"},
+}
+_ERROR = {"type": "object", "required": ["status", "detail"],
+          "properties": {"status": {"type": "string"}, "detail": {"type": "string"}}}
+
+
+def admin_openapi(server_url: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ADMIN_ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    schemas = {route.body.__name__: route.body.model_json_schema(ref_template="#/components/schemas/{model}")
+               for route in ADMIN_ROUTES if route.body is not None}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "scimflow admin API", "version": "1",
+                 "description": "Tenants, admins, SCIM tokens and the IdP connection. Secrets appear only "
+                                "in the answer that creates them."},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {"securitySchemes": _SECURITY, "schemas": {**schemas, "Error": _ERROR}},
+    }
+
+
+def _operation(route: AdminRoute) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": f"{route.caller}_{route.handler.__name__}",
+        "summary": route.summary,
+        "security": [{route.caller: []}],
+        "responses": {
+            str(route.status): {"description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "default": {"description": "An error",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        },
+    }
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{(\w+)\}", route.path)]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        schema = {"$ref": f"#/components/schemas/{route.body.__name__}"}
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return operation
