@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from contracts import ErrorCode, MessageMeta, Reply
 from contracts.envelope import REPLY_TYPE
 from shared.logging import correlation
-from shared.messaging.codec import DecodeError, decode_headers, decode_message, encode_body, encode_headers
+from shared.messaging.codec import (
+    DecodeError,
+    decode_headers,
+    decode_message,
+    encode_body,
+    encode_headers,
+)
 from shared.messaging.transport import Bus, GroupConsumer, Publisher, Record
 
 log = logging.getLogger(__name__)
@@ -39,8 +46,7 @@ async def run_worker(
             ready.set()
         while not stop.is_set():
             records = await _fetch_unless_stopped(consumer, stop)
-            for record in records:
-                await handle_record(record, dispatch, publisher, source)
+            await serve_batch(records, dispatch, publisher, source)
             if records:
                 await consumer.commit(records)
                 log.info("batch committed", extra={"served": _count_types(records)})
@@ -68,19 +74,30 @@ def _count_types(records: Sequence[Record]) -> dict[str, int]:
     return counts
 
 
-async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher, source: str) -> None:
+async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: Publisher, source: str) -> None:
+    """Handle the records in order; each reply leaves as soon as it exists, without the next record
+    waiting for the broker's acknowledgement of it. All are acknowledged before the batch is committed."""
+    sends: list[asyncio.Future[None]] = []
+    for record in records:
+        if (send := await handle_record(record, dispatch, publisher, source)) is not None:
+            sends.append(asyncio.ensure_future(send))
+    await asyncio.gather(*sends)
+
+
+async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher,
+                        source: str) -> Coroutine[Any, Any, None] | None:
+    """Apply one record; returns the sending of its reply (not yet started), if it wants one."""
     try:
         meta = decode_headers(record.headers)
     except DecodeError as exc:
         log.error("dropping record with unreadable headers: %s", exc.detail)
-        return
+        return None
     with correlation(meta.message_id):
         if meta.expired():
             log.info("dropping expired command", extra={"message_type": meta.message_type})
-            return
+            return None
         reply = await _answer(record, meta, dispatch)
-        if meta.reply_to:
-            await send_reply(publisher, meta, reply, source)
+    return send_reply(publisher, meta, reply, source) if meta.reply_to else None
 
 
 async def _answer(record: Record, meta: MessageMeta, dispatch: Dispatch) -> Reply:
