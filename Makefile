@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test bench install clean
 
 run: $(INSTALLED)
 	$(BIN)/scimflow run
@@ -14,6 +14,10 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; \
 	exit $$status
+
+# Load benchmark on a real broker, results appended to bench/RESULTS.md: `make bench ARGS=--quick`.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(ARGS)
 
 install: $(INSTALLED)
 
