@@ -45,10 +45,14 @@ class ReplaceUser(Command):
     id: str
     resource: UserResource
     if_match: str | None = None
+    #: The tenant ignores email changes pushed by the IdP (a tenant policy): the stored emails stay.
+    keep_emails: bool = False
 
 
 class PatchUser(PatchResource):
     TYPE = "users.patch_user.v1"
+
+    keep_emails: bool = False  # as in ReplaceUser
 
 
 class DeleteUser(DeleteResource):

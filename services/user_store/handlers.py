@@ -80,6 +80,14 @@ async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], no
     uow.users.add(row)
 
 
+def kept_emails(resource: dict[str, Any], row: UserRow, keep: bool) -> dict[str, Any]:
+    """Under the tenant's "ignore email changes" policy the stored emails win over the IdP's."""
+    if not keep:
+        return resource
+    others = {key: value for key, value in resource.items() if key != "emails"}
+    return {**others, "emails": row.resource["emails"]} if "emails" in row.resource else others
+
+
 async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     tenant_id, user_name = tenant_of(meta), cmd.resource["userName"]
 
@@ -98,7 +106,7 @@ async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRec
 async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     async def work(uow: UnitOfWork) -> UserRecord:
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        await store_user(uow, row, cmd.resource, deps.clock())
+        await store_user(uow, row, kept_emails(cmd.resource, row, cmd.keep_emails), deps.clock())
         return await user_record(uow, row)
 
     return await journaled(meta, deps, UserRecord, work, duplicate(cmd.resource["userName"]))
@@ -107,7 +115,8 @@ async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserR
 async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     async def work(uow: UnitOfWork) -> UserRecord:
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        await store_user(uow, row, patched(row.id, row.resource, cmd.patch, USER), deps.clock())
+        resource = patched(row.id, row.resource, cmd.patch, USER)
+        await store_user(uow, row, kept_emails(resource, row, cmd.keep_emails), deps.clock())
         return await user_record(uow, row)
 
     return await journaled(meta, deps, UserRecord, work, duplicate("(the new userName)"))

@@ -48,6 +48,8 @@ class ResourceApi:
     deleted: type[Result]
     # Extra fields for get/query commands from what the response will show (e.g. skip loading members).
     read_options: Callable[[Selection], dict[str, Any]] = lambda selection: {}
+    # Extra fields for replace/patch commands from the tenant (e.g. its email-change policy).
+    write_options: Callable[[web.Request], dict[str, Any]] = lambda request: {}
 
 
 class ResourceViews:
@@ -88,13 +90,14 @@ class ResourceViews:
 
     async def replace_resource(self, request: web.Request, resource_id: str, payload: Any,
                                if_match: str | None) -> Any:
-        command = self.api.replace(id=resource_id, resource=self.api.parse(payload), if_match=if_match)
+        command = self.api.replace(id=resource_id, resource=self.api.parse(payload), if_match=if_match,
+                                   **self.api.write_options(request))
         return await self._record(request, command, resource_id)
 
     async def patch_resource(self, request: web.Request, resource_id: str, payload: Any,
                              if_match: str | None) -> Any:
         parse_patch(payload, self.api.schema)  # a bad PatchOp is a 400 here, before anything is published
-        command = self.api.patch(id=resource_id, patch=payload, if_match=if_match)
+        command = self.api.patch(id=resource_id, patch=payload, if_match=if_match, **self.api.write_options(request))
         return await self._record(request, command, resource_id)
 
     async def delete_resource(self, request: web.Request, resource_id: str, if_match: str | None) -> None:

@@ -14,6 +14,9 @@ from contracts.users.v1 import (
     UserPage,
     UserRecord,
 )
+from aiohttp import web
+
+from services.gateway import keys
 from services.gateway.scim.users import parse_user
 from services.gateway.views.resources import ResourceApi, ResourceViews
 from shared.scim.attributes import USER
@@ -24,6 +27,13 @@ USERS = ResourceApi(
     create_key=lambda tenant_id, resource: new_user_key(tenant_id, resource["userName"]),
     create=CreateUser, get=GetUser, replace=ReplaceUser, patch=PatchUser, delete=DeleteUser, query=QueryUsers,
     record=UserRecord, page=UserPage, deleted=UserDeleted,
+    write_options=lambda request: {"keep_emails": not accepts_email_changes(request)},
 )
+
+
+def accepts_email_changes(request: web.Request) -> bool:
+    """The tenant's policy (seed 004: some vendors ignore email changes from the IdP); default yes."""
+    record = request.app[keys.TENANTS].get(request[keys.TENANT_ID])
+    return record is None or record.policies.accept_email_changes
 
 views = ResourceViews(USERS)

@@ -96,3 +96,18 @@ async def test_query_filters_and_sorts_in_sql(dispatch):
                        descending=True)
     page = unwrap(await dispatch(query, meta()), UserPage)
     assert [r.resource["userName"] for r in page.resources] == ["c", "a"] and page.total_results == 2
+
+
+async def test_keep_emails_leaves_the_stored_emails_whatever_the_idp_sends(dispatch):
+    """Tenant policy "ignore email changes" (seed 004): other attributes still change."""
+    emails = [{"value": "ann@old.example", "type": "work"}]
+    # in the stored form the gateway sends (schemas included), so an unchanged patch is "no change"
+    user = await create(dispatch, emails=emails, schemas=["urn:ietf:params:scim:schemas:core:2.0:User"])
+    new = {**user.resource, "title": "Boss", "emails": [{"value": "ann@new.example", "type": "work"}]}
+    replaced = unwrap(await dispatch(ReplaceUser(id=user.id, resource=new, keep_emails=True), meta()), UserRecord)
+    assert replaced.resource["emails"] == emails and replaced.resource["title"] == "Boss"
+    body = patch({"op": "replace", "path": 'emails[type eq "work"].value', "value": "x@new.example"})
+    patched = unwrap(await dispatch(PatchUser(id=user.id, patch=body, keep_emails=True), meta()), UserRecord)
+    assert patched.resource["emails"] == emails and patched.version == replaced.version
+    applied = unwrap(await dispatch(PatchUser(id=user.id, patch=body), meta()), UserRecord)
+    assert applied.resource["emails"][0]["value"] == "x@new.example"
