@@ -6,10 +6,16 @@ a service subclasses it to open its repositories on that session.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import delete
+from sqlmodel import col
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import ErrorCode
 from shared.messaging.dispatch import CommandFailed
 from shared.messaging.ping import ServiceIdentity
+
+log = logging.getLogger(__name__)
+
+#: A redelivery comes within minutes (commands carry deadlines of seconds; an expired one is dropped
+#: unanswered), so a week of journal answers every redelivery with room to spare.
+JOURNAL_RETENTION = timedelta(days=7)
 
 
 class UnitOfWork:
@@ -56,3 +68,36 @@ def found(row: Any, kind: str, key: str) -> Any:
     if row is None:
         raise CommandFailed(ErrorCode.NOT_FOUND, f"{kind} {key!r} not found")
     return row
+
+
+async def prune_journal(sessions: async_sessionmaker[AsyncSession], table: Any, now: datetime) -> int:
+    """Forget journal entries older than any redelivery can be; returns how many."""
+    async with sessions() as session:
+        result = await session.exec(delete(table).where(col(table.processed_at) < now - JOURNAL_RETENTION))
+        await session.commit()
+    return result.rowcount
+
+
+@asynccontextmanager
+async def journal_pruning(sessions: async_sessionmaker[AsyncSession], table: Any, clock: Callable[[], datetime],
+                          every: timedelta = timedelta(hours=1)) -> AsyncIterator[None]:
+    """While the service runs, its message journal is pruned at start and then every ``every``."""
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            try:
+                log.info("journal pruned", extra={"forgotten": await prune_journal(sessions, table, clock())})
+            except Exception:
+                log.exception("journal pruning failed; the next round retries")
+            try:
+                await asyncio.wait_for(stop.wait(), every.total_seconds())
+            except TimeoutError:
+                pass
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

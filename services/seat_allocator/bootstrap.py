@@ -11,9 +11,11 @@ from services.seat_allocator.database import (
     session_factory,
 )
 from services.seat_allocator.handlers import HANDLERS, Deps
+from services.seat_allocator.tables import ProcessedMessage
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
+from shared.store import journal_pruning
 
 
 def utc_now() -> datetime:
@@ -27,6 +29,7 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity,
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
+        async with journal_pruning(sessions, ProcessedMessage, clock):
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
     finally:
         await engine.dispose()

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
+from shared.store import journal_pruning
 
 
 @asynccontextmanager
@@ -17,6 +19,8 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity) -> AsyncIterator[D
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions)))
+        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions))
+        async with journal_pruning(sessions, ProcessedMessage, deps.clock):
+            yield Dispatcher(HANDLERS, deps)
     finally:
         await engine.dispose()

@@ -39,7 +39,7 @@ class ProcessedMessage(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True)
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    processed_at: datetime
+    processed_at: datetime = Field(index=True)  # pruned by age (shared/store.py)
 
 
 class GroupRow(ResourceColumns, table=True):
