@@ -23,3 +23,4 @@ class ErrorCode(StrEnum):
     INVALID_COMMAND = "invalidCommand"  # body did not validate against the contract
     UNKNOWN_COMMAND = "unknownCommand"  # no handler for this message type here
     INTERNAL = "internal"  # a handler crashed; details only in the service log
+    UNAVAILABLE = "unavailable"  # a service this one depends on did not answer in time; retry later

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, USERS_COMMANDS
+from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, SEATS_COMMANDS, USERS_COMMANDS
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from services.user_store.bootstrap import bootstrap as user_store_bootstrap
+from services.seat_allocator.bootstrap import bootstrap as seat_allocator_bootstrap
+from services.user_store.bootstrap import on_bus as user_store_on_bus
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
@@ -26,20 +28,35 @@ async def memory_bus() -> InMemoryBus:
     return bus
 
 
-@pytest.fixture
-async def user_store(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[None]:
-    """The real user store handlers on a real SQLite file, fed by the in-memory bus."""
+@asynccontextmanager
+async def serving(bus: InMemoryBus, topics: list[str], identity: ServiceIdentity, dispatch) -> AsyncIterator[None]:
+    """A service's worker on the in-memory bus, from ready until the block ends."""
     stop, ready = asyncio.Event(), asyncio.Event()
-    identity = ServiceIdentity("user_store", "test")
-    async with user_store_bootstrap(tmp_path / "users.sqlite3", identity) as dispatch:
-        task = asyncio.create_task(run_worker(
-            memory_bus, topics=[USERS_COMMANDS.name, GROUPS_COMMANDS.name], group_id="user_store",
-            dispatch=dispatch, source=identity.source, stop=stop, ready=ready,
-        ))
-        await ready.wait()
+    task = asyncio.create_task(run_worker(bus, topics=topics, group_id=identity.service, dispatch=dispatch,
+                                          source=identity.source, stop=stop, ready=ready))
+    await ready.wait()
+    try:
         yield
+    finally:
         stop.set()
         await task
+
+
+@pytest.fixture
+async def seat_allocator(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[None]:
+    identity = ServiceIdentity("seat_allocator", "test")
+    async with (seat_allocator_bootstrap(tmp_path / "seats.sqlite3", identity) as dispatch,
+                serving(memory_bus, [SEATS_COMMANDS.name], identity, dispatch)):
+        yield
+
+
+@pytest.fixture
+async def user_store(memory_bus: InMemoryBus, tmp_path: Path, seat_allocator) -> AsyncIterator[None]:
+    """The real user store handlers on a real SQLite file, fed by the in-memory bus, with a real seat allocator."""
+    identity = ServiceIdentity("user_store", "test")
+    async with (user_store_on_bus(tmp_path / "users.sqlite3", identity, memory_bus) as dispatch,
+                serving(memory_bus, [USERS_COMMANDS.name, GROUPS_COMMANDS.name], identity, dispatch)):
+        yield
 
 
 def gateway_settings(tmp_path: Path, **overrides) -> GatewaySettings:

@@ -21,7 +21,6 @@ from services.gateway.tenants import TokenRejected
 from shared.scim.errors import ScimError
 
 TENANT_ADMIN_PATH = "/admin/v1/tenant"
-RETRY_AFTER_SECONDS = 5
 MANAGE_USERS_OFF = ("'Manage users through IdP' is turned off for this tenant, so SCIM changes are refused; "
                     "reads still work. An admin can turn it on in the admin portal.")
 
@@ -37,7 +36,7 @@ def bearer(request: web.Request) -> str:
 def require_ready(app: web.Application) -> None:
     """Before the tenant directory is loaded every token would look unknown: answer 503, not 401."""
     if not app[keys.READY].get("messaging"):
-        raise unavailable(RETRY_AFTER_SECONDS)
+        raise unavailable()
 
 
 def admit_scim_call(request: web.Request) -> None:

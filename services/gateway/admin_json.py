@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from contracts.tenants.v2 import IdpType, TenantActivity, TenantAdmin, TenantRecord
 from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, public_prefix
@@ -55,6 +55,38 @@ class PolicyChange(_Body):
 class RateLimit(_Body):
     #: null: back to the gateway's default.
     requests_per_second: Annotated[float, Field(gt=0, le=100_000)] | None
+
+
+#: An expiry as JSON sends it: an ISO 8601 string (strict mode would take only datetime objects).
+Expiry = Annotated[datetime, Strict(False)]
+SeatCount = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class NewProduct(_Body):
+    product: Name
+    seats: SeatCount
+    expires_at: Expiry
+
+
+class ProductChange(_Body):
+    seats: SeatCount | None = None
+    expires_at: Expiry | None = None
+
+
+class NewSubscriptionSet(_Body):
+    """The set rules themselves (name 3-35 of [a-zA-Z0-9.- ], description <= 45) are the allocator's."""
+
+    name: str
+    description: str = ""
+    products: list[str]
+    admin_role: bool = False
+
+
+class SubscriptionSetChange(_Body):
+    name: str | None = None
+    description: str | None = None
+    products: list[str] | None = None
+    admin_role: bool | None = None
 
 
 BodyT = TypeVar("BodyT", bound=_Body)

@@ -17,12 +17,16 @@ from pydantic import BaseModel
 from services.gateway.admin_json import (
     ConnectionChange,
     NewAdmin,
+    NewProduct,
+    NewSubscriptionSet,
     NewTenant,
     NewToken,
     PolicyChange,
+    ProductChange,
     RateLimit,
+    SubscriptionSetChange,
 )
-from services.gateway.views import admin, admin_tenant
+from services.gateway.views import admin, admin_seats, admin_tenant
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -54,6 +58,12 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
               body=NewAdmin, status=201),
     _operator("PUT", "/{tenant_id}/rate-limit", admin.set_rate_limit, "Set the tenant's SCIM rate (null: default)",
               body=RateLimit),
+    _operator("POST", "/{tenant_id}/products", admin_seats.subscribe_product,
+              "Subscribe the tenant to a product: seat count and expiry", body=NewProduct, status=201),
+    _operator("PATCH", "/{tenant_id}/products/{product}", admin_seats.change_product,
+              "Change a product's seat count (not below the seats in use) or expiry", body=ProductChange),
+    _operator("GET", "/{tenant_id}/products", admin_seats.operator_seat_summary,
+              "The tenant's products: total, used and free seats, expiry"),
     _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins"),
     _admin("POST", "/token", admin_tenant.create_token,
            "Generate the SCIM token (90, 180 or 365 days), shown once; replace: true revokes the old one",
@@ -68,6 +78,17 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _admin("GET", "/admins", admin_tenant.list_admins, "Your tenant's admins"),
     _admin("GET", "/admins/{admin_id}", admin_tenant.show_admin, "One admin of your tenant"),
     _admin("DELETE", "/admins/{admin_id}", admin_tenant.remove_admin, "Remove an admin of your tenant"),
+    _admin("GET", "/products", admin_seats.seat_summary, "Your products: total, used and free seats, expiry"),
+    _admin("GET", "/subscription-sets", admin_seats.list_sets,
+           "Subscription sets: products, admin role, members, Created, Modified, Last Synced"),
+    _admin("POST", "/subscription-sets", admin_seats.create_set,
+           "Create a subscription set: the IdP group of exactly this name gives its members the set's products",
+           body=NewSubscriptionSet, status=201),
+    _admin("GET", "/subscription-sets/{name}", admin_seats.show_set, "One subscription set"),
+    _admin("PATCH", "/subscription-sets/{name}", admin_seats.change_set,
+           "Rename or change a set; new products move every member's seats", body=SubscriptionSetChange),
+    _admin("DELETE", "/subscription-sets/{name}", admin_seats.delete_set,
+           "Delete a set: its members free the seats it gave them"),
 )
 
 

@@ -9,7 +9,6 @@ import orjson
 from aiohttp import web
 
 from services.gateway.access import (
-    RETRY_AFTER_SECONDS,
     admit_scim_call,
     authenticate_admin,
 )
@@ -44,7 +43,7 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
             return error_response(from_remote(error.code, error.detail), request)
         except RequestTimeout:
             log.warning("request timed out waiting for a service", extra={"path": request.path})
-            return error_response(unavailable(RETRY_AFTER_SECONDS), request)
+            return error_response(unavailable(), request)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

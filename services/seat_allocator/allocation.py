@@ -15,6 +15,7 @@ from services.seat_allocator.domain import (
     check_one_set,
     plan_allocation,
     plan_release,
+    products_required,
     wanted,
 )
 from services.seat_allocator.tables import SeatUserRow, SubscriptionSetRow
@@ -54,7 +55,9 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
     want = wanted(user.products, group.products if group else None, user.active)
     held = await uow.seats.held(user.tenant_id, user.user_id)
     if strict and user.active:
-        plan = plan_allocation(want, held, await uow.products.subscriptions(user.tenant_id, want), now)
+        required = bool(want) or await product_required(uow, user.tenant_id)
+        plan = plan_allocation(want, held, await uow.products.subscriptions(user.tenant_id, want), now,
+                               product_required=required)
     else:
         plan = plan_release(want, held)
     await uow.seats.free(user.tenant_id, user.user_id, plan.free)
@@ -62,6 +65,10 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
     user.failure, user.modified = None, now
     uow.users.add(user)
     return allocation(user, (held - plan.free) | plan.take, group)
+
+
+async def product_required(uow: UnitOfWork, tenant_id: str) -> bool:
+    return products_required(bool(await uow.products.subscriptions(tenant_id)), bool(await uow.sets.all(tenant_id)))
 
 
 async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) -> SeatAllocation:

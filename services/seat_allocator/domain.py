@@ -128,9 +128,12 @@ def check_one_set(current: str | None, joining: str) -> None:
 
 
 def plan_allocation(want: frozenset[str], held: frozenset[str], subscriptions: Mapping[str, Subscription],
-                    now: datetime) -> Plan:
-    """Every wanted product must be subscribed and unexpired, and each new one needs a free seat: all or nothing."""
-    if not want:
+                    now: datetime, *, product_required: bool = True) -> Plan:
+    """Every wanted product must be subscribed and unexpired, and each new one needs a free seat: all or nothing.
+
+    Wanting nothing is refused only where a product is required (``products_required``).
+    """
+    if not want and product_required:
         raise user_refusal(Reason.NO_PRODUCT, "no product is associated with the user: "
                                               "give them products or add them to a subscription set")
     take = want - held
@@ -139,6 +142,14 @@ def plan_allocation(want: frozenset[str], held: frozenset[str], subscriptions: M
     if problems:
         raise SeatRefusal(problems)
     return Plan(take=take, free=held - want)
+
+
+def products_required(sells_seats: bool, has_sets: bool) -> bool:
+    """Must a user ask for a product? Only where products come from the users' own attributes (Okta,
+    seed 000): the tenant subscribes products and has no subscription set. With sets, a user waits
+    for their group (Entra creates users before it pushes the group, seed 001); a tenant with no
+    product at all does not manage seats, so its users are provisioned without any."""
+    return sells_seats and not has_sets
 
 
 def plan_release(want: frozenset[str], held: frozenset[str]) -> Plan:

@@ -1,26 +1,96 @@
-"""Composition root of the user store: engine, schema, unit of work, dispatcher."""
+"""Composition root of the user store: engine, schema, unit of work, seat allocator link, dispatcher."""
 
-from collections.abc import AsyncIterator
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from contracts import Reply
+from contracts.seats.v1 import seats_key
+from contracts.topics import SEATS_COMMANDS
+from services.user_store.common import SeatAsk, SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.seat_saga import resume_stale
+from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
+from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
+from shared.messaging.requester import Requester, open_requester
+from shared.messaging.transport import Bus
 from shared.store import journal_pruning
+
+log = logging.getLogger(__name__)
+
+#: A seat step older than this was given up by its caller (gateway deadlines are seconds).
+STALE_INTENT = timedelta(seconds=30)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @asynccontextmanager
-async def bootstrap(db_path: Path, identity: ServiceIdentity) -> AsyncIterator[Dispatcher[Deps]]:
+async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
+                    clock: Callable[[], datetime] = utc_now,
+                    sweep_every: float = 10.0) -> AsyncIterator[Dispatcher[Deps]]:
     engine = create_engine(db_path)
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions))
-        async with journal_pruning(sessions, ProcessedMessage, deps.clock):
-            yield Dispatcher(HANDLERS, deps)
+        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock, seats=seats)
+        dispatcher = Dispatcher(HANDLERS, deps)
+        async with journal_pruning(sessions, ProcessedMessage, clock), sweeping(deps, dispatcher, sweep_every):
+            yield dispatcher
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def sweeping(deps: Deps, dispatcher: Dispatcher[Deps], every: float) -> AsyncIterator[None]:
+    """Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale)."""
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await resume_stale(deps, dispatcher, STALE_INTENT)
+            except Exception:  # the next round tries again; a sweeper that dies would leave seats adrift
+                log.exception("seat intent sweep failed")
+
+    task = asyncio.create_task(sweep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def seats_over(requester: Requester) -> SeatAsk:
+    """Ask the seat allocator through Kafka: one tenant's seat commands share one key (contracts/seats)."""
+    async def ask(command: SeatCommand, tenant_id: str, message_id: str, timeout: float) -> Reply:
+        return await requester.ask(command, topic=SEATS_COMMANDS.name, key=seats_key(tenant_id),
+                                   tenant_id=tenant_id, timeout=timeout, message_id=message_id)
+    return ask
+
+
+@asynccontextmanager
+async def on_bus(db_path: Path, identity: ServiceIdentity, bus: Bus, **options) -> AsyncIterator[Dispatcher[Deps]]:
+    """The user store with its link to the seat allocator over ``bus``."""
+    async with open_requester(bus, instance=f"user_store.{identity.instance}", source=identity.source,
+                              timeout=10.0) as requester:
+        async with bootstrap(db_path, identity, seats_over(requester), **options) as dispatcher:
+            yield dispatcher
+
+
+def production(settings: UserStoreSettings) -> Callable[[ServiceIdentity], object]:
+    """The dispatcher factory ``python -m services.user_store`` serves with."""
+    def factory(identity: ServiceIdentity):
+        bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/seats")
+        return on_bus(settings.db_path, identity, bus)
+    return factory

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from contracts import ErrorCode, MessageMeta, Result
+from contracts import ErrorCode, MessageMeta, Reply, Result
+from contracts.seats.v1 import AllocateSeats, ReleaseSeats
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
 from shared.scim import etags
@@ -22,7 +24,16 @@ from shared.store import StoreDeps
 ResultT = TypeVar("ResultT", bound=Result)
 
 
-Deps = StoreDeps[UnitOfWork]
+SeatCommand = AllocateSeats | ReleaseSeats
+
+#: Ask the seat allocator: (command, tenant id, message id, timeout in seconds) -> its reply.
+SeatAsk = Callable[[SeatCommand, str, str, float], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps(StoreDeps[UnitOfWork]):
+    seats: SeatAsk
+    seat_timeout: float = 10.0  # when the command has no deadline of its own (the sweeper)
 
 
 class Versioned(Protocol):
@@ -44,13 +55,18 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
             return earlier
         result = await work(uow)
         uow.journal.record(meta.message_id, result)
-        try:
-            await uow.commit()
-        except IntegrityError:  # another store process committed the same unique name first
-            if conflict is None:
-                raise
-            raise conflict from None
+        await commit_or(uow, conflict)
         return result
+
+
+async def commit_or(uow: UnitOfWork, conflict: CommandFailed | None) -> None:
+    """Commit; a unique name another store process committed first is ``conflict`` (when given)."""
+    try:
+        await uow.commit()
+    except IntegrityError:
+        if conflict is None:
+            raise
+        raise conflict from None
 
 
 def check_precondition(row: Versioned, if_match: str | None, kind: str) -> None:

@@ -8,13 +8,14 @@ from services.user_store.tables import (
     GroupRow,
     MembershipRow,
     ProcessedMessage,
+    SeatIntentRow,
     UserRow,
 )
 from shared.sqlite import create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
-TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage)
+TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage, SeatIntentRow)
 
 
 async def create_schema(engine: AsyncEngine) -> None:

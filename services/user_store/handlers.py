@@ -1,13 +1,16 @@
-"""User store command handlers, declared in HANDLERS at the bottom (groups' join from group_handlers)."""
+"""User store command handlers, declared in HANDLERS at the bottom (groups' join from group_handlers).
+
+Writes that move a user's seats go through the seat saga (seat_saga.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from contracts import ErrorCode, MessageMeta
+from contracts.seats.v1 import SeatAllocation
 from contracts.system.v1 import Ping
 from contracts.users.v1 import (
     CreateUser,
@@ -24,17 +27,18 @@ from services.user_store.common import (
     Deps,
     aware,
     check_precondition,
-    journaled,
     patched,
 )
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.paging import page_of
+from services.user_store.seat_saga import Transition, is_active, platform_active, with_seats
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
+from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.store import found
 
 __all__ = ["Deps", "HANDLERS"]
@@ -45,10 +49,19 @@ def duplicate(user_name: str) -> CommandFailed:
 
 
 def to_record(row: UserRow, groups: list[dict[str, str]] | None = None) -> UserRecord:
-    """The stored resource plus its read-only ``groups`` (RFC 7643 §4.1.2), when the user has any."""
-    resource = {**row.resource, "groups": groups} if groups else row.resource
-    return UserRecord(id=row.id, resource=resource, created=aware(row.created),
-                      last_modified=aware(row.last_modified), version=row.version)
+    """The stored resource plus what is computed: ``groups`` (RFC 7643 §4.1.2) and the seat state."""
+    resource = with_seat_state(row.resource, row.platform_active)
+    return UserRecord(id=row.id, resource={**resource, "groups": groups} if groups else resource,
+                      created=aware(row.created), last_modified=aware(row.last_modified), version=row.version)
+
+
+def with_seat_state(resource: dict[str, Any], platform_active: bool) -> dict[str, Any]:
+    """The vendor extension's read-only ``scimActive`` (assigned and synced) and ``platformActive`` (holds a seat)."""
+    extension = {**resource.get(EXTENSION_SCHEMA, {}), "scimActive": is_active(resource),
+                 "platformActive": platform_active}
+    schemas = resource.get("schemas", [])
+    return {**resource, "schemas": schemas if EXTENSION_SCHEMA in schemas else [*schemas, EXTENSION_SCHEMA],
+            EXTENSION_SCHEMA: extension}
 
 
 async def user_record(uow: UnitOfWork, row: UserRow) -> UserRecord:
@@ -61,6 +74,14 @@ async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_mat
     return row
 
 
+async def row_as_read(uow: UnitOfWork, meta: MessageMeta, transition: Transition) -> UserRow:
+    """The row a transition was computed from; changed since (another store process) is a retry."""
+    row = found(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id)
+    if row.version != transition.version:
+        raise CommandFailed(ErrorCode.UNAVAILABLE, "The user changed meanwhile; retry", retryable=True)
+    return row
+
+
 async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str, own_id: str | None) -> None:
     """RFC 7643 §4.1.1: userName is unique per tenant, compared case-insensitively."""
     holder = await uow.users.find_by_user_name(tenant_id, user_name)
@@ -68,12 +89,13 @@ async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str,
         raise duplicate(user_name)
 
 
-async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], now: datetime) -> None:
+async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], now: datetime,
+                     seated: bool) -> None:
     """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified."""
-    if resource == row.resource:
+    if resource == row.resource and seated == row.platform_active:
         return
     await ensure_user_name_free(uow, row.tenant_id, resource["userName"], row.id)
-    row.resource = resource
+    row.resource, row.platform_active = resource, seated
     row.user_name, row.user_name_key = resource["userName"], resource["userName"].lower()
     row.external_id = resource.get("externalId")
     row.version, row.last_modified = row.version + 1, now
@@ -89,47 +111,69 @@ def kept_emails(resource: dict[str, Any], row: UserRow, keep: bool) -> dict[str,
 
 
 async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRecord:
+    """Stored only once the user's seats are settled: a user the allocator refuses is not created."""
     tenant_id, user_name = tenant_of(meta), cmd.resource["userName"]
 
-    async def work(uow: UnitOfWork) -> UserRecord:
+    async def prepare(uow: UnitOfWork) -> Transition:
+        await ensure_user_name_free(uow, tenant_id, user_name, None)
+        user_id = (await uow.intents.user_of(meta.message_id) or await uow.intents.pending_create(tenant_id, user_name)
+                   or uuid.uuid4().hex)
+        return Transition(user_id, None, cmd.resource)
+
+    async def finish(uow: UnitOfWork, transition: Transition, allocation: SeatAllocation | None) -> UserRecord:
         await ensure_user_name_free(uow, tenant_id, user_name, None)
         now = deps.clock()
-        row = UserRow(id=uuid.uuid4().hex, tenant_id=tenant_id, user_name=user_name,
+        row = UserRow(id=transition.user_id, tenant_id=tenant_id, user_name=user_name,
                       user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
-                      resource=cmd.resource, created=now, last_modified=now)
+                      resource=cmd.resource, created=now, last_modified=now,
+                      platform_active=platform_active(allocation, False))
         uow.users.add(row)
         return to_record(row)
 
-    return await journaled(meta, deps, UserRecord, work, duplicate(user_name))
+    return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, duplicate(user_name))
+
+
+NewState = Callable[[UserRow], dict[str, Any]]
+
+
+async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Deps, new_state: NewState,
+                      conflict: CommandFailed) -> UserRecord:
+    """PUT and PATCH: the new state is computed from the stored row, then written with its seats."""
+    async def prepare(uow: UnitOfWork) -> Transition:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        return Transition(row.id, row.resource, kept_emails(new_state(row), row, cmd.keep_emails), row.version)
+
+    async def finish(uow: UnitOfWork, transition: Transition, allocation: SeatAllocation | None) -> UserRecord:
+        row = await row_as_read(uow, meta, transition)
+        assert transition.after is not None
+        await store_user(uow, row, transition.after, deps.clock(), platform_active(allocation, row.platform_active))
+        return await user_record(uow, row)
+
+    return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, conflict)
 
 
 async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    async def work(uow: UnitOfWork) -> UserRecord:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        await store_user(uow, row, kept_emails(cmd.resource, row, cmd.keep_emails), deps.clock())
-        return await user_record(uow, row)
-
-    return await journaled(meta, deps, UserRecord, work, duplicate(cmd.resource["userName"]))
+    return await update_user(cmd, meta, deps, lambda _: cmd.resource, duplicate(cmd.resource["userName"]))
 
 
 async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    async def work(uow: UnitOfWork) -> UserRecord:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        resource = patched(row.id, row.resource, cmd.patch, USER)
-        await store_user(uow, row, kept_emails(resource, row, cmd.keep_emails), deps.clock())
-        return await user_record(uow, row)
-
-    return await journaled(meta, deps, UserRecord, work, duplicate("(the new userName)"))
+    return await update_user(cmd, meta, deps, lambda row: patched(row.id, row.resource, cmd.patch, USER),
+                             duplicate("(the new userName)"))
 
 
 async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDeleted:
-    async def work(uow: UnitOfWork) -> UserDeleted:
+    """The seats are freed first; the user is removed with the allocator's release confirmed."""
+    async def prepare(uow: UnitOfWork) -> Transition:
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        await uow.groups.forget_user(row.id, deps.clock())
-        await uow.users.delete(row)
+        return Transition(row.id, row.resource, None, row.version)
+
+    async def finish(uow: UnitOfWork, transition: Transition, _: SeatAllocation | None) -> UserDeleted:
+        if (row := await uow.users.get(tenant_of(meta), transition.user_id)) is not None:
+            await uow.groups.forget_user(row.id, deps.clock())
+            await uow.users.delete(row)
         return UserDeleted(id=cmd.id)
 
-    return await journaled(meta, deps, UserDeleted, work)
+    return await with_seats(cmd, meta, deps, UserDeleted, prepare, finish)
 
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:

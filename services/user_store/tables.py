@@ -30,6 +30,8 @@ class UserRow(ResourceColumns, table=True):
 
     user_name: str
     user_name_key: str  # lower-cased userName
+    #: Holds at least one product seat: the seat allocator's last answer about this user (seat_saga.py).
+    platform_active: bool = False
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -65,3 +67,23 @@ class MembershipRow(SQLModel, table=True):
 
     group_id: str = Field(primary_key=True)
     member_id: str = Field(primary_key=True)
+
+
+class SeatIntentRow(SQLModel, table=True):
+    """A user write waiting on the seat allocator: the command itself, until its outcome is written.
+
+    Kept so that the write can be finished by whoever comes next: the command's redelivery, or the
+    sweeper when nobody redelivers it (services/user_store/seat_saga.py).
+    """
+
+    __tablename__ = "seat_intents"
+    __table_args__ = (Index("ix_seat_intents_user", "tenant_id", "user_id"),
+                      Index("ix_seat_intents_new_user", "tenant_id", "user_name_key"))
+
+    message_id: str = Field(primary_key=True)
+    tenant_id: str
+    user_id: str
+    user_name_key: str | None = None  # a create's lower-cased userName: its retries adopt the same user id
+    message_type: str
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created: datetime = Field(index=True)

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Result
 from services.user_store.group_repository import GroupRepository
-from services.user_store.repository import UserRepository
+from services.user_store.repository import SeatIntentRepository, UserRepository
 from services.user_store.tables import ProcessedMessage
 from shared.store import UnitOfWork as SessionUnitOfWork
 
@@ -40,3 +40,4 @@ class UnitOfWork(SessionUnitOfWork):
         self.users = UserRepository(session)
         self.groups = GroupRepository(session)
         self.journal = Journal(session)
+        self.intents = SeatIntentRepository(session)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
 from shared.messaging.codec import DecodeError, decode_headers, decode_reply, encode_body, encode_headers
-from shared.messaging.transport import Publisher, TopicReader
+from contracts.topics import reply_topic
+from shared.messaging.transport import Bus, Publisher, TopicReader
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,11 @@ class Requester:
         key: str | None,
         tenant_id: str | None = None,
         timeout: float | None = None,
+        message_id: str | None = None,
     ) -> Reply:
+        """``message_id`` makes a repeated ask the same message to the service's journal (a retry)."""
         timeout = self.timeout if timeout is None else timeout
-        meta = self._meta(command, tenant_id, reply_to=self._reply_topic, timeout=timeout)
+        meta = self._meta(command, tenant_id, reply_to=self._reply_topic, timeout=timeout, message_id=message_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[meta.message_id] = future
         try:
@@ -77,9 +82,10 @@ class Requester:
         await self._publisher.send(topic, encode_body(message), key=key, headers=encode_headers(meta))
 
     def _meta(self, message: Message, tenant_id: str | None, *, reply_to: str | None,
-              timeout: float | None) -> MessageMeta:
+              timeout: float | None, message_id: str | None = None) -> MessageMeta:
         deadline = None if timeout is None else int((time.time() + timeout) * 1000)
         return MessageMeta(
+            **({"message_id": message_id} if message_id else {}),
             message_type=message.TYPE,
             reply_to=reply_to,
             deadline_ms=deadline,
@@ -102,3 +108,18 @@ class Requester:
             future.set_result(decode_reply(value))
         except (DecodeError, ValueError):
             log.warning("unreadable reply dropped")
+
+
+@asynccontextmanager
+async def open_requester(bus: Bus, *, instance: str, source: str, timeout: float) -> AsyncIterator[Requester]:
+    """A requester for a service that asks another: its own reply topic, read until the block ends."""
+    replies = reply_topic(instance)
+    await bus.ensure_topics([replies])
+    async with bus.publisher() as publisher, bus.reader(replies.name, from_beginning=False) as reader:
+        requester = Requester(publisher, replies.name, source=source, timeout=timeout)
+        task = asyncio.create_task(requester.consume_replies(reader, asyncio.Event()))
+        try:
+            yield requester
+        finally:
+            task.cancel()  # only reads; nobody waits for a reply any more
+            await asyncio.gather(task, return_exceptions=True)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import OPERATOR_KEY
 from tests.idp_flows.client import ScimClient
+from tests.support.seats import product_body
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 SCIM_BASE = "/scim/v2"
 
@@ -74,6 +78,37 @@ STATEMENTS: dict[int, str] = {
 
 
 @pytest.fixture
-async def scim(gateway, user_store, auth) -> ScimClient:
-    """A SCIM session for one fresh tenant against ``create_app`` + the real user store."""
+async def scim(gateway, user_store, auth, subscribe, tenant) -> ScimClient:
+    """A SCIM session for one fresh tenant against ``create_app`` + the real user store and seat allocator.
+
+    The tenant is set up like a customer whose users bring their products (Okta's bodies ask for
+    Sales) and who also assigns seats by group: a subscription set exists, so a user created without
+    products is provisioned and waits for their group (seat_allocator/domain.py products_required).
+    """
+    for product in ("Sales", "Talent"):
+        await subscribe(product, 10_000)
+    admin = await add_admin(gateway, tenant)
+    response = await gateway.post("/admin/v1/tenant/subscription-sets", headers=admin,
+                                  json={"name": "All Staff", "products": ["Sales"]})
+    assert response.status == 201, await response.text()
     return ScimClient(gateway, SCIM_BASE, auth)
+
+
+async def add_admin(gateway, tenant: dict) -> dict[str, str]:
+    response = await gateway.post(f"/admin/v1/tenants/{tenant['tenant_id']}/admins", headers=OPERATOR,
+                                  json={"name": "Ann Admin", "email": "ann@example.com"})
+    assert response.status == 201, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['admin_key']}"}
+
+
+@pytest.fixture
+def subscribe(gateway, tenant):
+    """The operator subscribes the tenant to a product (admin API), expiring in a year; one already
+    subscribed gets at least ``seats``."""
+    async def subscribe(product: str, seats: int) -> None:
+        products = f"/admin/v1/tenants/{tenant['tenant_id']}/products"
+        response = await gateway.post(products, json=product_body(product, seats), headers=OPERATOR)
+        if response.status == 409:
+            response = await gateway.patch(f"{products}/{product}", json={"seats": seats}, headers=OPERATOR)
+        assert response.status in (200, 201), await response.text()
+    return subscribe

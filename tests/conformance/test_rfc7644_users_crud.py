@@ -17,8 +17,9 @@ async def test_create_returns_201_with_the_full_resource(scim):
     created = response.expect(201)
     assert response.headers["Location"] == created["meta"]["location"]
     assert created["meta"]["location"].endswith(f"/Users/{created['id']}")
-    for key in ("userName", "name", "emails", "displayName", "locale", "externalId", "active", SCIMFLOW):
+    for key in ("userName", "name", "emails", "displayName", "locale", "externalId", "active"):
         assert created[key] == body[key], key
+    assert created[SCIMFLOW] == {**body[SCIMFLOW], "scimActive": True, "platformActive": True}
 
 
 async def test_client_supplied_id_is_ignored(scim):
@@ -209,7 +210,8 @@ async def test_extension_attributes_live_under_their_urn(scim):
     body = okta_user(f"{unique()}@example.com")
     user = await create(scim, "/Users", body)
     assert {USER, SCIMFLOW} <= set(user["schemas"])
-    assert user[SCIMFLOW] == body[SCIMFLOW] and "role" not in user and "products" not in user
+    assert user[SCIMFLOW] == {**body[SCIMFLOW], "scimActive": True, "platformActive": True}
+    assert not {"role", "products", "scimActive", "platformActive"} & user.keys()
 
 
 async def test_entra_nulls_mean_unset(scim):

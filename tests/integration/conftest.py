@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 
 from shared.devtools.launcher import System
 from shared.devtools.local_kafka import free_port
+from shared.operator_key import operator_key
+from tests.support.seats import product_body
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +65,21 @@ def create_tenant(system: System, name: str = "acme") -> dict:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def operator_headers(system: System) -> dict[str, str]:
+    """The operator key the system's gateway uses (the file a first ``make run`` writes)."""
+    return {"Authorization": f"Bearer {operator_key(None, system.data_dir)}"}
+
+
+def subscribe_product(system: System, tenant_id: str, product: str, seats: int) -> dict:
+    """The operator sells the tenant ``seats`` seats of ``product`` (admin API, real HTTP)."""
+    request = urllib.request.Request(f"{system.base_url}/admin/v1/tenants/{tenant_id}/products", method="POST",
+                                     data=json.dumps(product_body(product, seats)).encode(),
+                                     headers={**operator_headers(system), "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        return json.loads(response.read())
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.2) -> object:

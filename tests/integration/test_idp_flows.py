@@ -3,6 +3,7 @@ process, a real Kafka broker, real HTTP (the suite tests/conformance/test_idp_fl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -10,17 +11,28 @@ import pytest
 
 from tests.idp_flows.client import ScimClient
 from tests.idp_flows.sessions import IdpSessions
-from tests.integration.conftest import create_tenant
+from tests.integration.conftest import create_tenant, subscribe_product
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def scim(running_system) -> AsyncIterator[ScimClient]:
+def tenant(running_system) -> dict:
+    return create_tenant(running_system)
+
+
+@pytest.fixture
+async def scim(tenant) -> AsyncIterator[ScimClient]:
     """A SCIM session for a tenant made with the real CLI, over a real HTTP connection."""
-    tenant = create_tenant(running_system)
     async with aiohttp.ClientSession() as session:
         yield ScimClient(session, tenant["scim_base_url"], {"Authorization": f"Bearer {tenant['token']}"})
+
+
+@pytest.fixture
+def subscribe(running_system, tenant):
+    async def subscribe(product: str, seats: int) -> None:
+        await asyncio.to_thread(subscribe_product, running_system, tenant["tenant_id"], product, seats)
+    return subscribe
 
 
 class TestOnTheRealSystem(IdpSessions):

@@ -109,6 +109,7 @@ async def test_two_user_stores_share_work_without_duplicates(make_system):
     system = make_system(SCIMFLOW_REQUEST_TIMEOUT="15")
     system.start_service("user_store", "store-a")
     system.start_service("user_store", "store-b")
+    system.start_service("seat_allocator", "seats")  # every create asks it (the seat saga)
     system.start_service("gateway", "gw")
     system.wait_healthy()
     tenant = create_tenant(system)

@@ -19,16 +19,23 @@ REMOTE_ERRORS: dict[ErrorCode, tuple[int, str | None]] = {
     ErrorCode.INVALID_COMMAND: (400, "invalidValue"),
     ErrorCode.UNKNOWN_COMMAND: (500, None),
     ErrorCode.INTERNAL: (500, None),
+    ErrorCode.UNAVAILABLE: (503, None),
 }
 
 
+#: How long a client is asked to wait when a service is down or slow (Okta and Entra honour it).
+RETRY_AFTER_SECONDS = 5
+
+
 def from_remote(code: ErrorCode, detail: str) -> ScimError:
+    if code is ErrorCode.UNAVAILABLE:
+        return unavailable()
     status, scim_type = REMOTE_ERRORS[code]
     if status >= 500:
         detail = "The service could not complete the request"  # internals stay in the service log
     return ScimError(status, detail, scim_type)
 
 
-def unavailable(retry_after_seconds: int) -> ScimError:
+def unavailable(retry_after_seconds: int = RETRY_AFTER_SECONDS) -> ScimError:
     return ScimError(503, "The service is temporarily unavailable; retry later",
                      headers={"Retry-After": str(retry_after_seconds)})

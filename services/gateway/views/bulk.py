@@ -30,7 +30,6 @@ from shared.scim import etags
 from shared.scim.errors import ScimError
 
 ENDPOINTS = {"users": users.views, "groups": groups.views}
-RETRY_AFTER_SECONDS = 5
 
 
 async def bulk(request: web.Request) -> web.Response:
@@ -64,7 +63,7 @@ async def _outcome(request: web.Request, operation: BulkOperation, bulk_ids: dic
         failure = from_remote(error.code, error.detail)
         return {**result, "status": str(failure.status), "response": failure.body()}
     except RequestTimeout:
-        failure = unavailable(RETRY_AFTER_SECONDS)
+        failure = unavailable()
         return {**result, "status": str(failure.status), "response": failure.body()}
     if record is not None:
         if operation.bulk_id:

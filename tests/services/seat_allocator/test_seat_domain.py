@@ -16,6 +16,7 @@ from services.seat_allocator.domain import (
     check_set_products,
     plan_allocation,
     plan_release,
+    products_required,
     wanted,
 )
 
@@ -130,3 +131,18 @@ def test_a_user_belongs_to_at_most_one_set():
     with pytest.raises(SeatRefusal, match="already belongs to subscription set 'A' and cannot also join 'B'") as raised:
         check_one_set("A", "B")
     assert raised.value.problems[0].reason == Reason.OTHER_SET
+
+
+@pytest.mark.parametrize(("sells_seats", "has_sets", "required"), [
+    (True, False, True),  # Okta: products are user attributes
+    (True, True, False),  # Entra: the user waits for their group's set
+    (False, False, False),  # no product sold: seats are not managed
+    (False, True, False),
+])
+def test_a_product_is_required_only_where_users_bring_their_own(sells_seats, has_sets, required):
+    assert products_required(sells_seats, has_sets) is required
+
+
+def test_wanting_nothing_where_no_product_is_required_takes_nothing_and_frees_what_is_held():
+    plan = plan_allocation(frozenset(), frozenset({"Sales"}), subs(Sales=(10, 1)), NOW, product_required=False)
+    assert (plan.take, plan.free) == (frozenset(), frozenset({"Sales"}))

@@ -1,12 +1,22 @@
-"""The user store's dispatcher on a real SQLite file, as its worker would call it."""
+"""The user store's dispatcher on a real SQLite file, as its worker would call it, linked in-process to a
+real seat allocator (``allocator`` is its dispatcher, to set up products and read seats)."""
 
 import pytest
 
+from services.seat_allocator.bootstrap import bootstrap as allocator_bootstrap
 from services.user_store.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
+from tests.support.seats import direct_seats
 
 
 @pytest.fixture
-async def dispatch(tmp_path):
-    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t")) as dispatcher:
+async def allocator(tmp_path):
+    async with allocator_bootstrap(tmp_path / "seats.sqlite3", ServiceIdentity("seat_allocator", "t")) as dispatcher:
+        yield dispatcher
+
+
+@pytest.fixture
+async def dispatch(tmp_path, allocator):
+    identity = ServiceIdentity("user_store", "t")
+    async with bootstrap(tmp_path / "users.sqlite3", identity, direct_seats(allocator)) as dispatcher:
         yield dispatcher

@@ -64,12 +64,14 @@ async def test_pages_and_lookups_search_an_index(engine, filter_text, searched):
         assert "TEMP B-TREE" not in paged
 
 
-async def test_import_by_pages_of_100_sees_every_user_exactly_once(engine, tmp_path):
+async def test_import_by_pages_of_100_sees_every_user_exactly_once(engine, tmp_path, allocator):
     await engine.dispose()  # the store opens the same file through its own bootstrap
     from services.user_store.bootstrap import bootstrap
     from shared.messaging.ping import ServiceIdentity
+    from tests.support.seats import direct_seats
 
-    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t")) as dispatch:
+    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t"),
+                         direct_seats(allocator)) as dispatch:
         seen, start = [], 1
         while True:
             page = unwrap(await dispatch(QueryUsers(start_index=start, count=100), meta("t1")), UserPage)

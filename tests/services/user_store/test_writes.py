@@ -1,7 +1,7 @@
 """User store writes: replace, patch, delete, If-Match, and unchanged re-syncs (RFC 7644 §3.5, §3.6, §3.14)."""
 
 import pytest
-from user_store_support import create, meta, patch
+from user_store_support import create, meta, patch, stored
 
 from contracts import ErrorCode
 from contracts.users.v1 import (
@@ -26,9 +26,9 @@ async def failure(dispatch, command, **kwargs) -> ErrorCode:
 async def test_replace_bumps_the_version_only_when_something_changed(dispatch):
     """Entra re-sends the same state every ~40 minutes: version and lastModified must stay."""
     user = await create(dispatch)
-    same = unwrap(await dispatch(ReplaceUser(id=user.id, resource=user.resource), meta()), UserRecord)
+    same = unwrap(await dispatch(ReplaceUser(id=user.id, resource=stored(user)), meta()), UserRecord)
     assert (same.version, same.last_modified) == (user.version, user.last_modified)
-    changed = {**user.resource, "title": "Boss"}
+    changed = {**stored(user), "title": "Boss"}
     replaced = unwrap(await dispatch(ReplaceUser(id=user.id, resource=changed), meta()), UserRecord)
     assert replaced.version == user.version + 1 and replaced.resource["title"] == "Boss"
 
@@ -103,7 +103,7 @@ async def test_keep_emails_leaves_the_stored_emails_whatever_the_idp_sends(dispa
     emails = [{"value": "ann@old.example", "type": "work"}]
     # in the stored form the gateway sends (schemas included), so an unchanged patch is "no change"
     user = await create(dispatch, emails=emails, schemas=["urn:ietf:params:scim:schemas:core:2.0:User"])
-    new = {**user.resource, "title": "Boss", "emails": [{"value": "ann@new.example", "type": "work"}]}
+    new = {**stored(user), "title": "Boss", "emails": [{"value": "ann@new.example", "type": "work"}]}
     replaced = unwrap(await dispatch(ReplaceUser(id=user.id, resource=new, keep_emails=True), meta()), UserRecord)
     assert replaced.resource["emails"] == emails and replaced.resource["title"] == "Boss"
     body = patch({"op": "replace", "path": 'emails[type eq "work"].value', "value": "x@new.example"})

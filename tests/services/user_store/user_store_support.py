@@ -3,6 +3,7 @@
 from contracts import MessageMeta
 from contracts.users.v1 import CreateUser, UserRecord
 from shared.messaging.requester import unwrap
+from shared.scim.schemas import EXTENSION_SCHEMA
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -19,3 +20,11 @@ def patch(*operations: dict) -> dict:
 async def create(dispatch, user_name: str = "ann", **attributes) -> UserRecord:
     reply = await dispatch(CreateUser(resource={"userName": user_name, "active": True, **attributes}), meta())
     return unwrap(reply, UserRecord)
+
+
+def stored(record: UserRecord) -> dict:
+    """A record's resource as it was stored: the computed seat state (scimActive, platformActive) taken off."""
+    resource = dict(record.resource)
+    extension = {k: v for k, v in resource.pop(EXTENSION_SCHEMA).items() if k not in ("scimActive", "platformActive")}
+    schemas = [urn for urn in resource.pop("schemas") if urn != EXTENSION_SCHEMA or extension]
+    return {**resource, **({EXTENSION_SCHEMA: extension} if extension else {}), **({"schemas": schemas} if schemas else {})}

@@ -1,0 +1,116 @@
+"""Products, seats and subscription sets in the admin API: asked of the seat allocator over Kafka.
+
+The vendor's operator subscribes a tenant to products and changes their seats or expiry (what the
+tenant bought); the tenant's admins see their seats and manage their subscription sets. Answers are
+the allocator's results as JSON; its refusals come back with the rule broken as ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from contracts import Message, Result
+from contracts.seats.v1 import (
+    ChangeSubscription,
+    CreateSubscriptionSet,
+    DeleteSubscriptionSet,
+    EditSubscriptionSet,
+    GetSeatSummary,
+    ListSubscriptionSets,
+    ProductSeats,
+    SeatSummary,
+    SubscribeProduct,
+    SubscriptionSetList,
+    SubscriptionSetRecord,
+    SubscriptionSetReport,
+    seats_key,
+)
+from contracts.topics import SEATS_COMMANDS
+from services.gateway import keys, tenant_store
+from services.gateway.admin_json import (
+    NewProduct,
+    NewSubscriptionSet,
+    ProductChange,
+    SubscriptionSetChange,
+    parse,
+    sent,
+)
+from services.gateway.middlewares import read_json
+from shared.messaging.requester import unwrap
+from shared.scim.errors import ScimError
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+async def ask_allocator(request: web.Request, tenant_id: str, command: Message, result_type: type[ResultT]) -> ResultT:
+    reply = await request.app[keys.REQUESTER].ask(command, topic=SEATS_COMMANDS.name, key=seats_key(tenant_id),
+                                                  tenant_id=tenant_id)
+    return unwrap(reply, result_type)
+
+
+def answer(result: Result, status: int = 200) -> web.Response:
+    return web.json_response(result.model_dump(mode="json", exclude={"TYPE"}), status=status)
+
+
+def operated_tenant(request: web.Request) -> str:
+    """The tenant in the operator's path; one that does not exist is a 404."""
+    return tenant_store.current(request.app, request.match_info["tenant_id"]).tenant_id
+
+
+# --- the operator: what the tenant bought ----------------------------------------------------------
+
+
+async def subscribe_product(request: web.Request) -> web.Response:
+    tenant_id, body = operated_tenant(request), parse(NewProduct, await read_json(request))
+    command = SubscribeProduct(product=body.product, seats=body.seats, expires_at=body.expires_at)
+    return answer(await ask_allocator(request, tenant_id, command, ProductSeats), status=201)
+
+
+async def change_product(request: web.Request) -> web.Response:
+    tenant_id, body = operated_tenant(request), parse(ProductChange, await read_json(request))
+    command = ChangeSubscription(product=request.match_info["product"], **sent(body))
+    return answer(await ask_allocator(request, tenant_id, command, ProductSeats))
+
+
+async def operator_seat_summary(request: web.Request) -> web.Response:
+    return answer(await ask_allocator(request, operated_tenant(request), GetSeatSummary(), SeatSummary))
+
+
+# --- the tenant's admins: seats and subscription sets ----------------------------------------------
+
+
+async def seat_summary(request: web.Request) -> web.Response:
+    return answer(await ask_allocator(request, request[keys.TENANT_ID], GetSeatSummary(), SeatSummary))
+
+
+async def list_sets(request: web.Request) -> web.Response:
+    return answer(await ask_allocator(request, request[keys.TENANT_ID], ListSubscriptionSets(), SubscriptionSetList))
+
+
+async def show_set(request: web.Request) -> web.Response:
+    listed = await ask_allocator(request, request[keys.TENANT_ID], ListSubscriptionSets(), SubscriptionSetList)
+    name = request.match_info["name"]
+    if (found := next((s for s in listed.sets if s.name == name), None)) is None:
+        raise ScimError(404, f"Subscription set {name!r} not found")
+    return answer(found)
+
+
+async def create_set(request: web.Request) -> web.Response:
+    body = parse(NewSubscriptionSet, await read_json(request))
+    command = CreateSubscriptionSet(**body.model_dump())
+    return answer(await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetRecord), status=201)
+
+
+async def change_set(request: web.Request) -> web.Response:
+    changes: dict[str, Any] = sent(parse(SubscriptionSetChange, await read_json(request)))
+    if "name" in changes:
+        changes["new_name"] = changes.pop("name")
+    command = EditSubscriptionSet(name=request.match_info["name"], **changes)
+    return answer(await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport))
+
+
+async def delete_set(request: web.Request) -> web.Response:
+    command = DeleteSubscriptionSet(name=request.match_info["name"])
+    return answer(await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport))

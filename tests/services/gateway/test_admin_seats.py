@@ -1,0 +1,89 @@
+"""Products, seats and subscription sets through the admin API, answered by the real seat allocator
+(on the in-memory bus); the SCIM side sees the same seats (issue 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.services.gateway.admin_support import OPERATOR, bearer, json_ok, tenant_with_admin
+from tests.support.seats import product_body
+
+EXTENSION = "urn:ietf:params:scim:schemas:extension:scimflow:2.0:User"
+
+
+@pytest.fixture
+async def seated(gateway, seat_allocator, user_store):
+    """(gateway, tenant, admin headers) with 2 Sales seats sold by the operator."""
+    tenant, admin = await tenant_with_admin(gateway)
+    await json_ok(await gateway.post(f"/admin/v1/tenants/{tenant['tenant_id']}/products",
+                                     json=product_body("Sales", 2), headers=OPERATOR), 201)
+    return gateway, tenant, admin
+
+
+def products_of(tenant: dict) -> str:
+    return f"/admin/v1/tenants/{tenant['tenant_id']}/products"
+
+
+async def test_the_admin_sees_total_used_and_free_seats_as_scim_takes_them(seated):
+    gateway, tenant, admin = seated
+    scim = bearer(tenant["token"])
+    response = await gateway.post("/scim/v2/Users", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXTENSION],
+        "userName": "jane@acme.example", EXTENSION: {"products": ["Sales"]}})
+    assert (await json_ok(response, 201))[EXTENSION]["platformActive"] is True
+    [sales] = (await json_ok(await gateway.get("/admin/v1/tenant/products", headers=admin)))["products"]
+    assert (sales["product"], sales["total"], sales["used"], sales["free"], sales["expired"]) == ("Sales", 2, 1, 1, False)
+    assert (await json_ok(await gateway.get(products_of(tenant), headers=OPERATOR)))["products"] == [sales]
+
+
+async def test_the_operator_changes_seats_but_not_below_those_in_use(seated):
+    gateway, tenant, _ = seated
+    changed = await json_ok(await gateway.patch(f"{products_of(tenant)}/Sales", json={"seats": 5}, headers=OPERATOR))
+    assert (changed["total"], changed["free"]) == (5, 5)
+    again = await gateway.post(products_of(tenant), json=product_body("Sales", 9), headers=OPERATOR)
+    assert again.status == 409 and "already subscribed" in (await again.json())["detail"]
+    missing = await gateway.patch(f"{products_of(tenant)}/Talent", json={"seats": 5}, headers=OPERATOR)
+    assert missing.status == 404
+
+
+@pytest.mark.parametrize(("body", "rule"), [
+    ({"name": "ab", "products": ["Sales"]}, "3 to 35 characters"),
+    ({"name": "Sales_Team", "products": ["Sales"]}, "may contain only letters, digits"),
+    ({"name": "Sales Team", "description": "x" * 46, "products": ["Sales"]}, "at most 45 characters"),
+    ({"name": "Sales Team", "products": []}, "one or more products"),
+    ({"name": "Sales Team", "products": ["Talent"]}, "not subscribed: Talent"),
+    ({"name": "Sales Team"}, "products: Field required"),
+])
+async def test_a_bad_subscription_set_is_400_naming_the_rule(seated, body, rule):
+    gateway, _, admin = seated
+    response = await gateway.post("/admin/v1/tenant/subscription-sets", json=body, headers=admin)
+    assert response.status == 400 and rule in (await response.json())["detail"]
+
+
+async def test_subscription_sets_are_created_shown_changed_and_deleted(seated):
+    gateway, _, admin = seated
+    sets = "/admin/v1/tenant/subscription-sets"
+    created = await json_ok(await gateway.post(sets, headers=admin, json={
+        "name": "Sales Team", "description": "NA sales", "products": ["Sales"], "admin_role": True}), 201)
+    assert (created["members"], created["last_synced"], created["admin_role"]) == (0, None, True)  # "UnSynced"
+    assert await json_ok(await gateway.get(f"{sets}/Sales Team", headers=admin)) == created
+    changed = await json_ok(await gateway.patch(f"{sets}/Sales Team", json={"name": "EMEA Sales"}, headers=admin))
+    assert changed["subscription_set"]["name"] == "EMEA Sales"
+    assert (await gateway.get(f"{sets}/Sales Team", headers=admin)).status == 404
+    await json_ok(await gateway.delete(f"{sets}/EMEA Sales", headers=admin))
+    assert (await json_ok(await gateway.get(sets, headers=admin)))["sets"] == []
+
+
+async def test_another_tenants_admin_sees_none_of_it(seated):
+    gateway, _, admin = seated
+    await json_ok(await gateway.post("/admin/v1/tenant/subscription-sets", headers=admin,
+                                     json={"name": "Sales Team", "products": ["Sales"]}), 201)
+    _, other = await tenant_with_admin(gateway, "globex")
+    assert (await json_ok(await gateway.get("/admin/v1/tenant/products", headers=other)))["products"] == []
+    assert (await gateway.get("/admin/v1/tenant/subscription-sets/Sales Team", headers=other)).status == 404
+    assert (await gateway.delete("/admin/v1/tenant/subscription-sets/Sales Team", headers=other)).status == 404
+
+
+async def test_products_of_an_unknown_tenant_are_404(gateway, seat_allocator):
+    response = await gateway.post("/admin/v1/tenants/nope/products", json=product_body("Sales", 1), headers=OPERATOR)
+    assert response.status == 404
