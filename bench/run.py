@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 import urllib.error
 import urllib.request
 import uuid
@@ -314,7 +315,18 @@ class Bench:
             body = await response.read()
             if response.status != 201:
                 raise BenchError(f"creating the tenant answered {response.status}: {body[:300]!r}")
-        return orjson.loads(body)["token"]
+        tenant = orjson.loads(body)
+        await self.sell_seats(tenant["tenant_id"])
+        return tenant["token"]
+
+    async def sell_seats(self, tenant_id: str) -> None:
+        """The bench's users ask for Sales (Okta's bodies): seats for all of them, so creates measure the saga."""
+        expires = (datetime.now(UTC) + timedelta(days=365)).isoformat()
+        async with self.client.post(f"{self.base_url}/admin/v1/tenants/{tenant_id}/products",
+                                    json={"product": "Sales", "seats": 10_000_000, "expires_at": expires},
+                                    headers={"Authorization": f"Bearer {self.operator_key}"}) as response:
+            if response.status != 201:
+                raise BenchError(f"selling seats answered {response.status}: {(await response.read())[:300]!r}")
 
     async def warm_up(self) -> None:
         """Until the user store answers (its consumer group may still be joining), then a few rounds."""
