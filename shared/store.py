@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import delete
-from sqlmodel import col
-
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import ErrorCode
@@ -29,6 +28,10 @@ log = logging.getLogger(__name__)
 #: A redelivery comes within minutes (commands carry deadlines of seconds; an expired one is dropped
 #: unanswered), so a week of journal answers every redelivery with room to spare.
 JOURNAL_RETENTION = timedelta(days=7)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class UnitOfWork:
@@ -60,7 +63,7 @@ class StoreDeps(Generic[UowT]):
 
     identity: ServiceIdentity
     uow: Callable[[], UowT]
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = utc_now
 
 
 def found(row: Any, kind: str, key: str) -> Any:
@@ -79,17 +82,17 @@ async def prune_journal(sessions: async_sessionmaker[AsyncSession], table: Any, 
 
 
 @asynccontextmanager
-async def journal_pruning(sessions: async_sessionmaker[AsyncSession], table: Any, clock: Callable[[], datetime],
-                          every: timedelta = timedelta(hours=1)) -> AsyncIterator[None]:
-    """While the service runs, its message journal is pruned at start and then every ``every``."""
+async def periodically(what: str, every: timedelta, work: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+    """While the block runs, ``work`` runs at its start and then every ``every``; a failed round is
+    logged and the next one tries again (a background task that died would silently stop)."""
     stop = asyncio.Event()
 
     async def loop() -> None:
         while not stop.is_set():
             try:
-                log.info("journal pruned", extra={"forgotten": await prune_journal(sessions, table, clock())})
+                await work()
             except Exception:
-                log.exception("journal pruning failed; the next round retries")
+                log.exception("%s failed; the next round retries", what)
             try:
                 await asyncio.wait_for(stop.wait(), every.total_seconds())
             except TimeoutError:
@@ -101,3 +104,12 @@ async def journal_pruning(sessions: async_sessionmaker[AsyncSession], table: Any
     finally:
         stop.set()
         await task
+
+
+def journal_pruning(sessions: async_sessionmaker[AsyncSession], table: Any, clock: Callable[[], datetime],
+                    every: timedelta = timedelta(hours=1)):
+    """While the service runs, its message journal is pruned at start and then every ``every``."""
+    async def prune() -> None:
+        log.info("journal pruned", extra={"forgotten": await prune_journal(sessions, table, clock())})
+
+    return periodically("journal pruning", every, prune)

@@ -34,7 +34,11 @@ async def serving(bus: InMemoryBus, topics: list[str], identity: ServiceIdentity
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(run_worker(bus, topics=topics, group_id=identity.service, dispatch=dispatch,
                                           source=identity.source, stop=stop, ready=ready))
-    await ready.wait()
+    started = asyncio.ensure_future(ready.wait())
+    await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # the worker died before it was ready: say why instead of waiting forever
+        started.cancel()
+        task.result()
     try:
         yield
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.notifier.delivery import MailSender, Outbox, SmtpSender, run_delivery
 from services.notifier.handlers import HANDLERS, Deps
@@ -14,13 +14,14 @@ from services.notifier.tables import InboxRow, NotificationRow, OutboxRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
 from shared.sqlite import create_engine, create_tables, session_factory
+from shared.store import utc_now
 
 TABLES = (NotificationRow, InboxRow, OutboxRow)
 
 
 @asynccontextmanager
 async def bootstrap(settings: NotifierSettings, identity: ServiceIdentity, *, sender: MailSender | None = None,
-                    clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> AsyncIterator[Dispatcher[Deps]]:
+                    clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
     engine = create_engine(settings.db_path)
     stop, wake = asyncio.Event(), asyncio.Event()
     try:

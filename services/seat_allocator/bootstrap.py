@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from services.seat_allocator.database import (
@@ -15,11 +15,7 @@ from services.seat_allocator.tables import ProcessedMessage
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
-from shared.store import journal_pruning
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from shared.store import journal_pruning, utc_now
 
 
 @asynccontextmanager

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from contracts import Reply
@@ -24,16 +23,11 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester, open_requester
 from shared.messaging.transport import Bus
-from shared.store import journal_pruning
-
-log = logging.getLogger(__name__)
+from shared.service import DispatcherFactory
+from shared.store import journal_pruning, periodically, utc_now
 
 #: A seat step older than this was given up by its caller (gateway deadlines are seconds).
 STALE_INTENT = timedelta(seconds=30)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @asynccontextmanager
@@ -46,29 +40,13 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
         sessions = session_factory(engine)
         deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock, seats=seats)
         dispatcher = Dispatcher(HANDLERS, deps)
-        async with journal_pruning(sessions, ProcessedMessage, clock), sweeping(deps, dispatcher, sweep_every):
+        # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
+        sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
+        async with (journal_pruning(sessions, ProcessedMessage, clock),
+                    periodically("seat intent sweep", timedelta(seconds=sweep_every), sweep)):
             yield dispatcher
     finally:
         await engine.dispose()
-
-
-@asynccontextmanager
-async def sweeping(deps: Deps, dispatcher: Dispatcher[Deps], every: float) -> AsyncIterator[None]:
-    """Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale)."""
-    async def sweep() -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await resume_stale(deps, dispatcher, STALE_INTENT)
-            except Exception:  # the next round tries again; a sweeper that dies would leave seats adrift
-                log.exception("seat intent sweep failed")
-
-    task = asyncio.create_task(sweep())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def seats_over(requester: Requester) -> SeatAsk:
@@ -88,9 +66,9 @@ async def on_bus(db_path: Path, identity: ServiceIdentity, bus: Bus, **options) 
             yield dispatcher
 
 
-def production(settings: UserStoreSettings) -> Callable[[ServiceIdentity], object]:
+def production(settings: UserStoreSettings) -> DispatcherFactory:
     """The dispatcher factory ``python -m services.user_store`` serves with."""
-    def factory(identity: ServiceIdentity):
+    def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
         bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/seats")
         return on_bus(settings.db_path, identity, bus)
     return factory

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import OPERATOR_KEY
 from tests.idp_flows.client import ScimClient
+from tests.services.gateway.admin_support import OPERATOR, add_admin, bearer
 from tests.support.seats import product_body
-
-OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 SCIM_BASE = "/scim/v2"
 
@@ -87,18 +85,11 @@ async def scim(gateway, user_store, auth, subscribe, tenant) -> ScimClient:
     """
     for product in ("Sales", "Talent"):
         await subscribe(product, 10_000)
-    admin = await add_admin(gateway, tenant)
+    admin = bearer((await add_admin(gateway, tenant["tenant_id"]))["admin_key"])
     response = await gateway.post("/admin/v1/tenant/subscription-sets", headers=admin,
                                   json={"name": "All Staff", "products": ["Sales"]})
     assert response.status == 201, await response.text()
     return ScimClient(gateway, SCIM_BASE, auth)
-
-
-async def add_admin(gateway, tenant: dict) -> dict[str, str]:
-    response = await gateway.post(f"/admin/v1/tenants/{tenant['tenant_id']}/admins", headers=OPERATOR,
-                                  json={"name": "Ann Admin", "email": "ann@example.com"})
-    assert response.status == 201, await response.text()
-    return {"Authorization": f"Bearer {(await response.json())['admin_key']}"}
 
 
 @pytest.fixture
