@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import Column, Connection, Table, event, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,9 +49,36 @@ def create_engine(db_path: Path) -> AsyncEngine:
 
 
 async def create_tables(engine: AsyncEngine, tables: Sequence[type[SQLModel]]) -> None:
-    """Create a service's own tables (only those: every service's models share SQLModel.metadata)."""
+    """Create a service's own tables (only those: every service's models share SQLModel.metadata), and
+    add the columns a newer version gave an existing table."""
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all, tables=[t.__table__ for t in tables])
+        await connection.run_sync(_add_new_columns, [t.__table__ for t in tables])
+
+
+def _add_new_columns(connection: Connection, tables: Sequence[Table]) -> None:
+    """Additive upgrades only (a new nullable or defaulted column): an upgraded service keeps its data.
+    Anything else (renames, type changes) needs a migration of its own."""
+    for table in tables:
+        existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in existing:
+                kind = column.type.compile(connection.dialect)
+                default = _literal_default(column)
+                connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                                           + (f" NOT NULL DEFAULT {default}" if default is not None else ""))
+
+
+def _literal_default(column: Column) -> str | None:
+    """A constant Python-side default as SQL (existing rows take it); None when there is none."""
+    value = getattr(column.default, "arg", None)
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

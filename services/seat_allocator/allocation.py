@@ -76,9 +76,14 @@ async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) ->
     try:
         return await settle(uow, user, now)
     except SeatRefusal as refusal:
-        user.failure, user.modified = failure_of(user, refusal, now).model_dump(mode="json"), now
-        uow.users.add(user)
-        return await current(uow, user)
+        return await record_failure(uow, user, refusal, now)
+
+
+async def record_failure(uow: UnitOfWork, user: SeatUserRow, refusal: SeatRefusal, now: datetime) -> SeatAllocation:
+    """The refusal is kept on the user for the admin (sync status); their seats stay as they were."""
+    user.failure, user.modified = failure_of(user, refusal, now).model_dump(mode="json"), now
+    uow.users.add(user)
+    return await current(uow, user)
 
 
 def failure_of(user: SeatUserRow, refusal: SeatRefusal, now: datetime) -> SeatFailure:

@@ -20,9 +20,9 @@ from contracts.seats.v1 import (
 )
 from services.seat_allocator.allocation import (
     current,
-    failure_of,
     join,
     named_set,
+    record_failure,
     settle,
     settle_or_record,
     user_row,
@@ -131,7 +131,7 @@ async def arrive(uow: UnitOfWork, user_id: str, row: SubscriptionSetRow, now: da
     try:
         await join(uow, user, row)
     except SeatRefusal as refusal:
-        return (await current(uow, user)).model_copy(update={"failure": failure_of(user, refusal, now)})
+        return await record_failure(uow, user, refusal, now)
     return await settle_or_record(uow, user, now)
 
 
@@ -150,7 +150,9 @@ async def delete_subscription_set(cmd: DeleteSubscriptionSet, meta: MessageMeta,
 
 
 async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, deps: Deps) -> SubscriptionSetReport:
-    """Removals first, then additions, each user on their own; the set is then synced (Last Synced = now)."""
+    """Removals first, then additions, each user on their own; the set is then synced (Last Synced = now).
+
+    No set of that name is NOT_FOUND: the user store tells every group's changes, most are ordinary groups."""
     tenant_id, now = tenant_of(meta), deps.clock()
 
     async def work(uow: UnitOfWork) -> SubscriptionSetReport:

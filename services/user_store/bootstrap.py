@@ -11,7 +11,8 @@ from pathlib import Path
 from contracts import Reply
 from contracts.seats.v1 import seats_key
 from contracts.topics import SEATS_COMMANDS
-from services.user_store.common import SeatAsk, SeatCommand
+from services.user_store.common import SeatAsk
+from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
 from services.user_store.seat_saga import resume_stale

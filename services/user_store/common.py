@@ -9,8 +9,8 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from contracts import ErrorCode, MessageMeta, Reply, Result
-from contracts.seats.v1 import AllocateSeats, ReleaseSeats
+from contracts import ErrorCode, Reply, Result
+from services.user_store.seat_state import SeatCommand
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
 from shared.scim import etags
@@ -23,8 +23,6 @@ from shared.store import StoreDeps
 
 ResultT = TypeVar("ResultT", bound=Result)
 
-
-SeatCommand = AllocateSeats | ReleaseSeats
 
 #: Ask the seat allocator: (command, tenant id, message id, timeout in seconds) -> its reply.
 SeatAsk = Callable[[SeatCommand, str, str, float], Awaitable[Reply]]
@@ -44,19 +42,6 @@ class Versioned(Protocol):
 def aware(value: datetime) -> datetime:
     """SQLite hands datetimes back naive; they were stored in UTC."""
     return value.replace(tzinfo=UTC)
-
-
-async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
-                    work: Callable[[UnitOfWork], Awaitable[ResultT]],
-                    conflict: CommandFailed | None = None) -> ResultT:
-    """Run a write once per message id: a redelivery gets the first answer, and nothing changes twice."""
-    async with deps.uow() as uow:
-        if (earlier := await uow.journal.result_of(meta.message_id, result_type)) is not None:
-            return earlier
-        result = await work(uow)
-        uow.journal.record(meta.message_id, result)
-        await commit_or(uow, conflict)
-        return result
 
 
 async def commit_or(uow: UnitOfWork, conflict: CommandFailed | None) -> None:

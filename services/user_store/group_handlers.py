@@ -1,9 +1,14 @@
-"""Group command handlers (RFC 7644 §3 on /Groups); their HANDLERS join the user store's."""
+"""Group command handlers (RFC 7644 §3 on /Groups); their HANDLERS join the user store's.
+
+A group whose displayName is exactly a subscription set's name is that set (Entra ID, seed 001):
+every group write goes through the seat saga (seat_saga.py), which tells the allocator who joined and
+who left; a group no set is named after gets an empty answer and stays an ordinary group."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,15 +24,17 @@ from contracts.groups.v1 import (
     QueryGroups,
     ReplaceGroup,
 )
+from contracts.seats.v1 import ChangeSetMembership, SubscriptionSetReport
 from services.user_store.common import (
     Deps,
     aware,
     check_precondition,
-    journaled,
     patched,
 )
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.paging import page_of
+from services.user_store.seat_saga import SeatAnswer, with_seats
+from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -93,49 +100,146 @@ async def store_group(uow: UnitOfWork, row: GroupRow, resource: dict[str, Any], 
     uow.groups.add(row)
 
 
+@dataclass(frozen=True)
+class Membership:
+    name: str  # displayName: a subscription set's members are its group's, by exact name
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """A group going from ``before`` to ``after`` (None: not stored), as read at ``version``."""
+
+    group_id: str
+    before: Membership | None
+    after: Membership | None
+    resource: dict[str, Any] | None = None  # the new state, members included
+    version: int | None = None
+
+    @property
+    def resource_id(self) -> str:
+        return self.group_id
+
+    @property
+    def created_name(self) -> str | None:
+        return self.after.name if self.before is None and self.after is not None else None
+
+    def steps(self) -> list[SeatCommand]:
+        return list(membership_steps(self.before, self.after))
+
+
+def membership_steps(before: Membership | None, after: Membership | None) -> list[ChangeSetMembership]:
+    """What the subscription set(s) named like the group must hear. Every write is told, even one that moves
+    nobody: a sync is a sync (the set's Last Synced). A renamed group leaves one set's name for another's."""
+    if before is not None and after is not None and before.name == after.name:
+        return [ChangeSetMembership(set_name=after.name, added=sorted(after.members - before.members),
+                                    removed=sorted(before.members - after.members))]
+    leaving = [] if before is None else [ChangeSetMembership(set_name=before.name, removed=sorted(before.members))]
+    joining = [] if after is None else [ChangeSetMembership(set_name=after.name, added=sorted(after.members))]
+    return leaving + joining
+
+
+def membership(resource: Mapping[str, Any]) -> Membership:
+    return Membership(resource["displayName"], frozenset(member_ids(resource)))
+
+
+async def stored_membership(uow: UnitOfWork, row: GroupRow) -> Membership:
+    return Membership(row.display_name, frozenset(await uow.groups.member_ids(row.id)))
+
+
+async def record_members_seats(uow: UnitOfWork, tenant_id: str, answers: list[SeatAnswer], now: datetime) -> None:
+    """Members whose seats the set moved carry the allocator's word on their own rows (``platformActive`` ...)."""
+    states = {outcome.user_id: SeatState.of(outcome) for answer in answers
+              if isinstance(answer, SubscriptionSetReport) for outcome in answer.outcomes}
+    await uow.users.record_seat_states(tenant_id, states, now)
+
+
+async def group_as_read(uow: UnitOfWork, meta: MessageMeta, change: GroupChange) -> GroupRow:
+    """The row a change was computed from; changed since (another store process) is a retry."""
+    row = found(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id)
+    if row.version != change.version:
+        raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
+    return row
+
+
+async def check_new_state(uow: UnitOfWork, row: GroupRow | None, tenant_id: str, resource: dict[str, Any],
+                          members_before: frozenset[str] = frozenset()) -> None:
+    await ensure_display_name_free(uow, tenant_id, resource["displayName"], row and row.id)
+    await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
+
+
 async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
     tenant_id, name = tenant_of(meta), cmd.resource["displayName"]
 
-    async def work(uow: UnitOfWork) -> GroupRecord:
-        await ensure_display_name_free(uow, tenant_id, name, None)
-        members = member_ids(cmd.resource)
-        await ensure_members_exist(uow, tenant_id, members)
+    async def prepare(uow: UnitOfWork) -> GroupChange:
+        await check_new_state(uow, None, tenant_id, cmd.resource)
+        group_id = (await uow.intents.user_of(meta.message_id)
+                    or await uow.intents.pending_create(tenant_id, CreateGroup.TYPE, name) or uuid.uuid4().hex)
+        return GroupChange(group_id, None, membership(cmd.resource), cmd.resource)
+
+    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
+        await check_new_state(uow, None, tenant_id, cmd.resource)
         now = deps.clock()
-        row = GroupRow(id=uuid.uuid4().hex, tenant_id=tenant_id, display_name=name,
+        row = GroupRow(id=change.group_id, tenant_id=tenant_id, display_name=name,
                        display_name_key=name.lower(), external_id=cmd.resource.get("externalId"),
                        resource=without_members(cmd.resource), created=now, last_modified=now)
         uow.groups.add(row)
-        await uow.groups.add_members(row.id, members)
+        await uow.groups.add_members(row.id, member_ids(cmd.resource))
+        await record_members_seats(uow, tenant_id, answers, now)
         return await group_record(uow, row)
 
-    return await journaled(meta, deps, GroupRecord, work, duplicate(name))
+    return await with_seats(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
+
+
+NewGroupState = Callable[[GroupRow, frozenset[str]], dict[str, Any]]
+
+
+async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: Deps, new_state: NewGroupState,
+                       conflict: CommandFailed) -> GroupRecord:
+    """PUT and PATCH: the new state is computed from the stored one, then written with its sets' seats."""
+    async def prepare(uow: UnitOfWork) -> GroupChange:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        before = await stored_membership(uow, row)
+        resource = new_state(row, before.members)
+        await check_new_state(uow, row, row.tenant_id, resource, before.members)
+        return GroupChange(row.id, before, membership(resource), resource, row.version)
+
+    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
+        row, now = await group_as_read(uow, meta, change), deps.clock()
+        assert change.resource is not None
+        await store_group(uow, row, change.resource, now)
+        await record_members_seats(uow, row.tenant_id, answers, now)
+        return await group_record(uow, row)
+
+    return await with_seats(cmd, meta, deps, GroupRecord, prepare, finish, conflict)
 
 
 async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    async def work(uow: UnitOfWork) -> GroupRecord:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        await store_group(uow, row, cmd.resource, deps.clock())
-        return await group_record(uow, row)
-
-    return await journaled(meta, deps, GroupRecord, work, duplicate(cmd.resource.get("displayName", "")))
+    return await update_group(cmd, meta, deps, lambda _row, _members: cmd.resource,
+                              duplicate(cmd.resource.get("displayName", "")))
 
 
 async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    async def work(uow: UnitOfWork) -> GroupRecord:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        current = {**row.resource, "members": [{"value": m} for m in sorted(await uow.groups.member_ids(row.id))]}
-        await store_group(uow, row, patched(row.id, current, cmd.patch, GROUP), deps.clock())
-        return await group_record(uow, row)
+    def new_state(row: GroupRow, members: frozenset[str]) -> dict[str, Any]:
+        current = {**row.resource, "members": [{"value": member} for member in sorted(members)]}
+        return patched(row.id, current, cmd.patch, GROUP)
 
-    return await journaled(meta, deps, GroupRecord, work, duplicate("(renamed group)"))
+    return await update_group(cmd, meta, deps, new_state, duplicate("(renamed group)"))
 
 
 async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> GroupDeleted:
-    async def work(uow: UnitOfWork) -> GroupDeleted:
-        await uow.groups.delete(await row_for_write(uow, meta, cmd.id, cmd.if_match))
+    """The members leave the set named like the group, if any; then the group goes."""
+    async def prepare(uow: UnitOfWork) -> GroupChange:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        return GroupChange(row.id, await stored_membership(uow, row), None, None, row.version)
+
+    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupDeleted:
+        if (row := await uow.groups.get(tenant_of(meta), change.group_id)) is not None:
+            await uow.groups.delete(row)
+        await record_members_seats(uow, tenant_of(meta), answers, deps.clock())
         return GroupDeleted(id=cmd.id)
 
-    return await journaled(meta, deps, GroupDeleted, work)
+    return await with_seats(cmd, meta, deps, GroupDeleted, prepare, finish)
 
 
 async def get_group(cmd: GetGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:

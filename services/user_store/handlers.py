@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from contracts import ErrorCode, MessageMeta
-from contracts.seats.v1 import SeatAllocation
 from contracts.system.v1 import Ping
 from contracts.users.v1 import (
     CreateUser,
@@ -32,7 +31,8 @@ from services.user_store.common import (
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.paging import page_of
-from services.user_store.seat_saga import Transition, is_active, platform_active, with_seats
+from services.user_store.seat_saga import SeatAnswer, Transition, is_active, seat_state, with_seats
+from services.user_store.seat_state import SeatState
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -50,15 +50,19 @@ def duplicate(user_name: str) -> CommandFailed:
 
 def to_record(row: UserRow, groups: list[dict[str, str]] | None = None) -> UserRecord:
     """The stored resource plus what is computed: ``groups`` (RFC 7643 §4.1.2) and the seat state."""
-    resource = with_seat_state(row.resource, row.platform_active)
+    resource = with_seat_state(row.resource, SeatState.of_row(row))
     return UserRecord(id=row.id, resource={**resource, "groups": groups} if groups else resource,
                       created=aware(row.created), last_modified=aware(row.last_modified), version=row.version)
 
 
-def with_seat_state(resource: dict[str, Any], platform_active: bool) -> dict[str, Any]:
-    """The vendor extension's read-only ``scimActive`` (assigned and synced) and ``platformActive`` (holds a seat)."""
+def with_seat_state(resource: dict[str, Any], state: SeatState) -> dict[str, Any]:
+    """The vendor extension's read-only seat state: ``scimActive`` (assigned and synced), ``platformActive``
+    (holds a seat) and, for a subscription set's member, the set and the role it leaves them with."""
     extension = {**resource.get(EXTENSION_SCHEMA, {}), "scimActive": is_active(resource),
-                 "platformActive": platform_active}
+                 "platformActive": state.platform_active}
+    if state.subscription_set is not None:
+        extension["subscriptionSet"] = state.subscription_set
+        extension["effectiveRole"] = state.set_role or extension.get("role") or "User"
     schemas = resource.get("schemas", [])
     return {**resource, "schemas": schemas if EXTENSION_SCHEMA in schemas else [*schemas, EXTENSION_SCHEMA],
             EXTENSION_SCHEMA: extension}
@@ -90,12 +94,13 @@ async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str,
 
 
 async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], now: datetime,
-                     seated: bool) -> None:
+                     seats: SeatState) -> None:
     """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified."""
-    if resource == row.resource and seated == row.platform_active:
+    if resource == row.resource and seats == SeatState.of_row(row):
         return
     await ensure_user_name_free(uow, row.tenant_id, resource["userName"], row.id)
-    row.resource, row.platform_active = resource, seated
+    row.resource = resource
+    seats.write_on(row)
     row.user_name, row.user_name_key = resource["userName"], resource["userName"].lower()
     row.external_id = resource.get("externalId")
     row.version, row.last_modified = row.version + 1, now
@@ -116,17 +121,17 @@ async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRec
 
     async def prepare(uow: UnitOfWork) -> Transition:
         await ensure_user_name_free(uow, tenant_id, user_name, None)
-        user_id = (await uow.intents.user_of(meta.message_id) or await uow.intents.pending_create(tenant_id, user_name)
-                   or uuid.uuid4().hex)
+        user_id = (await uow.intents.user_of(meta.message_id)
+                   or await uow.intents.pending_create(tenant_id, CreateUser.TYPE, user_name) or uuid.uuid4().hex)
         return Transition(user_id, None, cmd.resource)
 
-    async def finish(uow: UnitOfWork, transition: Transition, allocation: SeatAllocation | None) -> UserRecord:
+    async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
         await ensure_user_name_free(uow, tenant_id, user_name, None)
         now = deps.clock()
         row = UserRow(id=transition.user_id, tenant_id=tenant_id, user_name=user_name,
                       user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
-                      resource=cmd.resource, created=now, last_modified=now,
-                      platform_active=platform_active(allocation, False))
+                      resource=cmd.resource, created=now, last_modified=now)
+        seat_state(answers, SeatState()).write_on(row)
         uow.users.add(row)
         return to_record(row)
 
@@ -143,10 +148,10 @@ async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Dep
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
         return Transition(row.id, row.resource, kept_emails(new_state(row), row, cmd.keep_emails), row.version)
 
-    async def finish(uow: UnitOfWork, transition: Transition, allocation: SeatAllocation | None) -> UserRecord:
+    async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
         row = await row_as_read(uow, meta, transition)
         assert transition.after is not None
-        await store_user(uow, row, transition.after, deps.clock(), platform_active(allocation, row.platform_active))
+        await store_user(uow, row, transition.after, deps.clock(), seat_state(answers, SeatState.of_row(row)))
         return await user_record(uow, row)
 
     return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, conflict)
@@ -167,7 +172,7 @@ async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDel
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
         return Transition(row.id, row.resource, None, row.version)
 
-    async def finish(uow: UnitOfWork, transition: Transition, _: SeatAllocation | None) -> UserDeleted:
+    async def finish(uow: UnitOfWork, transition: Transition, _: list[SeatAnswer]) -> UserDeleted:
         if (row := await uow.users.get(tenant_of(meta), transition.user_id)) is not None:
             await uow.groups.forget_user(row.id, deps.clock())
             await uow.users.delete(row)

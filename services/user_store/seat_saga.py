@@ -1,35 +1,49 @@
-"""A user's seats kept in step with the seat allocator: a saga the user store runs per user write.
+"""A write's seats kept in step with the seat allocator: a saga the user store runs per write.
 
-A write that moves seats (a create, a (re)activation or new products, a deactivation, a deletion)
-goes in three steps:
+A write that moves seats (a user's create, (re)activation, new products, deactivation or deletion;
+a group's membership, which is a subscription set's when the set has its name) goes in three steps:
 
-1. one transaction checks the write and records its intent (the command, by message id);
-2. the allocator is asked, with a message id derived from the command's, so that asking again is
+1. one transaction checks the write and records its intent (the command and the seat commands it
+   sends, by message id);
+2. the allocator is asked, with message ids derived from the command's, so that asking again is
    answered from the allocator's journal and never takes a seat twice;
-3. one transaction writes the user's new state with the allocator's answer (``platformActive``),
+3. one transaction writes the new state with the allocator's answers (``platformActive`` ...),
    journals the reply and deletes the intent.
 
 A crash, a timeout or a lost reply between the steps leaves the intent; the command's redelivery or
 the sweeper (``resume_stale``) runs the command again, which finds its intent (so a create keeps
-its new user id) and repeats steps 2 and 3. The user is written only after the seats are settled:
-a user the allocator refused (no free seat, product not subscribed ...) is never stored, and the
-IdP gets the allocator's reason as the SCIM error's ``detail``.
+its new id) and repeats steps 2 and 3. A user is written only after the seats are settled: a user
+the allocator refused (no free seat, product not subscribed ...) is never stored, and the IdP gets
+the allocator's reason as the SCIM error's ``detail``. A group's members are stored as the IdP says;
+a member the set refused keeps the failure on the allocator's side, for the admin to read.
+
+A user's seat command states what the user is to hold, so a newer one simply supersedes an older,
+unfinished one. A group's states a difference (who joins, who leaves): an unfinished older one is
+undone before a newer one is asked, so the allocator never keeps what the group no longer says.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
 from contracts import Command, ErrorCode, MessageMeta, Reply, Result
-from contracts.seats.v1 import AllocateSeats, ReleaseSeats, SeatAllocation
-from services.user_store.common import Deps, SeatCommand, commit_or
+from contracts.seats.v1 import (
+    AllocateSeats,
+    ChangeSetMembership,
+    ReleaseSeats,
+    SeatAllocation,
+    SubscriptionSetReport,
+)
+from services.user_store.common import Deps, commit_or
+from services.user_store.seat_state import SeatCommand, SeatState
+from services.user_store.tables import SeatIntentRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.codec import DecodeError, decode_message
 from shared.messaging.dispatch import CommandFailed, tenant_of
@@ -39,9 +53,24 @@ from shared.scim.schemas import EXTENSION_SCHEMA
 log = logging.getLogger(__name__)
 
 ResultT = TypeVar("ResultT", bound=Result)
+ChangeT = TypeVar("ChangeT", bound="SeatChange")
+
+SeatAnswer = SeatAllocation | SubscriptionSetReport
 
 #: Time kept for the reply to travel back to the gateway after the allocator answered.
 REPLY_MARGIN_SECONDS = 0.3
+
+
+class SeatChange(Protocol):
+    """What a write asks of the seat allocator."""
+
+    @property
+    def resource_id(self) -> str: ...
+
+    @property
+    def created_name(self) -> str | None: ...  # a create's name: the IdP's retry of it adopts the same id
+
+    def steps(self) -> list[SeatCommand]: ...
 
 
 @dataclass(frozen=True)
@@ -53,9 +82,21 @@ class Transition:
     after: dict[str, Any] | None
     version: int | None = None
 
+    @property
+    def resource_id(self) -> str:
+        return self.user_id
 
-Prepare = Callable[[UnitOfWork], Awaitable[Transition]]
-Finish = Callable[[UnitOfWork, Transition, SeatAllocation | None], Awaitable[ResultT]]
+    @property
+    def created_name(self) -> str | None:
+        return self.after["userName"] if self.before is None and self.after is not None else None
+
+    def steps(self) -> list[SeatCommand]:
+        step = seat_step(self)
+        return [] if step is None else [step]
+
+
+Prepare = Callable[[UnitOfWork], Awaitable[ChangeT]]
+Finish = Callable[[UnitOfWork, ChangeT, list[SeatAnswer]], Awaitable[ResultT]]
 
 
 class SeatsRefused(Exception):
@@ -75,8 +116,8 @@ def products_of(resource: dict[str, Any]) -> list[str] | None:
     return resource.get(EXTENSION_SCHEMA, {}).get("products")
 
 
-def seat_step(transition: Transition) -> SeatCommand | None:
-    """The allocator's part of a transition; None when the user's seats stay as they are."""
+def seat_step(transition: Transition) -> AllocateSeats | ReleaseSeats | None:
+    """The allocator's part of a user's transition; None when the user's seats stay as they are."""
     before, after, user_id = transition.before, transition.after, transition.user_id
     was_active = before is not None and is_active(before)
     if after is None:
@@ -88,8 +129,16 @@ def seat_step(transition: Transition) -> SeatCommand | None:
     return AllocateSeats(user_id=user_id, user_name=after["userName"], products=products_of(after))
 
 
-def platform_active(allocation: SeatAllocation | None, unchanged: bool) -> bool:
-    return unchanged if allocation is None else allocation.platform_active
+def seat_state(answers: Sequence[SeatAnswer], unchanged: SeatState) -> SeatState:
+    """A user's seat state after their write: the allocator's answer, or as it was when not asked."""
+    allocations = [answer for answer in answers if isinstance(answer, SeatAllocation)]
+    return SeatState.of(allocations[-1]) if allocations else unchanged
+
+
+def reversed_steps(steps: Sequence[SeatCommand]) -> list[ChangeSetMembership]:
+    """Membership changes that undo ``steps`` (users' own seat commands are repaired from the stored user)."""
+    return [ChangeSetMembership(set_name=step.set_name, added=step.removed, removed=step.added)
+            for step in reversed(steps) if isinstance(step, ChangeSetMembership)]
 
 
 # --- asking the allocator --------------------------------------------------------------------------
@@ -103,18 +152,43 @@ def ask_timeout(meta: MessageMeta, cap: float) -> float:
     return max(0.1, min(cap, left))
 
 
-async def settle_seats(deps: Deps, meta: MessageMeta, step: SeatCommand, suffix: str = "seats") -> SeatAllocation:
+async def settle_seats(deps: Deps, meta: MessageMeta, step: SeatCommand, suffix: str = "seats") -> SeatAnswer:
     """The allocator's answer; a refusal raises SeatsRefused, silence CommandFailed(UNAVAILABLE)."""
+    answer_type = SubscriptionSetReport if isinstance(step, ChangeSetMembership) else SeatAllocation
     try:
         reply = await deps.seats(step, tenant_of(meta), f"{meta.message_id}:{suffix}",
                                  ask_timeout(meta, deps.seat_timeout))
-        return unwrap(reply, SeatAllocation)
+        return unwrap(reply, answer_type)
     except RequestTimeout:
         raise unavailable() from None
     except RemoteError as error:
         if error.retryable:
             raise unavailable() from None
         raise SeatsRefused(error.code, error.detail) from None
+
+
+async def settle_membership(deps: Deps, meta: MessageMeta, step: SeatCommand, suffix: str) -> SeatAnswer | None:
+    """Like settle_seats; a membership change of a group no set is named after is answered None."""
+    try:
+        return await settle_seats(deps, meta, step, suffix)
+    except SeatsRefused as refused:
+        if isinstance(step, ChangeSetMembership) and refused.code == ErrorCode.NOT_FOUND:
+            return None  # an ordinary group
+        raise
+
+
+async def settle_all(deps: Deps, meta: MessageMeta, steps: Sequence[SeatCommand]) -> list[SeatAnswer]:
+    """Every step's answer, in order; a refused step has the steps before it undone."""
+    answers: list[SeatAnswer] = []
+    for index, step in enumerate(steps):
+        try:
+            answer = await settle_membership(deps, meta, step, "seats" if index == 0 else f"seats{index + 1}")
+        except SeatsRefused:
+            await undo_membership(deps, meta, steps[:index])
+            raise
+        if answer is not None:
+            answers.append(answer)
+    return answers
 
 
 def unavailable() -> CommandFailed:
@@ -127,20 +201,20 @@ def unavailable() -> CommandFailed:
 
 @dataclass(frozen=True)
 class Begun:
-    """Step 1 done: the intent is committed, the allocator is to be asked ``step``."""
+    """Step 1 done: the intent is committed, the allocator is to be asked ``steps``."""
 
-    transition: Transition
-    step: SeatCommand
+    change: Any
+    steps: list[SeatCommand]
 
 
 async def with_seats(command: Command, meta: MessageMeta, deps: Deps, result_type: type[ResultT],
                      prepare: Prepare, finish: Finish[ResultT], conflict: CommandFailed | None = None) -> ResultT:
-    """Run a user write once per message id, settling the user's seats in between when it moves them."""
+    """Run a write once per message id, settling its seats in between when it moves them."""
     begun = await _begin(command, meta, deps, result_type, prepare, finish, conflict)
     if not isinstance(begun, Begun):
         return begun  # journaled earlier, or no seat moves
     try:
-        allocation = await settle_seats(deps, meta, begun.step)
+        answers = await settle_all(deps, meta, begun.steps)
     except SeatsRefused as refused:
         await _drop_intent(deps, meta.message_id)
         raise CommandFailed(refused.code, refused.detail) from None
@@ -148,45 +222,50 @@ async def with_seats(command: Command, meta: MessageMeta, deps: Deps, result_typ
         if (earlier := await uow.journal.result_of(meta.message_id, result_type)) is not None:
             return earlier  # another store process finished this command meanwhile
         try:
-            return await _finished(uow, meta, begun.transition, allocation, finish, conflict)
+            return await _finished(uow, meta, begun.change, answers, finish, conflict)
         except CommandFailed as failed:
             failure = failed
-    await _abandon(deps, meta, begun.transition.user_id)  # the write failed after the seats moved: put them back
+    await _abandon(deps, meta, begun.change.resource_id, begun.steps)  # written nowhere: put the seats back
     raise failure
 
 
 async def _begin(command: Command, meta: MessageMeta, deps: Deps, result_type: type[ResultT], prepare: Prepare,
                  finish: Finish[ResultT], conflict: CommandFailed | None) -> ResultT | Begun:
     """Step 1. A resumed command that no longer applies (say, its userName was taken meanwhile) undoes
-    the seat step its earlier run may have made."""
+    the seat steps its earlier run may have made."""
     async with deps.uow() as uow:
         if (earlier := await uow.journal.result_of(meta.message_id, result_type)) is not None:
             return earlier
         try:
-            transition = await prepare(uow)
+            change = await prepare(uow)
         except CommandFailed as failed:
-            failure, resumed = failed, await uow.intents.user_of(meta.message_id)
+            failure, resumed = failed, await uow.intents.get(meta.message_id)
         else:
-            if (step := seat_step(transition)) is None:
-                return await _finished(uow, meta, transition, None, finish, conflict)
-            created = transition.after["userName"] if transition.before is None and transition.after else None
-            await uow.intents.hold(meta, command, transition.user_id, deps.clock(), created)
+            if not (steps := change.steps()):
+                return await _finished(uow, meta, change, [], finish, conflict)
+            superseded = await uow.intents.hold(meta, command, change.resource_id, deps.clock(), steps,
+                                                change.created_name)
             await uow.commit()
-            return Begun(transition, step)
-    await _abandon(deps, meta, resumed)
+            for older in superseded:  # asked before ours on the same key, so undone before ours is asked
+                await undo_membership(deps, older_meta(older), stored_steps(older))
+            return Begun(change, steps)
+    if resumed is not None:
+        await _abandon(deps, meta, resumed.user_id, stored_steps(resumed))
     raise failure
 
 
-async def _abandon(deps: Deps, meta: MessageMeta, user_id: str | None) -> None:
-    """A command that will not be written after its seat step may have run: undo that step, drop the intent."""
-    if user_id is not None:
-        await repair(deps, meta, user_id)
-        await _drop_intent(deps, meta.message_id)
+async def _abandon(deps: Deps, meta: MessageMeta, resource_id: str, steps: Sequence[SeatCommand]) -> None:
+    """A command that will not be written after its seat steps may have run: undo them, drop the intent."""
+    if any(isinstance(step, ChangeSetMembership) for step in steps):
+        await undo_membership(deps, meta, steps)
+    else:
+        await repair(deps, meta, resource_id)
+    await _drop_intent(deps, meta.message_id)
 
 
-async def _finished(uow: UnitOfWork, meta: MessageMeta, transition: Transition, allocation: SeatAllocation | None,
+async def _finished(uow: UnitOfWork, meta: MessageMeta, change: Any, answers: list[SeatAnswer],
                     finish: Finish[ResultT], conflict: CommandFailed | None) -> ResultT:
-    result = await finish(uow, transition, allocation)
+    result = await finish(uow, change, answers)
     uow.journal.record(meta.message_id, result)
     await uow.intents.release(meta.message_id)
     await commit_or(uow, conflict)
@@ -211,11 +290,33 @@ async def repair(deps: Deps, meta: MessageMeta, user_id: str) -> None:
     except (SeatsRefused, CommandFailed) as error:
         log.error("seats of a user could not be put back", extra={"user_id": user_id, "error": str(error)})
         return
+    assert isinstance(allocation, SeatAllocation)
     async with deps.uow() as uow:
-        if (row := await uow.users.get(tenant_of(meta), user_id)) is not None:
-            row.platform_active = allocation.platform_active
-            uow.users.add(row)
-            await uow.commit()
+        await uow.users.record_seat_states(tenant_of(meta), {user_id: SeatState.of(allocation)}, deps.clock())
+        await uow.commit()
+
+
+async def undo_membership(deps: Deps, meta: MessageMeta, steps: Sequence[SeatCommand]) -> None:
+    """Take back membership changes that will not be written (asked again, the undo is answered from
+    the allocator's journal). Members' stored seat states are left: their next write refreshes them."""
+    for index, step in enumerate(reversed_steps(steps)):
+        try:
+            await settle_membership(deps, meta, step, suffix=f"undo{index + 1}")
+        except (SeatsRefused, CommandFailed) as error:
+            log.error("a subscription set's membership could not be put back",
+                      extra={"set": step.set_name, "error": str(error)})
+
+
+def stored_steps(intent: SeatIntentRow) -> list[SeatCommand]:
+    return [SEAT_COMMANDS[step["type"]].model_validate(step["body"]) for step in intent.steps or ()]
+
+
+def older_meta(intent: SeatIntentRow) -> MessageMeta:
+    return MessageMeta(message_type=intent.message_type, message_id=intent.message_id, tenant_id=intent.tenant_id)
+
+
+SEAT_COMMANDS: dict[str, type[SeatCommand]] = {kind.TYPE: kind for kind in (AllocateSeats, ReleaseSeats,
+                                                                           ChangeSetMembership)}
 
 
 # --- the sweeper -----------------------------------------------------------------------------------
@@ -225,8 +326,7 @@ async def resume_stale(deps: Deps, dispatch: Callable[[Any, MessageMeta], Awaita
                        older_than: timedelta) -> int:
     """Run again every command whose seat step nobody finished (its caller gave up, nobody redelivered it)."""
     async with deps.uow() as uow:
-        stale = [(MessageMeta(message_type=row.message_type, message_id=row.message_id, tenant_id=row.tenant_id),
-                  row.body) for row in await uow.intents.stale(deps.clock() - older_than)]
+        stale = [(older_meta(row), row.body) for row in await uow.intents.stale(deps.clock() - older_than)]
     for meta, body in stale:
         try:
             command = decode_message(meta, orjson.dumps(body))

@@ -30,8 +30,10 @@ class UserRow(ResourceColumns, table=True):
 
     user_name: str
     user_name_key: str  # lower-cased userName
-    #: Holds at least one product seat: the seat allocator's last answer about this user (seat_saga.py).
+    # The seat allocator's last answer about this user (common.SeatState, seat_saga.py).
     platform_active: bool = False
+    subscription_set: str | None = None
+    set_role: str | None = None
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -70,7 +72,7 @@ class MembershipRow(SQLModel, table=True):
 
 
 class SeatIntentRow(SQLModel, table=True):
-    """A user write waiting on the seat allocator: the command itself, until its outcome is written.
+    """A write waiting on the seat allocator: the command and its seat commands, until its outcome is written.
 
     Kept so that the write can be finished by whoever comes next: the command's redelivery, or the
     sweeper when nobody redelivers it (services/user_store/seat_saga.py).
@@ -82,8 +84,9 @@ class SeatIntentRow(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True)
     tenant_id: str
-    user_id: str
-    user_name_key: str | None = None  # a create's lower-cased userName: its retries adopt the same user id
+    user_id: str  # the resource written: a user's id, or a group's
+    user_name_key: str | None = None  # a create's lower-cased name: its retries adopt the same id
     message_type: str
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    steps: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))  # [{type, body}]
     created: datetime = Field(index=True)

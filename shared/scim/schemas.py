@@ -182,6 +182,10 @@ def _extension_attributes() -> list[dict]:
                   "'Talent', 'Engage', 'ZI Chat', 'ReachOut Lite'.", multi_valued=True),
         attribute("scimActive", "boolean", "Assigned and synced by the identity provider.", **read_only),
         attribute("platformActive", "boolean", "The user holds at least one product seat.", **read_only),
+        attribute("subscriptionSet", "string", "The subscription set the user is in: the one named like "
+                  "their identity provider group.", **read_only),
+        attribute("effectiveRole", "string", "A set member's role in the product: Admin where the set gives "
+                  "the admin role, else their own role.", canonical_values=["User", "Admin"], **read_only),
     ]
 
 

@@ -5,19 +5,11 @@ take no seat twice, the sweeper finishes what nobody redelivers (services/user_s
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from user_store_support import meta, patch
+from user_store_support import Crash, crashing, intents, meta, patch, seats_of, silent, subscribe, used
 
 from contracts import ErrorCode, MessageMeta, Reply
-from contracts.seats.v1 import (
-    GetSeatSummary,
-    GetUserSeats,
-    SeatAllocation,
-    SeatSummary,
-    SubscribeProduct,
-)
 from contracts.users.v1 import (
     CreateUser,
     DeleteUser,
@@ -31,7 +23,7 @@ from contracts.users.v1 import (
 from services.user_store.bootstrap import STALE_INTENT, bootstrap
 from services.user_store.seat_saga import resume_stale
 from shared.messaging.ping import ServiceIdentity
-from shared.messaging.requester import RemoteError, RequestTimeout, unwrap
+from shared.messaging.requester import RemoteError, unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
 from tests.support.clock import FakeClock
 from tests.support.seats import direct_seats
@@ -39,28 +31,9 @@ from tests.support.seats import direct_seats
 IDENTITY = ServiceIdentity("user_store", "t")
 
 
-class Crash(BaseException):
-    """The store process dies here: nothing after it runs, nothing catches it (not an Exception)."""
-
-
 def user(user_name: str, *products: str, active: bool = True) -> dict:
     extension = {EXTENSION_SCHEMA: {"products": list(products)}} if products else {}
     return {"userName": user_name, "active": active, **extension}
-
-
-async def subscribe(allocator, product: str, seats: int, days: int = 365, tenant: str = "t1") -> None:
-    expires = datetime.now(UTC) + timedelta(days=days)
-    reply = await allocator(SubscribeProduct(product=product, seats=seats, expires_at=expires), meta(tenant))
-    assert reply.ok, reply.error
-
-
-async def used(allocator, product: str = "Sales") -> int:
-    summary = unwrap(await allocator(GetSeatSummary(), meta()), SeatSummary)
-    return next(p.used for p in summary.products if p.product == product)
-
-
-async def seats_of(allocator, user_id: str) -> SeatAllocation:
-    return unwrap(await allocator(GetUserSeats(user_id=user_id), meta()), SeatAllocation)
 
 
 async def users_named(dispatch, user_name: str) -> list[UserRecord]:
@@ -74,11 +47,6 @@ async def refusal(dispatch, command, message: MessageMeta | None = None) -> str:
         unwrap(await dispatch(command, message or meta()), UserRecord)
     assert raised.value.code == ErrorCode.INVALID_VALUE, raised.value
     return raised.value.detail
-
-
-async def intents(dispatch) -> int:
-    async with dispatch.deps.uow() as uow:
-        return len(await uow.intents.stale(dispatch.deps.clock() + timedelta(days=1)))
 
 
 def active_patch(active: bool) -> PatchUser:
@@ -191,17 +159,6 @@ async def test_a_redelivered_create_answers_the_same_and_takes_one_seat(dispatch
     assert first == second and await used(allocator) == 1
 
 
-def crashing(allocator, *, before_asking: bool = False, after_answer: bool = False):
-    async def ask(command, tenant_id, message_id, timeout):
-        if before_asking:
-            raise Crash
-        reply = await direct_seats(allocator)(command, tenant_id, message_id, timeout)
-        if after_answer:
-            raise Crash
-        return reply
-    return ask
-
-
 @pytest.mark.parametrize("crash", ["before_asking", "after_answer"])
 async def test_a_create_redelivered_after_a_crash_between_the_steps_is_one_user_one_seat(tmp_path, allocator, crash):
     await subscribe(allocator, "Sales", 5)
@@ -223,10 +180,6 @@ async def test_a_crash_after_the_write_before_the_reply_replays_the_answer(dispa
     await dispatch(command, once)  # its reply is lost with the process
     assert unwrap(await dispatch(command, once), UserRecord).resource["userName"] == "ann"
     assert await used(allocator) == 1
-
-
-async def silent(command, tenant_id, message_id, timeout):
-    raise RequestTimeout("the allocator is down")
 
 
 async def test_a_silent_allocator_is_503_and_the_sweeper_finishes_the_create(tmp_path, allocator):

@@ -132,7 +132,8 @@ def test_enterprise_user_has_manager_and_organisation_fields():
 
 
 def test_extension_attributes():
-    """Our extension (RFC 7643 §3.3): role, credits, usage reset, products and the two active flags."""
+    """Our extension (RFC 7643 §3.3): role, credits, usage reset, products, the two active flags and the
+    subscription set with the role it gives."""
     extension = top_level(schemas.EXTENSION_SCHEMA)
     assert extension["role"]["canonicalValues"] == ["User", "Admin"]
     assert extension["userCredit"]["type"] == "string"
@@ -141,6 +142,8 @@ def test_extension_attributes():
     assert extension["products"]["multiValued"] is True and extension["products"]["type"] == "string"
     for flag in ("scimActive", "platformActive"):
         assert (extension[flag]["type"], extension[flag]["mutability"]) == ("boolean", "readOnly")
+    for name in ("subscriptionSet", "effectiveRole"):
+        assert (extension[name]["type"], extension[name]["mutability"]) == ("string", "readOnly")
 
 
 @pytest.mark.parametrize("urn", URNS)

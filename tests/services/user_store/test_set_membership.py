@@ -1,0 +1,218 @@
+"""A SCIM group named exactly like a subscription set is that set (Entra ID, seed 001): its members take
+and free the set's seats through the seat saga, with the real allocator in-process."""
+
+from __future__ import annotations
+
+import pytest
+from user_store_support import Crash, crashing, create, intents, meta, patch, seats_of, silent, subscribe, used
+
+from contracts import ErrorCode
+from contracts.groups.v1 import CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupRecord, PatchGroup, ReplaceGroup
+from contracts.seats.v1 import CreateSubscriptionSet, ListSubscriptionSets, SubscriptionSetList, SubscriptionSetRecord
+from contracts.users.v1 import DeleteUser, GetUser, UserDeleted, UserRecord
+from services.user_store.bootstrap import bootstrap
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.requester import RemoteError, unwrap
+from shared.scim.schemas import EXTENSION_SCHEMA
+from tests.support.seats import direct_seats
+
+IDENTITY = ServiceIdentity("user_store", "t")
+
+
+async def make_set(allocator, name: str, *products: str, admin_role: bool = False) -> None:
+    command = CreateSubscriptionSet(name=name, description="", products=list(products), admin_role=admin_role)
+    unwrap(await allocator(command, meta()), SubscriptionSetRecord)
+
+
+async def set_named(allocator, name: str) -> SubscriptionSetRecord:
+    sets = unwrap(await allocator(ListSubscriptionSets(), meta()), SubscriptionSetList).sets
+    return next(found for found in sets if found.name == name)
+
+
+async def users(dispatch, count: int) -> list[str]:
+    return [(await create(dispatch, f"user{i}")).id for i in range(count)]
+
+
+def members(*user_ids: str) -> list[dict]:
+    return [{"value": user_id} for user_id in user_ids]
+
+
+async def push_group(dispatch, name: str, *user_ids: str) -> GroupRecord:
+    reply = await dispatch(CreateGroup(resource={"displayName": name, "members": members(*user_ids)}), meta())
+    return unwrap(reply, GroupRecord)
+
+
+async def patch_members(dispatch, group_id: str, op: str, *user_ids: str) -> GroupRecord:
+    operation = {"op": op, "path": "members", "value": members(*user_ids)}
+    return unwrap(await dispatch(PatchGroup(id=group_id, patch=patch(operation)), meta()), GroupRecord)
+
+
+async def seat_state(dispatch, user_id: str) -> dict:
+    record = unwrap(await dispatch(GetUser(id=user_id), meta()), UserRecord)
+    return {key: value for key, value in record.resource[EXTENSION_SCHEMA].items() if key != "scimActive"}
+
+
+@pytest.fixture
+async def sales_team(allocator):
+    """Entra's order: the set exists, users are created without products, then the group is pushed."""
+    await subscribe(allocator, "Sales", 100)
+    await make_set(allocator, "Sales Team", "Sales")
+
+
+async def test_members_of_the_sets_group_take_its_seats(dispatch, allocator, sales_team):
+    ann, bob = await users(dispatch, 2)
+    assert (await set_named(allocator, "Sales Team")).last_synced is None  # "UnSynced"
+    group = await push_group(dispatch, "Sales Team", ann, bob)
+    assert [member["value"] for member in group.resource["members"]] == sorted([ann, bob])
+    assert await used(allocator) == 2 and (await seats_of(allocator, ann)).set_name == "Sales Team"
+    assert await seat_state(dispatch, ann) == {"platformActive": True, "subscriptionSet": "Sales Team",
+                                               "effectiveRole": "User"}
+    synced = await set_named(allocator, "Sales Team")
+    assert synced.members == 2 and synced.last_synced is not None
+
+
+async def test_removal_from_the_group_frees_the_seats(dispatch, allocator, sales_team):
+    ann, bob = await users(dispatch, 2)
+    group = await push_group(dispatch, "Sales Team", ann, bob)
+    before = unwrap(await dispatch(GetUser(id=ann), meta()), UserRecord).version
+    await patch_members(dispatch, group.id, "remove", ann)
+    assert await used(allocator) == 1 and (await seats_of(allocator, ann)).products == []
+    assert await seat_state(dispatch, ann) == {"platformActive": False}
+    assert unwrap(await dispatch(GetUser(id=ann), meta()), UserRecord).version == before + 1  # its ETag moved
+
+
+async def test_a_group_no_set_is_named_after_is_ordinary(dispatch, allocator, sales_team):
+    ann, = await users(dispatch, 1)
+    group = await push_group(dispatch, "sales team", ann)  # a set is its group by exact name only
+    assert group.resource["displayName"] == "sales team"
+    assert await used(allocator) == 0 and await seat_state(dispatch, ann) == {"platformActive": False}
+    assert (await set_named(allocator, "Sales Team")).last_synced is None
+
+
+async def test_renaming_the_group_moves_its_members_between_sets(dispatch, allocator, sales_team):
+    await subscribe(allocator, "Talent", 10)
+    await make_set(allocator, "Talent Team", "Talent")
+    ann, = await users(dispatch, 1)
+    group = await push_group(dispatch, "Sales Team", ann)
+    rename = patch({"op": "replace", "path": "displayName", "value": "Talent Team"})
+    unwrap(await dispatch(PatchGroup(id=group.id, patch=rename), meta()), GroupRecord)
+    assert (await used(allocator, "Sales"), await used(allocator, "Talent")) == (0, 1)
+    assert (await seat_state(dispatch, ann))["subscriptionSet"] == "Talent Team"
+    replace = {"displayName": "Anything else", "members": members(ann)}
+    unwrap(await dispatch(ReplaceGroup(id=group.id, resource=replace), meta()), GroupRecord)
+    assert await used(allocator, "Talent") == 0 and await seat_state(dispatch, ann) == {"platformActive": False}
+
+
+async def test_deleting_the_group_frees_its_members_seats(dispatch, allocator, sales_team):
+    ann, bob = await users(dispatch, 2)
+    group = await push_group(dispatch, "Sales Team", ann, bob)
+    unwrap(await dispatch(DeleteGroup(id=group.id), meta()), GroupDeleted)
+    assert await used(allocator) == 0 and (await set_named(allocator, "Sales Team")).members == 0
+    assert await seat_state(dispatch, bob) == {"platformActive": False}
+
+
+async def test_a_user_in_one_set_is_refused_by_a_second_and_keeps_the_first(dispatch, allocator, sales_team):
+    """The IdP's group keeps the member (Entra would otherwise retry forever); the allocator changes
+    nothing and records why, for the admin."""
+    await subscribe(allocator, "Talent", 10)
+    await make_set(allocator, "Talent Team", "Talent")
+    ann, = await users(dispatch, 1)
+    await push_group(dispatch, "Sales Team", ann)
+    talent = await push_group(dispatch, "Talent Team", ann)
+    assert [member["value"] for member in talent.resource["members"]] == [ann]
+    seats = await seats_of(allocator, ann)
+    assert (seats.set_name, seats.products, await used(allocator, "Talent")) == ("Sales Team", ["Sales"], 0)
+    assert "already belongs to subscription set 'Sales Team'" in seats.failure.detail
+    assert (await seat_state(dispatch, ann))["subscriptionSet"] == "Sales Team"
+
+
+async def test_members_beyond_the_free_seats_are_recorded_not_refused(dispatch, allocator):
+    await subscribe(allocator, "Sales", 2)
+    await make_set(allocator, "Sales Team", "Sales")
+    ids = await users(dispatch, 3)
+    group = await push_group(dispatch, "Sales Team", *ids)
+    assert len(group.resource["members"]) == 3 and await used(allocator) == 2
+    failed = [user_id for user_id in ids if (await seats_of(allocator, user_id)).failure]
+    assert len(failed) == 1 and "has no free seat (2 of 2 in use)" in (await seats_of(allocator, failed[0])).failure.detail
+    assert await seat_state(dispatch, failed[0]) == {"platformActive": False, "subscriptionSet": "Sales Team",
+                                                     "effectiveRole": "User"}  # in the set, waiting for a seat
+
+
+async def test_a_set_giving_the_admin_role_shows_it_on_its_members(dispatch, allocator):
+    await subscribe(allocator, "Sales", 5)
+    await make_set(allocator, "Admins", "Sales", admin_role=True)
+    ann, = await users(dispatch, 1)
+    await push_group(dispatch, "Admins", ann)
+    assert await seat_state(dispatch, ann) == {"platformActive": True, "subscriptionSet": "Admins",
+                                               "effectiveRole": "Admin"}
+
+
+async def test_a_redelivered_group_patch_moves_seats_once(dispatch, allocator, sales_team):
+    ann, bob = await users(dispatch, 2)
+    group = await push_group(dispatch, "Sales Team", ann)
+    command = PatchGroup(id=group.id, patch=patch({"op": "add", "path": "members", "value": members(bob)}))
+    once = meta()
+    first = unwrap(await dispatch(command, once), GroupRecord)
+    assert unwrap(await dispatch(command, once), GroupRecord) == first and await used(allocator) == 2
+
+
+async def test_a_group_write_redelivered_after_a_crash_is_written_once(tmp_path, allocator, sales_team):
+    path = tmp_path / "u.sqlite3"
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
+        ann, bob = await users(store, 2)
+        group = await push_group(store, "Sales Team", ann)
+    command, once = PatchGroup(id=group.id, patch=patch({"op": "add", "path": "members", "value": members(bob)})), meta()
+    async with bootstrap(path, IDENTITY, crashing(allocator, after_answer=True)) as dying:
+        with pytest.raises(Crash):
+            await dying(command, once)
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as restarted:
+        written = unwrap(await restarted(command, once), GroupRecord)
+        assert len(written.resource["members"]) == 2 and await intents(restarted) == 0
+        assert await used(allocator) == 2 and (await seat_state(restarted, bob))["platformActive"] is True
+
+
+async def test_a_newer_group_write_undoes_an_unfinished_older_one_first(tmp_path, allocator, sales_team):
+    """The older write added bob at the allocator but was never written (its reply was lost); the newer
+    one, computed from the stored group, does not add bob: so bob must not keep the seat."""
+    path = tmp_path / "u.sqlite3"
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
+        ann, bob, cy = await users(store, 3)
+        group = await push_group(store, "Sales Team", ann)
+
+    async def answers_then_times_out(command, tenant_id, message_id, timeout):
+        await direct_seats(allocator)(command, tenant_id, message_id, timeout)
+        return await silent(command, tenant_id, message_id, timeout)
+
+    async with bootstrap(path, IDENTITY, answers_then_times_out) as flaky:
+        reply = await flaky(PatchGroup(id=group.id, patch=patch({"op": "add", "path": "members",
+                                                                  "value": members(bob)})), meta())
+        assert reply.error.code == ErrorCode.UNAVAILABLE and await used(allocator) == 2
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
+        await patch_members(store, group.id, "add", cy)
+        assert await intents(store) == 0
+        assert (await seats_of(allocator, bob)).set_name is None and await used(allocator) == 2
+        assert {m["value"] for m in unwrap(await store(GetGroup(id=group.id), meta()), GroupRecord).resource["members"]} \
+            == {ann, cy}
+
+
+async def test_a_group_write_failing_after_the_allocator_moved_seats_puts_them_back(tmp_path, allocator, sales_team):
+    """bob is deleted while the allocator adds him: the group write is refused and the set undone."""
+    path = tmp_path / "u.sqlite3"
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
+        ann, bob = await users(store, 2)
+        group = await push_group(store, "Sales Team", ann)
+        racing = {"store": store}
+
+        async def delete_bob_meanwhile(command, tenant_id, message_id, timeout):
+            reply = await direct_seats(allocator)(command, tenant_id, message_id, timeout)
+            if bob in getattr(command, "added", []):
+                unwrap(await racing["store"](DeleteUser(id=bob), meta()), UserDeleted)
+            return reply
+
+    async with bootstrap(path, IDENTITY, delete_bob_meanwhile) as store:
+        racing["store"] = store
+        with pytest.raises(RemoteError) as raised:
+            await patch_members(store, group.id, "add", bob)
+        assert raised.value.code == ErrorCode.INVALID_VALUE and bob in raised.value.detail
+        assert await used(allocator) == 1 and await intents(store) == 0
+        assert (await set_named(allocator, "Sales Team")).members == 1
