@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -34,21 +35,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: One writer at a time per database in this process, queued in asyncio: SQLite admits one anyway, and
+#: its own busy-wait (sleeps of up to 100 ms in a thread) would make concurrent handlers slow to resume.
+_turns: WeakKeyDictionary[async_sessionmaker[AsyncSession], asyncio.Lock] = WeakKeyDictionary()
+
+
 class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._turn = _turns.setdefault(sessions, asyncio.Lock())
 
     def open(self, session: AsyncSession) -> None:
         """Attach the service's repositories to the session."""
 
     async def __aenter__(self) -> Self:
+        await self._turn.acquire()  # never nest units of work: the inner one would wait for the outer
         self.session = self._sessions()
         self.open(self.session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.session.rollback()  # no-op after commit; undoes everything otherwise
-        await self.session.close()
+        try:
+            await self.session.rollback()  # no-op after commit; undoes everything otherwise
+            await self.session.close()
+        finally:
+            self._turn.release()
 
     async def commit(self) -> None:
         await self.session.commit()

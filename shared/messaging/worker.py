@@ -74,14 +74,34 @@ def _count_types(records: Sequence[Record]) -> dict[str, int]:
     return counts
 
 
-async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: Publisher, source: str) -> None:
-    """Handle the records in order; each reply leaves as soon as it exists, without the next record
-    waiting for the broker's acknowledgement of it. All are acknowledged before the batch is committed."""
+#: Keys served at once within a batch: enough to keep the store busy while some wait on another service.
+LANES = 64
+
+
+async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: Publisher, source: str,
+                      lanes: int = LANES) -> None:
+    """Handle the records of one key in order, different keys concurrently (a key is one resource,
+    contracts/topics.py: their order is all Kafka promises anyway). Each reply leaves as soon as it
+    exists; all are acknowledged before the batch is committed."""
     sends: list[asyncio.Future[None]] = []
-    for record in records:
-        if (send := await handle_record(record, dispatch, publisher, source)) is not None:
-            sends.append(asyncio.ensure_future(send))
+    room = asyncio.Semaphore(lanes)
+
+    async def serve_lane(lane: list[Record]) -> None:
+        async with room:
+            for record in lane:
+                if (send := await handle_record(record, dispatch, publisher, source)) is not None:
+                    sends.append(asyncio.ensure_future(send))
+
+    await asyncio.gather(*(serve_lane(lane) for lane in by_key(records)))
     await asyncio.gather(*sends)
+
+
+def by_key(records: Sequence[Record]) -> list[list[Record]]:
+    """The records split into lanes by key, each in its original order; a record without a key is a lane."""
+    lanes: dict[object, list[Record]] = {}
+    for index, record in enumerate(records):
+        lanes.setdefault(record.key if record.key is not None else index, []).append(record)
+    return list(lanes.values())
 
 
 async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher,

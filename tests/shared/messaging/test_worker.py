@@ -1,4 +1,5 @@
-"""The worker's batch: records handled in order, replies not waited for one by one (issue 8)."""
+"""The worker's batch: one key's records in order, different keys at once, replies not waited for one
+by one (issue 8)."""
 
 import asyncio
 
@@ -23,9 +24,14 @@ class HeldPublisher:
         self.acknowledged.append(topic)
 
 
-def record(offset: int) -> Record:
+def record(offset: int, key: bytes | None = None) -> Record:
     meta = MessageMeta(message_type=Ping.TYPE, reply_to=f"replies-{offset}")
-    return Record("t", 0, offset, None, encode_body(Ping()), tuple(encode_headers(meta)))
+    return Record("t", 0, offset, key, encode_body(Ping()), tuple(encode_headers(meta)))
+
+
+class Publisher:
+    async def send(self, topic: str, value: bytes, *, key, headers) -> None:
+        return None
 
 
 async def test_the_next_record_does_not_wait_for_the_previous_reply_and_the_batch_waits_for_all():
@@ -46,3 +52,27 @@ async def test_the_next_record_does_not_wait_for_the_previous_reply_and_the_batc
     publisher.release.set()
     await asyncio.wait_for(batch, 5)
     assert sorted(publisher.acknowledged) == ["replies-1", "replies-2", "replies-3"]
+
+
+async def test_one_keys_records_are_served_in_order_and_other_keys_meanwhile():
+    """Key a's first command waits (say, on the seat allocator); key b's are served meanwhile, and a's
+    second command only after a's first."""
+    gate, log = asyncio.Event(), []
+
+    async def dispatch(message, meta: MessageMeta) -> Reply:
+        log.append(f"start {meta.reply_to}")
+        if meta.reply_to == "replies-1":
+            await gate.wait()
+        log.append(f"end {meta.reply_to}")
+        return Reply.success(Pong(service="s", instance="i"))
+
+    batch = [record(1, b"a"), record(2, b"b"), record(3, b"a"), record(4, b"b"), record(5)]
+    served = asyncio.create_task(serve_batch(batch, dispatch, Publisher(), "src"))
+    for _ in range(1000):
+        if "end replies-5" in log and "end replies-4" in log:
+            break
+        await asyncio.sleep(0)
+    assert "end replies-4" in log and "start replies-3" not in log  # b went on; a's second waits for its first
+    gate.set()
+    await asyncio.wait_for(served, 5)
+    assert log.index("end replies-1") < log.index("start replies-3")
