@@ -13,6 +13,9 @@ from contracts.seats.v1 import (
     EditSubscriptionSet, GetSeatSummary, GetUserSeats, ListSubscriptionSets, ProductSeats, ReleaseSeats,
     SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionSetList, SubscriptionSetRecord, SubscriptionSetReport,
 )
+from contracts.sync_status.v1 import (
+    GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, ProvisioningOutcome, SyncSummary, UserHistory, UserStatusPage,
+)
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
 from contracts.tenants.v2 import TenantActivity
@@ -63,6 +66,14 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     SubscriptionSetRecord,
     SubscriptionSetList,
     SubscriptionSetReport,
+    ProvisioningOutcome,
+    OutcomeRecorded,
+    ListUserStatuses,
+    UserStatusPage,
+    GetUserHistory,
+    UserHistory,
+    GetSyncSummary,
+    SyncSummary,
     Ping,
     Pong,
     TenantRecord,

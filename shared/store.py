@@ -86,8 +86,13 @@ def found(row: Any, kind: str, key: str) -> Any:
 
 async def prune_journal(sessions: async_sessionmaker[AsyncSession], table: Any, now: datetime) -> int:
     """Forget journal entries older than any redelivery can be; returns how many."""
+    return await delete_older(sessions, table.processed_at, now - JOURNAL_RETENTION)
+
+
+async def delete_older(sessions: async_sessionmaker[AsyncSession], column: Any, before: datetime) -> int:
+    """Delete the rows whose ``column`` (a UTC time) is before ``before``; returns how many."""
     async with sessions() as session:
-        result = await session.exec(delete(table).where(col(table.processed_at) < now - JOURNAL_RETENTION))
+        result = await session.exec(delete(column.class_).where(col(column) < before))
         await session.commit()
     return result.rowcount
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, SEATS_COMMANDS, USERS_COMMANDS
+from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from services.seat_allocator.bootstrap import bootstrap as seat_allocator_bootstrap
+from services.sync_status.bootstrap import bootstrap as sync_status_bootstrap
+from services.sync_status.settings import SyncStatusSettings
 from services.user_store.bootstrap import on_bus as user_store_on_bus
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
@@ -51,6 +53,14 @@ async def seat_allocator(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterat
     identity = ServiceIdentity("seat_allocator", "test")
     async with (seat_allocator_bootstrap(tmp_path / "seats.sqlite3", identity) as dispatch,
                 serving(memory_bus, [SEATS_COMMANDS.name], identity, dispatch)):
+        yield
+
+
+@pytest.fixture
+async def sync_status(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[None]:
+    identity = ServiceIdentity("sync_status", "test")
+    async with (sync_status_bootstrap(SyncStatusSettings(data_dir=tmp_path), identity) as dispatch,
+                serving(memory_bus, [SYNC_STATUS_COMMANDS.name], identity, dispatch)):
         yield
 
 

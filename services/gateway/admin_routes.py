@@ -26,7 +26,7 @@ from services.gateway.admin_json import (
     RateLimit,
     SubscriptionSetChange,
 )
-from services.gateway.views import admin, admin_seats, admin_tenant
+from services.gateway.views import admin, admin_seats, admin_sync, admin_tenant
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -89,6 +89,13 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "Rename or change a set; new products move every member's seats", body=SubscriptionSetChange),
     _admin("DELETE", "/subscription-sets/{name}", admin_seats.delete_set,
            "Delete a set: its members free the seats it gave them"),
+    _admin("GET", "/sync/users", admin_sync.list_statuses,
+           "Every user's provisioning status, newest first: ?status=failed|synced|pending|deleted, ?product=, "
+           "?set=, ?startIndex=, ?count="),
+    _admin("GET", "/sync/users/{user_name}/history", admin_sync.user_history,
+           "One user's provisioning history (what the IdP asked, what was decided, why), newest first"),
+    _admin("GET", "/sync/summary", admin_sync.summary,
+           "Users by status, and the last successful provisioning"),
 )
 
 

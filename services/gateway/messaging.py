@@ -1,5 +1,6 @@
 """The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
-tenant-directory reader, the tenant-activity publisher and the token-expiry reminders per process,
+tenant-directory reader, the tenant-activity publisher, the token-expiry reminders and the failure
+digests per process,
 started before the first request and stopped after the last (the activity still unpublished goes
 out on the way down)."""
 
@@ -9,18 +10,23 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import timedelta
+from functools import partial
 
 from aiohttp import web
 
 from contracts.notifications.v1 import Notify
+from contracts.sync_status.v1 import ListUserStatuses, UserStatusPage
 from contracts.tenants.v2 import TenantActivity, activity_key
-from contracts.topics import ALL_TOPICS, NOTIFIER_COMMANDS, TENANTS_STATE, reply_topic
+from contracts.topics import ALL_TOPICS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE, reply_topic
 from services.gateway import keys
 from services.gateway.activity import Publish
+from services.gateway.digests import AskStatus, FailureDigests
 from services.gateway.reminders import Cast, ReminderScheduler
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.codec import DecodeError, decode_headers, decode_message
-from shared.messaging.requester import Requester
+from shared.messaging.requester import Requester, unwrap
+from shared.store import periodically
 from shared.messaging.transport import TopicReader
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,10 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(ReminderScheduler(app[keys.TENANTS], app[keys.CLOCK]).run(
                 _notice_caster(requester), stop, settings.reminder_interval_seconds)),
         ]
+        digests = FailureDigests(app[keys.TENANTS], app[keys.CLOCK], timedelta(minutes=settings.failure_digest_minutes))
+        await stack.enter_async_context(periodically(
+            "failure digests", timedelta(seconds=settings.failure_digest_check_seconds),
+            partial(digests.cast_due, _status_asker(requester), _notice_caster(requester))))
         app[keys.READY]["messaging"] = True
         yield
         app[keys.READY]["messaging"] = False
@@ -59,6 +69,13 @@ def _activity_publisher(requester: Requester) -> Publish:
         await requester.cast(activity, topic=TENANTS_STATE.name, key=activity_key(activity.tenant_id),
                              tenant_id=activity.tenant_id)
     return publish
+
+
+def _status_asker(requester: Requester) -> AskStatus:
+    async def ask(query: ListUserStatuses, tenant_id: str) -> UserStatusPage:
+        reply = await requester.ask(query, topic=SYNC_STATUS_COMMANDS.name, key=tenant_id, tenant_id=tenant_id)
+        return unwrap(reply, UserStatusPage)
+    return ask
 
 
 def _notice_caster(requester: Requester) -> Cast:

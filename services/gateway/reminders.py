@@ -43,9 +43,13 @@ def due_notice(record: TenantRecord, now: datetime) -> Notify | None:
                    "the admin portal and enter it in your identity provider before then.")
 
 
+def recipients_of(record: TenantRecord) -> list[Recipient]:
+    """Every admin of the tenant."""
+    return [Recipient(admin_id=admin.admin_id, email=admin.email) for admin in record.admins]
+
+
 def _notice(record: TenantRecord, kind: str, dedupe_key: str, subject: str, body: str) -> Notify:
-    recipients = [Recipient(admin_id=admin.admin_id, email=admin.email) for admin in record.admins]
-    return Notify(kind=kind, subject=subject, body=body, recipients=recipients, dedupe_key=dedupe_key)
+    return Notify(kind=kind, subject=subject, body=body, recipients=recipients_of(record), dedupe_key=dedupe_key)
 
 
 class ReminderScheduler:

@@ -19,6 +19,10 @@ class GatewaySettings(CommonSettings):
     rate_limit_burst_seconds: PositiveFloat = 2.0
     #: How often each replica looks for due token-expiry reminders (the notifier dedupes replicas).
     reminder_interval_seconds: PositiveFloat = 3600.0
+    #: Provisioning failures are mailed as one digest per tenant per window of this length.
+    failure_digest_minutes: PositiveFloat = 15.0
+    #: How often each replica looks for a window that ended (the notifier dedupes replicas).
+    failure_digest_check_seconds: PositiveFloat = 60.0
 
     @model_validator(mode="after")
     def _defaults(self) -> GatewaySettings:

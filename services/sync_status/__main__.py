@@ -1,7 +1,11 @@
+"""The sync-status reporter: keeps every user's provisioning status and history, answers the admin."""
+from functools import partial
+
 from contracts.topics import SYNC_STATUS_COMMANDS
-from services.sync_status.bootstrap import dispatcher
+from services.sync_status.bootstrap import bootstrap
+from services.sync_status.settings import SyncStatusSettings
 from shared.service import main
-from shared.settings import CommonSettings
 
 if __name__ == "__main__":
-    main(CommonSettings(), service="sync_status", topics=(SYNC_STATUS_COMMANDS,), dispatcher=dispatcher)
+    settings = SyncStatusSettings()
+    main(settings, service="sync_status", topics=(SYNC_STATUS_COMMANDS,), dispatcher=partial(bootstrap, settings))

@@ -1,6 +1,34 @@
-"""Composition root of the sync status service."""
+"""Composition root of the sync-status reporter: its SQLite file, the handlers, history pruning."""
 
-from services.sync_status.handlers import HANDLERS
-from shared.service import identity_only
+from __future__ import annotations
 
-dispatcher = identity_only(HANDLERS)
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from services.sync_status.handlers import HANDLERS, Deps
+from services.sync_status.settings import SyncStatusSettings
+from services.sync_status.tables import HistoryRow, UserStatusRow
+from shared.messaging.dispatch import Dispatcher
+from shared.messaging.ping import ServiceIdentity
+from shared.sqlite import create_engine, create_tables, session_factory
+from shared.store import UnitOfWork, delete_older, periodically, utc_now
+
+TABLES = (UserStatusRow, HistoryRow)
+
+
+@asynccontextmanager
+async def bootstrap(settings: SyncStatusSettings, identity: ServiceIdentity, *,
+                    clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
+    engine = create_engine(settings.db_path)
+    try:
+        await create_tables(engine, TABLES)
+        sessions = session_factory(engine)
+
+        async def prune() -> None:
+            await delete_older(sessions, HistoryRow.at, clock() - settings.history_retention)
+
+        async with periodically("history pruning", timedelta(hours=1), prune):
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
+    finally:
+        await engine.dispose()

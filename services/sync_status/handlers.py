@@ -1,9 +1,152 @@
-"""Handlers of the sync status service (its real commands arrive with their own issue)."""
+"""Handlers of the sync-status reporter: outcomes in (from the user store), the admin's queries out."""
+
+from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
+from sqlalchemy import exists, func, text
+from sqlmodel import col, select
+
+from contracts import MessageMeta
+from contracts.sync_status.v1 import (
+    GetSyncSummary,
+    GetUserHistory,
+    HistoryEntry,
+    ListUserStatuses,
+    OutcomeRecorded,
+    ProvisioningOutcome,
+    SyncSummary,
+    UserHistory,
+    UserStatus,
+    UserStatusPage,
+)
 from contracts.system.v1 import Ping
-from shared.messaging.dispatch import Handler
+from services.sync_status.tables import HistoryRow, UserStatusRow
+from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
+from shared.store import StoreDeps, UnitOfWork
 
-HANDLERS: Mapping[type, Handler] = {Ping: ping}
+Deps = StoreDeps[UnitOfWork]
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def status_row(uow: UnitOfWork, tenant_id: str, cmd: ProvisioningOutcome) -> UserStatusRow | None:
+    """The user's row: by userName when the outcome has one (a rename moves the row), else by id."""
+    by_id = None
+    if cmd.user_id is not None:
+        query = select(UserStatusRow).where(col(UserStatusRow.tenant_id) == tenant_id,
+                                            col(UserStatusRow.user_id) == cmd.user_id)
+        by_id = (await uow.session.exec(query)).first()
+    if cmd.user_name is None:
+        return by_id
+    key = cmd.user_name.lower()
+    if by_id is not None and by_id.user_name_key != key:
+        await uow.session.delete(by_id)  # renamed: the row follows the new userName
+        await uow.session.flush()
+    return await uow.session.get(UserStatusRow, (tenant_id, key))
+
+
+def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
+    """The newest attempt wins (outcomes of one user may arrive out of order across partitions)."""
+    if row.last_attempt is not None and utc(row.last_attempt) > at:
+        return
+    row.status, row.detail, row.last_attempt = cmd.status, cmd.detail, at
+    if cmd.user_name is not None:
+        row.user_name = cmd.user_name
+    if cmd.user_id is not None:
+        row.user_id = cmd.user_id
+    if cmd.status == "synced":
+        row.last_synced = at
+    if cmd.status in ("synced", "deleted") or row.user_id is None:  # a refusal leaves the user as they were
+        row.subscription_set = cmd.subscription_set
+        if cmd.scim_active is not None:  # None: not known to the sender (a membership change)
+            row.scim_active = cmd.scim_active
+        if cmd.platform_active is not None:
+            row.platform_active = cmd.platform_active
+        if cmd.products or not row.platform_active:  # a set member's own products are none: keep the held ones
+            row.products = cmd.products
+
+
+async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
+    tenant_id, at = tenant_of(meta), cmd.at.astimezone(UTC)
+    async with deps.uow() as uow:
+        if await uow.session.get(HistoryRow, meta.message_id) is not None:
+            return OutcomeRecorded(duplicate=True)
+        row = await status_row(uow, tenant_id, cmd)
+        if row is None and cmd.user_name is not None:
+            row = UserStatusRow(tenant_id=tenant_id, user_name_key=cmd.user_name.lower(), user_name=cmd.user_name,
+                                status=cmd.status, last_attempt=None)  # type: ignore[arg-type]
+        if row is not None:
+            apply(row, cmd, at)
+            uow.session.add(row)
+        key = row.user_name_key if row is not None else f"#{cmd.user_id}"
+        uow.session.add(HistoryRow(message_id=meta.message_id, tenant_id=tenant_id, user_name_key=key, at=at,
+                                   action=cmd.action, status=cmd.status, detail=cmd.detail, asked=cmd.asked))
+        await uow.commit()
+    return OutcomeRecorded(duplicate=False)
+
+
+def to_status(row: UserStatusRow) -> UserStatus:
+    return UserStatus(user_id=row.user_id, user_name=row.user_name, status=row.status,  # type: ignore[arg-type]
+                      detail=row.detail, last_synced=row.last_synced and utc(row.last_synced),
+                      last_attempt=utc(row.last_attempt), scim_active=row.scim_active,
+                      platform_active=row.platform_active, products=row.products,
+                      subscription_set=row.subscription_set)
+
+
+async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Deps) -> UserStatusPage:
+    conditions = [col(UserStatusRow.tenant_id) == tenant_of(meta)]
+    if cmd.status is not None:
+        conditions.append(col(UserStatusRow.status) == cmd.status)
+    if cmd.subscription_set is not None:
+        conditions.append(col(UserStatusRow.subscription_set) == cmd.subscription_set)
+    if cmd.since is not None:
+        conditions.append(col(UserStatusRow.last_attempt) >= cmd.since)
+    if cmd.until is not None:
+        conditions.append(col(UserStatusRow.last_attempt) < cmd.until)
+    if cmd.product is not None:
+        held = select(text("1")).select_from(func.json_each(UserStatusRow.products)).where(
+            text("json_each.value = :product")).params(product=cmd.product)
+        conditions.append(exists(held))
+    async with deps.uow() as uow:
+        total = (await uow.session.exec(select(func.count()).select_from(UserStatusRow).where(*conditions))).one()
+        query = (select(UserStatusRow).where(*conditions)
+                 .order_by(col(UserStatusRow.last_attempt).desc(), col(UserStatusRow.user_name_key))
+                 .offset(cmd.start_index - 1).limit(cmd.count))
+        rows = (await uow.session.exec(query)).all()
+        return UserStatusPage(total_results=total, start_index=cmd.start_index, users=[to_status(row) for row in rows])
+
+
+async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -> UserHistory:
+    query = (select(HistoryRow)
+             .where(col(HistoryRow.tenant_id) == tenant_of(meta), col(HistoryRow.user_name_key) == cmd.user_name.lower())
+             .order_by(col(HistoryRow.at).desc()).limit(cmd.count))
+    async with deps.uow() as uow:
+        rows = (await uow.session.exec(query)).all()
+        entries = [HistoryEntry(at=utc(row.at), action=row.action, status=row.status,  # type: ignore[arg-type]
+                                detail=row.detail, asked=row.asked) for row in rows]
+    return UserHistory(user_name=cmd.user_name, entries=entries)
+
+
+async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> SyncSummary:
+    tenant = col(UserStatusRow.tenant_id) == tenant_of(meta)
+    async with deps.uow() as uow:
+        counts = (await uow.session.exec(select(UserStatusRow.status, func.count())
+                                         .where(tenant).group_by(col(UserStatusRow.status)))).all()
+        last = (await uow.session.exec(select(func.max(UserStatusRow.last_synced)).where(tenant))).one()
+    by_status = {status: count for status, count in counts}
+    return SyncSummary(users=sum(by_status.values()), by_status=by_status, last_successful_call=last and utc(last))
+
+
+HANDLERS: Mapping[type, Handler[Deps]] = {
+    ProvisioningOutcome: record_outcome,
+    ListUserStatuses: list_user_statuses,
+    GetUserHistory: get_user_history,
+    GetSyncSummary: get_sync_summary,
+    Ping: ping,
+}

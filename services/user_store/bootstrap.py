@@ -10,11 +10,13 @@ from pathlib import Path
 
 from contracts import Reply
 from contracts.seats.v1 import seats_key
-from contracts.topics import SEATS_COMMANDS
+from contracts.sync_status.v1 import ProvisioningOutcome
+from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS, resource_key
 from services.user_store.common import SeatAsk
 from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.outcomes import Report, ReportingDispatcher, unreported
 from services.user_store.seat_saga import resume_stale
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
@@ -33,14 +35,14 @@ STALE_INTENT = timedelta(seconds=30)
 
 @asynccontextmanager
 async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
-                    clock: Callable[[], datetime] = utc_now,
+                    report: Report = unreported, clock: Callable[[], datetime] = utc_now,
                     sweep_every: float = 10.0) -> AsyncIterator[Dispatcher[Deps]]:
     engine = create_engine(db_path)
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock, seats=seats)
-        dispatcher = Dispatcher(HANDLERS, deps)
+        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock, seats=seats, report=report)
+        dispatcher = ReportingDispatcher(HANDLERS, deps)
         # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
         sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
         async with (journal_pruning(sessions, ProcessedMessage, clock),
@@ -58,12 +60,23 @@ def seats_over(requester: Requester) -> SeatAsk:
     return ask
 
 
+def outcomes_over(requester: Requester) -> Report:
+    """Cast outcomes to the sync-status reporter, one user's on one key, with a message id derived
+    from the command's: a redelivered command's report is the same message to the reporter."""
+    async def report(outcome: ProvisioningOutcome, tenant_id: str, message_id: str) -> None:
+        key = resource_key(tenant_id, outcome.user_id or (outcome.user_name or "").lower())
+        await requester.cast(outcome, topic=SYNC_STATUS_COMMANDS.name, key=key, tenant_id=tenant_id,
+                             message_id=message_id)
+    return report
+
+
 @asynccontextmanager
 async def on_bus(db_path: Path, identity: ServiceIdentity, bus: Bus, **options) -> AsyncIterator[Dispatcher[Deps]]:
     """The user store with its link to the seat allocator over ``bus``."""
     async with open_requester(bus, instance=f"user_store.{identity.instance}", source=identity.source,
                               timeout=10.0) as requester:
-        async with bootstrap(db_path, identity, seats_over(requester), **options) as dispatcher:
+        async with bootstrap(db_path, identity, seats_over(requester), report=outcomes_over(requester),
+                             **options) as dispatcher:
             yield dispatcher
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from contracts import ErrorCode, Reply, Result
+from services.user_store.outcomes import Report, unreported
 from services.user_store.seat_state import SeatCommand
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
@@ -31,6 +32,7 @@ SeatAsk = Callable[[SeatCommand, str, str, float], Awaitable[Reply]]
 @dataclass(frozen=True, kw_only=True)
 class Deps(StoreDeps[UnitOfWork]):
     seats: SeatAsk
+    report: Report = unreported  # outcomes to the sync-status reporter (outcomes.py)
     seat_timeout: float = 10.0  # when the command has no deadline of its own (the sweeper)
 
 

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from contracts import ErrorCode, MessageMeta
+from contracts import Command, ErrorCode, MessageMeta, Result
 from contracts.groups.v1 import (
     CreateGroup,
     DeleteGroup,
@@ -33,13 +33,17 @@ from services.user_store.common import (
 )
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.paging import page_of
-from services.user_store.seat_saga import SeatAnswer, with_seats
+from services.user_store.outcomes import member_outcomes, send_quietly
+from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.scim.attributes import GROUP
 from shared.store import found
+
+
+ResultT = TypeVar("ResultT", bound=Result)
 
 
 def duplicate(display_name: str) -> CommandFailed:
@@ -168,6 +172,23 @@ async def check_new_state(uow: UnitOfWork, row: GroupRow | None, tenant_id: str,
     await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
 
 
+async def group_saga(command: Command, meta: MessageMeta, deps: Deps, result_type: type[ResultT], prepare: Prepare,
+                     finish: Finish[ResultT], conflict: CommandFailed | None = None) -> ResultT:
+    """A group write through the seat saga; then each member the set moved or refused is reported to the
+    sync-status reporter (a redelivery answered from the journal has nothing new to report)."""
+    moved: list[SeatAnswer] = []
+
+    async def finish_and_keep(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> ResultT:
+        result = await finish(uow, change, answers)
+        moved[:] = answers
+        return result
+
+    result = await with_seats(command, meta, deps, result_type, prepare, finish_and_keep, conflict)
+    for outcome in member_outcomes(moved, deps.clock()):
+        await send_quietly(deps.report, outcome, tenant_of(meta), f"{meta.message_id}:member:{outcome.user_id}")
+    return result
+
+
 async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
     tenant_id, name = tenant_of(meta), cmd.resource["displayName"]
 
@@ -188,7 +209,7 @@ async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> Group
         await record_members_seats(uow, tenant_id, answers, now)
         return await group_record(uow, row)
 
-    return await with_seats(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
+    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
 
 
 NewGroupState = Callable[[GroupRow, frozenset[str]], dict[str, Any]]
@@ -211,7 +232,7 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
         await record_members_seats(uow, row.tenant_id, answers, now)
         return await group_record(uow, row)
 
-    return await with_seats(cmd, meta, deps, GroupRecord, prepare, finish, conflict)
+    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, conflict)
 
 
 async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
@@ -239,7 +260,7 @@ async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> Group
         await record_members_seats(uow, tenant_of(meta), answers, deps.clock())
         return GroupDeleted(id=cmd.id)
 
-    return await with_seats(cmd, meta, deps, GroupDeleted, prepare, finish)
+    return await group_saga(cmd, meta, deps, GroupDeleted, prepare, finish)
 
 
 async def get_group(cmd: GetGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:

@@ -76,9 +76,10 @@ class Requester:
         finally:
             self._pending.pop(meta.message_id, None)
 
-    async def cast(self, message: Message, *, topic: str, key: str | None, tenant_id: str | None = None) -> None:
-        """Fire and forget (events, notifications)."""
-        meta = self._meta(message, tenant_id, reply_to=None, timeout=None)
+    async def cast(self, message: Message, *, topic: str, key: str | None, tenant_id: str | None = None,
+                   message_id: str | None = None) -> None:
+        """Fire and forget (events, notifications); ``message_id`` lets the receiver drop a repeat."""
+        meta = self._meta(message, tenant_id, reply_to=None, timeout=None, message_id=message_id)
         await self._publisher.send(topic, encode_body(message), key=key, headers=encode_headers(meta))
 
     def _meta(self, message: Message, tenant_id: str | None, *, reply_to: str | None,

@@ -1,0 +1,1 @@
+"""Sync-status reporter messages."""

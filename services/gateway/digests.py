@@ -1,0 +1,68 @@
+"""Provisioning-failure digests (issue 7): one notice per tenant per interval, not one per user.
+
+Entra ID retries a failing user every provisioning cycle (40 minutes), so a mail per failure would
+bury the admins. Time is cut into fixed windows of ``interval``; once a window has ended, each
+replica asks the sync-status reporter for the users whose last attempt in that window failed and
+casts one digest to the notifier. The dedupe key names the tenant and the window, so however many
+replicas cast it, every admin gets it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from contracts.notifications.v1 import Notify
+from contracts.sync_status.v1 import ListUserStatuses, UserStatusPage
+from contracts.tenants.v2 import TenantRecord
+from services.gateway.reminders import Cast, recipients_of
+from services.gateway.tenants import TenantDirectory
+
+#: Failures listed in the mail itself; the rest are counted, and the admin API has them all.
+LISTED = 20
+
+#: Ask the sync-status reporter on a tenant's behalf.
+AskStatus = Callable[[ListUserStatuses, str], Awaitable[UserStatusPage]]
+
+
+def last_window(now: datetime, interval: timedelta) -> tuple[int, datetime, datetime]:
+    """The latest window that has ended: (its number, start, end)."""
+    number = int(now.timestamp() // interval.total_seconds()) - 1
+    start = datetime.fromtimestamp(number * interval.total_seconds(), UTC)
+    return number, start, start + interval
+
+
+def digest(record: TenantRecord, failed: UserStatusPage, number: int, start: datetime, end: datetime) -> Notify:
+    lines = [f"- {user.user_name}: {user.detail}" for user in failed.users[:LISTED]]
+    if (more := failed.total_results - len(lines)) > 0:
+        lines.append(f"... and {more} more.")
+    count = failed.total_results
+    return Notify(
+        kind="provisioning_failed", recipients=recipients_of(record),
+        dedupe_key=f"failure-digest:{record.tenant_id}:{number}",
+        subject=f"{count} user{'s' if count != 1 else ''} could not be provisioned",
+        body=(f"Between {start:%Y-%m-%d %H:%M} and {end:%H:%M} UTC your identity provider's last attempt "
+              f"failed for these users:\n" + "\n".join(lines) +
+              "\n\nThe sync status page of the admin portal lists every user with the reason."))
+
+
+class FailureDigests:
+    def __init__(self, directory: TenantDirectory, clock: Callable[[], datetime], interval: timedelta) -> None:
+        self._directory, self._clock, self._interval = directory, clock, interval
+        self._cast: set[str] = set()  # dedupe keys this replica already cast (the notifier dedupes the rest)
+
+    async def cast_due(self, ask: AskStatus, cast: Cast) -> int:
+        """Cast the last ended window's digest of every tenant with failures in it; returns how many."""
+        number, start, end = last_window(self._clock(), self._interval)
+        casts = 0
+        for record in self._directory.records():
+            if not record.admins or f"failure-digest:{record.tenant_id}:{number}" in self._cast:
+                continue
+            failed = await ask(ListUserStatuses(status="failed", since=start, until=end, count=LISTED),
+                               record.tenant_id)
+            if failed.total_results:
+                notice = digest(record, failed, number, start, end)
+                await cast(notice, record.tenant_id)
+                casts += 1
+            self._cast.add(f"failure-digest:{record.tenant_id}:{number}")
+        return casts

@@ -1,0 +1,48 @@
+"""SQL tables of the sync-status reporter: each user's latest status, and every outcome as history."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class UserStatusRow(SQLModel, table=True):
+    """One row per user and tenant, by lower-cased userName: a create refused before the user existed
+    has no id, and the admin looks users up by name."""
+
+    __tablename__ = "user_statuses"
+    __table_args__ = (
+        Index("ix_user_statuses_user_id", "tenant_id", "user_id"),
+        Index("ix_user_statuses_recent", "tenant_id", "last_attempt"),
+        Index("ix_user_statuses_status", "tenant_id", "status", "last_attempt"),
+        Index("ix_user_statuses_set", "tenant_id", "subscription_set", "last_attempt"),
+    )
+
+    tenant_id: str = Field(primary_key=True)
+    user_name_key: str = Field(primary_key=True)
+    user_name: str
+    user_id: str | None = None
+    status: str
+    detail: str | None = None
+    last_synced: datetime | None = None
+    last_attempt: datetime
+    scim_active: bool | None = None
+    platform_active: bool | None = None
+    products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subscription_set: str | None = None
+
+
+class HistoryRow(SQLModel, table=True):
+    """One provisioning outcome; its message id makes a redelivered report count once."""
+
+    __tablename__ = "provisioning_history"
+    __table_args__ = (Index("ix_history_user", "tenant_id", "user_name_key", "at"),)
+
+    message_id: str = Field(primary_key=True)
+    tenant_id: str
+    user_name_key: str  # "#<user id>" when the outcome named no user we know
+    at: datetime = Field(index=True)  # pruned by age
+    action: str
+    status: str
+    detail: str | None = None
+    asked: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

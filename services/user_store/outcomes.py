@@ -1,0 +1,96 @@
+"""Every provisioning write's outcome, reported to the sync-status reporter (contracts/sync_status).
+
+Reported after the write's reply exists, for every handling of the command: a redelivery (the store
+died before its offset was committed) reports again, under the same derived message id, which the
+reporter counts once. Reporting never fails the write: a report that cannot be sent is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from contracts import ErrorCode, Message, MessageMeta, Reply, Result
+from contracts.seats.v1 import SubscriptionSetReport
+from contracts.sync_status.v1 import Action, ProvisioningOutcome, Status
+from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
+from shared.messaging.dispatch import Dispatcher
+from shared.scim.schemas import EXTENSION_SCHEMA
+
+log = logging.getLogger(__name__)
+
+DepsT = TypeVar("DepsT")
+
+#: Send one outcome: (outcome, tenant id, its message id: derived from the command's, so repeats are one).
+Report = Callable[[ProvisioningOutcome, str, str], Awaitable[None]]
+
+
+async def unreported(outcome: ProvisioningOutcome, tenant_id: str, message_id: str) -> None:
+    """No sync-status reporter to tell (handler tests)."""
+
+ACTIONS: dict[type, Action] = {CreateUser: "create", ReplaceUser: "replace", PatchUser: "patch", DeleteUser: "delete"}
+
+
+def status_of(action: Action, reply: Reply) -> Status:
+    if reply.ok:
+        return "deleted" if action == "delete" else "synced"
+    assert reply.error is not None
+    return "pending" if reply.error.retryable else "failed"
+
+
+def asked_of(command: Message) -> list[str]:
+    """What the IdP sent, without values (they may be personal data): attributes, or PATCH "op path"."""
+    if isinstance(command, PatchUser):
+        return [f"{op.get('op', '')} {op.get('path', '')}".strip() for op in command.patch.get("Operations", [])]
+    resource = getattr(command, "resource", {})
+    return sorted(key for key in resource if key != "schemas")
+
+
+def outcome_of(command: Message, reply: Reply, at: datetime) -> ProvisioningOutcome | None:
+    """The outcome of a user write; None for anything else, and for a write to a user that does not exist."""
+    if (action := ACTIONS.get(type(command))) is None:
+        return None
+    if reply.error is not None and reply.error.code == ErrorCode.NOT_FOUND:
+        return None
+    stored: dict[str, Any] | None = reply.result.get("resource") if reply.ok and reply.result else None
+    resource = stored or getattr(command, "resource", None)
+    extension = (resource or {}).get(EXTENSION_SCHEMA, {})
+    user_id = getattr(command, "id", None) or (reply.result or {}).get("id")
+    return ProvisioningOutcome(
+        action=action, status=status_of(action, reply), at=at, user_id=user_id,
+        user_name=resource.get("userName") if resource else None,
+        detail=None if reply.error is None else reply.error.detail, asked=asked_of(command),
+        scim_active=None if resource is None else resource.get("active") is not False and action != "delete",
+        platform_active=extension.get("platformActive", False if resource is not None else None),
+        products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"))
+
+
+def member_outcomes(answers: Sequence[Result], at: datetime) -> list[ProvisioningOutcome]:
+    """Each member whose seats a subscription set moved (or refused to): a group write's part per user."""
+    return [ProvisioningOutcome(action="membership", status="failed" if member.failure else "synced", at=at,
+                                user_id=member.user_id, user_name=member.user_name,
+                                detail=member.failure.detail if member.failure else None,
+                                asked=[f"members of group {answer.subscription_set.name}"],
+                                platform_active=member.platform_active, products=member.products,
+                                subscription_set=member.set_name)
+            for answer in answers if isinstance(answer, SubscriptionSetReport) for member in answer.outcomes]
+
+
+async def send_quietly(report: Report, outcome: ProvisioningOutcome, tenant_id: str, message_id: str) -> None:
+    try:
+        await report(outcome, tenant_id, message_id)
+    except Exception:
+        log.exception("provisioning outcome not reported", extra={"message_id": message_id})
+
+
+class ReportingDispatcher(Dispatcher[DepsT]):
+    """A dispatcher that reports each user write's outcome (``deps.report``) once it has its reply."""
+
+    async def __call__(self, message: Message, meta: MessageMeta) -> Reply:
+        reply = await super().__call__(message, meta)
+        if (outcome := outcome_of(message, reply, self.deps.clock())) is not None:  # type: ignore[attr-defined]
+            await send_quietly(self.deps.report, outcome, meta.tenant_id or "",  # type: ignore[attr-defined]
+                               f"{meta.message_id}:outcome")
+        return reply

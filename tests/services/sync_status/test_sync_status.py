@@ -1,0 +1,135 @@
+"""The sync-status reporter keeps each user's latest status and their history from the user store's
+outcome reports, on a real SQLite file (services/sync_status)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts import MessageMeta
+from contracts.sync_status.v1 import (
+    GetSyncSummary,
+    GetUserHistory,
+    ListUserStatuses,
+    OutcomeRecorded,
+    ProvisioningOutcome,
+    SyncSummary,
+    UserHistory,
+    UserStatusPage,
+)
+from services.sync_status.bootstrap import bootstrap
+from services.sync_status.settings import SyncStatusSettings
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.requester import unwrap
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+REFUSED = "Seats for user 'joe@acme.example' not allocated: product 'Sales' has no free seat (100 of 100 in use)"
+
+
+@pytest.fixture
+async def dispatch(tmp_path):
+    async with bootstrap(SyncStatusSettings(data_dir=tmp_path), ServiceIdentity("sync_status", "t")) as dispatcher:
+        yield dispatcher
+
+
+def meta(tenant: str = "t1", message_id: str | None = None) -> MessageMeta:
+    return MessageMeta(message_type="x", tenant_id=tenant, **({"message_id": message_id} if message_id else {}))
+
+
+async def report(dispatch, minutes: int = 0, tenant: str = "t1", message_id: str | None = None,
+                 **outcome) -> OutcomeRecorded:
+    command = ProvisioningOutcome(at=T0 + timedelta(minutes=minutes), **outcome)
+    return unwrap(await dispatch(command, meta(tenant, message_id)), OutcomeRecorded)
+
+
+async def statuses(dispatch, tenant: str = "t1", **filters) -> UserStatusPage:
+    return unwrap(await dispatch(ListUserStatuses(**filters), meta(tenant)), UserStatusPage)
+
+
+async def history(dispatch, user_name: str) -> UserHistory:
+    return unwrap(await dispatch(GetUserHistory(user_name=user_name), meta()), UserHistory)
+
+
+async def test_a_create_refused_before_the_user_existed_shows_as_failed_with_its_reason(dispatch):
+    await report(dispatch, action="create", status="failed", user_name="joe@acme.example", detail=REFUSED,
+                 products=["Sales"], scim_active=True, platform_active=False)
+    [joe] = (await statuses(dispatch, status="failed")).users
+    assert (joe.user_id, joe.user_name, joe.detail, joe.last_synced) == (None, "joe@acme.example", REFUSED, None)
+    assert [entry.detail for entry in (await history(dispatch, "JOE@acme.example")).entries] == [REFUSED]
+
+
+async def test_a_later_success_clears_the_failure_and_sets_last_synced(dispatch):
+    await report(dispatch, action="create", status="failed", user_name="joe@acme.example", detail=REFUSED)
+    await report(dispatch, 5, action="create", status="synced", user_name="joe@acme.example", user_id="u1",
+                 scim_active=True, platform_active=True, products=["Sales"])
+    [joe] = (await statuses(dispatch)).users
+    assert (joe.status, joe.detail, joe.user_id, joe.platform_active) == ("synced", None, "u1", True)
+    assert joe.last_synced == T0 + timedelta(minutes=5)
+    assert [e.status for e in (await history(dispatch, "joe@acme.example")).entries] == ["synced", "failed"]
+
+
+async def test_a_patch_known_only_by_id_updates_its_user_and_a_refusal_keeps_the_state(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="ann", user_id="u1", platform_active=True,
+                 products=["Sales"], scim_active=True)
+    await report(dispatch, 1, action="patch", status="failed", user_id="u1", detail="no free seat",
+                 asked=["replace active"])
+    [ann] = (await statuses(dispatch)).users
+    assert (ann.status, ann.detail, ann.platform_active, ann.last_synced) == ("failed", "no free seat", True, T0)
+    assert (await history(dispatch, "ann")).entries[0].asked == ["replace active"]
+
+
+async def test_an_older_outcome_arriving_late_does_not_override_a_newer_one(dispatch):
+    await report(dispatch, 5, action="patch", status="synced", user_name="ann", user_id="u1")
+    await report(dispatch, 1, action="patch", status="failed", user_name="ann", user_id="u1", detail="old")
+    [ann] = (await statuses(dispatch)).users
+    assert ann.status == "synced" and len((await history(dispatch, "ann")).entries) == 2
+
+
+async def test_a_redelivered_outcome_counts_once(dispatch):
+    first = await report(dispatch, action="create", status="failed", user_name="joe", message_id="m1", detail="x")
+    again = await report(dispatch, action="create", status="failed", user_name="joe", message_id="m1", detail="x")
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert len((await history(dispatch, "joe")).entries) == 1
+
+
+async def test_a_rename_moves_the_users_row(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="ann@old.example", user_id="u1")
+    await report(dispatch, 1, action="replace", status="synced", user_name="ann@new.example", user_id="u1")
+    assert [u.user_name for u in (await statuses(dispatch)).users] == ["ann@new.example"]
+
+
+async def test_filters_by_status_product_and_set_and_pages(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="a", user_id="1", products=["Sales"])
+    await report(dispatch, 1, action="create", status="synced", user_name="b", user_id="2", products=["Talent"],
+                 subscription_set="Talent Team")
+    await report(dispatch, 2, action="create", status="failed", user_name="c", detail="x", products=["Sales"])
+    assert [u.user_name for u in (await statuses(dispatch, product="Sales")).users] == ["c", "a"]
+    assert [u.user_name for u in (await statuses(dispatch, subscription_set="Talent Team")).users] == ["b"]
+    assert [u.user_name for u in (await statuses(dispatch, status="failed", product="Sales")).users] == ["c"]
+    page = await statuses(dispatch, start_index=2, count=1)
+    assert (page.total_results, [u.user_name for u in page.users]) == (3, ["b"])
+
+
+async def test_the_summary_counts_by_status_and_tenants_stay_apart(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="a", user_id="1")
+    await report(dispatch, 3, action="create", status="failed", user_name="b", detail="x")
+    await report(dispatch, 9, tenant="t2", action="create", status="synced", user_name="z", user_id="9")
+    summary = unwrap(await dispatch(GetSyncSummary(), meta()), SyncSummary)
+    assert (summary.users, summary.by_status, summary.last_successful_call) == (2, {"synced": 1, "failed": 1}, T0)
+    assert [u.user_name for u in (await statuses(dispatch, tenant="t2")).users] == ["z"]
+
+
+async def test_a_deleted_user_shows_as_deleted_and_keeps_their_history(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="a", user_id="1", platform_active=True)
+    await report(dispatch, 1, action="delete", status="deleted", user_id="1", platform_active=False)
+    [a] = (await statuses(dispatch)).users
+    assert (a.status, a.platform_active) == ("deleted", False)
+    assert [e.action for e in (await history(dispatch, "a")).entries] == ["delete", "create"]
+
+
+async def test_the_window_of_a_failure_digest(dispatch):
+    for minute, name in ((0, "early"), (10, "inside"), (20, "late")):
+        await report(dispatch, minute, action="create", status="failed", user_name=name, detail="x")
+    page = await statuses(dispatch, status="failed", since=T0 + timedelta(minutes=5), until=T0 + timedelta(minutes=20))
+    assert [u.user_name for u in page.users] == ["inside"]

@@ -1,0 +1,91 @@
+"""The user store reports every user write's outcome to the sync-status reporter (services/user_store/outcomes.py)."""
+
+from __future__ import annotations
+
+import pytest
+from user_store_support import meta, patch, subscribe
+
+from contracts.groups.v1 import CreateGroup, GroupRecord
+from contracts.seats.v1 import CreateSubscriptionSet, SubscriptionSetRecord
+from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, UserRecord
+from services.user_store.bootstrap import bootstrap
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.requester import unwrap
+from shared.scim.schemas import EXTENSION_SCHEMA
+from tests.support.seats import direct_seats
+
+
+@pytest.fixture
+async def reported(tmp_path, allocator):
+    """(dispatch, outcomes): the store with a report that keeps (outcome, the command's message id)."""
+    outcomes = []
+
+    async def keep(outcome, tenant_id, message_id):
+        outcomes.append((outcome, message_id))
+
+    async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+                         report=keep) as dispatch:
+        yield dispatch, outcomes
+
+
+def sales_user(user_name: str) -> dict:
+    return {"userName": user_name, "active": True, EXTENSION_SCHEMA: {"products": ["Sales"]}}
+
+
+async def test_a_refused_create_is_reported_failed_with_the_reason_and_the_user_name(reported, allocator):
+    dispatch, outcomes = reported
+    await subscribe(allocator, "Sales", 0)
+    reply = await dispatch(CreateUser(resource=sales_user("joe@acme.example")), meta())
+    [(outcome, _)] = outcomes
+    assert (outcome.action, outcome.status, outcome.user_id, outcome.user_name) == (
+        "create", "failed", None, "joe@acme.example")
+    assert outcome.detail == reply.error.detail and "has no free seat" in outcome.detail
+    assert (outcome.products, outcome.platform_active, outcome.scim_active) == (["Sales"], False, True)
+    assert outcome.asked == ["active", EXTENSION_SCHEMA, "userName"]
+
+
+async def test_writes_are_reported_synced_then_deleted_and_a_redelivery_reports_the_same_id(reported, allocator):
+    dispatch, outcomes = reported
+    await subscribe(allocator, "Sales", 5)
+    once = meta()
+    created = unwrap(await dispatch(CreateUser(resource=sales_user("ann")), once), UserRecord)
+    await dispatch(CreateUser(resource=sales_user("ann")), once)  # redelivered
+    await dispatch(PatchUser(id=created.id, patch=patch({"op": "replace", "path": "active", "value": False})), meta())
+    await dispatch(DeleteUser(id=created.id), meta())
+    await dispatch(GetUser(id=created.id), meta())  # not a write: not reported
+    await dispatch(DeleteUser(id="nobody"), meta())  # no such user: nothing to report about
+    kinds = [(o.action, o.status, o.user_id, o.platform_active, o.scim_active) for o, _ in outcomes]
+    assert kinds == [("create", "synced", created.id, True, True), ("create", "synced", created.id, True, True),
+                     ("patch", "synced", created.id, False, False), ("delete", "deleted", created.id, None, None)]
+    assert outcomes[0][1] == outcomes[1][1] == f"{once.message_id}:outcome"
+    assert outcomes[2][0].asked == ["replace active"]
+
+
+async def test_a_report_that_cannot_be_sent_does_not_fail_the_write(tmp_path, allocator):
+    async def broken(outcome, tenant_id, message_id):
+        raise ConnectionError("broker away")
+
+    await subscribe(allocator, "Sales", 5)
+    async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+                         report=broken) as dispatch:
+        assert (await dispatch(CreateUser(resource=sales_user("ann")), meta())).ok
+
+
+async def test_a_groups_members_are_reported_with_what_their_set_did(reported, allocator):
+    dispatch, outcomes = reported
+    await subscribe(allocator, "Sales", 1)
+    unwrap(await allocator(CreateSubscriptionSet(name="Sales Team", products=["Sales"]), meta()),
+           SubscriptionSetRecord)
+    ann, bob = [unwrap(await dispatch(CreateUser(resource={"userName": name}), meta()), UserRecord).id
+                for name in ("ann", "bob")]
+    outcomes.clear()
+    once = meta()
+    group = {"displayName": "Sales Team", "members": [{"value": ann}, {"value": bob}]}
+    unwrap(await dispatch(CreateGroup(resource=group), once), GroupRecord)
+    seated, refused = sorted((o for o, _ in outcomes), key=lambda o: o.status != "synced")  # one seat for two
+    assert [(m.action, m.status, m.platform_active) for m in (seated, refused)] == [
+        ("membership", "synced", True), ("membership", "failed", False)]
+    assert "has no free seat (1 of 1 in use)" in refused.detail
+    assert seated.products == ["Sales"] and seated.subscription_set == "Sales Team"
+    assert {message_id for _, message_id in outcomes} == {f"{once.message_id}:member:{ann}",
+                                                          f"{once.message_id}:member:{bob}"}
