@@ -9,13 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from contracts.topics import ALL_TOPICS, GROUPS_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS
+from contracts.topics import (
+    ALL_TOPICS,
+    GROUPS_COMMANDS,
+    NOTIFIER_COMMANDS,
+    SEATS_COMMANDS,
+    SYNC_STATUS_COMMANDS,
+    USERS_COMMANDS,
+)
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from services.notifier.bootstrap import bootstrap as notifier_bootstrap
+from services.notifier.settings import NotifierSettings
 from services.seat_allocator.bootstrap import bootstrap as seat_allocator_bootstrap
 from services.sync_status.bootstrap import bootstrap as sync_status_bootstrap
 from services.sync_status.settings import SyncStatusSettings
 from services.user_store.bootstrap import on_bus as user_store_on_bus
+from shared.devtools.local_kafka import free_port
+from shared.messaging.dispatch import Dispatcher
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
@@ -54,6 +65,17 @@ async def seat_allocator(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterat
     async with (seat_allocator_bootstrap(tmp_path / "seats.sqlite3", identity) as dispatch,
                 serving(memory_bus, [SEATS_COMMANDS.name], identity, dispatch)):
         yield
+
+
+@pytest.fixture
+async def notifier(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[Dispatcher]:
+    """The real notifier on the in-memory bus (no mail goes out: delivery waits an hour); its dispatcher,
+    for a test to send a notice as another service would."""
+    identity = ServiceIdentity("notifier", "test")
+    settings = NotifierSettings(data_dir=tmp_path, smtp_port=free_port(), delivery_poll_seconds=3600)
+    async with (notifier_bootstrap(settings, identity) as dispatch,
+                serving(memory_bus, [NOTIFIER_COMMANDS.name], identity, dispatch)):
+        yield dispatch
 
 
 @pytest.fixture

@@ -89,6 +89,10 @@ class SubscriptionSetChange(_Body):
     admin_role: bool | None = None
 
 
+class NotificationsRead(_Body):
+    ids: list[str] = Field(min_length=1, max_length=500)  # the calling admin's notification ids
+
+
 BodyT = TypeVar("BodyT", bound=_Body)
 
 

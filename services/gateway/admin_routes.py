@@ -21,12 +21,13 @@ from services.gateway.admin_json import (
     NewSubscriptionSet,
     NewTenant,
     NewToken,
+    NotificationsRead,
     PolicyChange,
     ProductChange,
     RateLimit,
     SubscriptionSetChange,
 )
-from services.gateway.views import admin, admin_seats, admin_sync, admin_tenant
+from services.gateway.views import admin, admin_notifications, admin_seats, admin_sync, admin_tenant
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -96,6 +97,10 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "One user's provisioning history (what the IdP asked, what was decided, why), newest first"),
     _admin("GET", "/sync/summary", admin_sync.summary,
            "Users by status, and the last successful provisioning"),
+    _admin("GET", "/notifications", admin_notifications.list_notifications,
+           "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count="),
+    _admin("POST", "/notifications/read", admin_notifications.mark_read,
+           "Mark some of your notifications read", body=NotificationsRead),
 )
 
 

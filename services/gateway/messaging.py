@@ -1,6 +1,6 @@
 """The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
-tenant-directory reader, the tenant-activity publisher, the token-expiry reminders and the failure
-digests per process,
+tenant-directory reader, the tenant-activity publisher, the token-expiry reminders, the failure
+digests and the seat notices per process,
 started before the first request and stopped after the last (the activity still unpublished goes
 out on the way down)."""
 
@@ -16,13 +16,22 @@ from functools import partial
 from aiohttp import web
 
 from contracts.notifications.v1 import Notify
+from contracts.seats.v1 import GetSeatSummary, SeatSummary, seats_key
 from contracts.sync_status.v1 import ListUserStatuses, UserStatusPage
 from contracts.tenants.v2 import TenantActivity, activity_key
-from contracts.topics import ALL_TOPICS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE, reply_topic
+from contracts.topics import (
+    ALL_TOPICS,
+    NOTIFIER_COMMANDS,
+    SEATS_COMMANDS,
+    SYNC_STATUS_COMMANDS,
+    TENANTS_STATE,
+    reply_topic,
+)
 from services.gateway import keys
 from services.gateway.activity import Publish
 from services.gateway.digests import AskStatus, FailureDigests
 from services.gateway.reminders import Cast, ReminderScheduler
+from services.gateway.seat_notices import AskSeats, SeatNotices
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.codec import DecodeError, decode_headers, decode_message
 from shared.messaging.requester import Requester, unwrap
@@ -56,6 +65,10 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
         await stack.enter_async_context(periodically(
             "failure digests", timedelta(seconds=settings.failure_digest_check_seconds),
             partial(digests.cast_due, _status_asker(requester), _notice_caster(requester))))
+        seat_notices = SeatNotices(app[keys.TENANTS], app[keys.CLOCK])
+        await stack.enter_async_context(periodically(
+            "seat notices", timedelta(seconds=settings.seat_notice_interval_seconds),
+            partial(seat_notices.cast_due, _seat_asker(requester), _notice_caster(requester))))
         app[keys.READY]["messaging"] = True
         yield
         app[keys.READY]["messaging"] = False
@@ -69,6 +82,14 @@ def _activity_publisher(requester: Requester) -> Publish:
         await requester.cast(activity, topic=TENANTS_STATE.name, key=activity_key(activity.tenant_id),
                              tenant_id=activity.tenant_id)
     return publish
+
+
+def _seat_asker(requester: Requester) -> AskSeats:
+    async def ask(tenant_id: str) -> SeatSummary:
+        reply = await requester.ask(GetSeatSummary(), topic=SEATS_COMMANDS.name, key=seats_key(tenant_id),
+                                    tenant_id=tenant_id)
+        return unwrap(reply, SeatSummary)
+    return ask
 
 
 def _status_asker(requester: Requester) -> AskStatus:

@@ -34,13 +34,17 @@ def due_notice(record: TenantRecord, now: datetime) -> Notify | None:
         return _notice(record, "token_expired", f"token-expired:{token.token_id}",
                        "Your scimflow API token has expired: provisioning has stopped",
                        "Generate a new API token in the admin portal and enter it in your identity provider.")
-    days = next((d for d in MILESTONE_DAYS if left <= timedelta(days=d)), None)
-    if days is None:
+    if (days := milestone_due(left, MILESTONE_DAYS)) is None:
         return None
     return _notice(record, "token_expiring", f"token-expiry:{token.token_id}:{days}d",
                    f"Your scimflow API token expires in {days} day{'s' if days > 1 else ''}",
                    f"The token expires on {token.expires_at:%Y-%m-%d %H:%M} UTC. Generate a new one in "
                    "the admin portal and enter it in your identity provider before then.")
+
+
+def milestone_due(left: timedelta, milestones: tuple[int, ...]) -> int | None:
+    """The smallest of the ascending day ``milestones`` at or above the time ``left``; None: none due yet."""
+    return next((days for days in milestones if left <= timedelta(days=days)), None)
 
 
 def recipients_of(record: TenantRecord) -> list[Recipient]:

@@ -23,6 +23,8 @@ class GatewaySettings(CommonSettings):
     failure_digest_minutes: PositiveFloat = 15.0
     #: How often each replica looks for a window that ended (the notifier dedupes replicas).
     failure_digest_check_seconds: PositiveFloat = 60.0
+    #: How often each replica looks at every tenant's seats (running out, subscription expiring).
+    seat_notice_interval_seconds: PositiveFloat = 300.0
 
     @model_validator(mode="after")
     def _defaults(self) -> GatewaySettings:

@@ -1,4 +1,5 @@
-"""The bench's pure parts: percentiles, tables, /proc parsing (no Kafka, no timing assertions)."""
+"""The bench's pure parts: percentiles, tables, /proc parsing, the status-query bench (no Kafka, no timing
+assertions)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 
 import pytest
 
-from bench import procstat
+from bench import procstat, status_queries
 from bench.client import Call, take_calls
 from bench.report import (
     PhaseResult,
@@ -103,3 +104,10 @@ def test_sample_of_this_process_and_of_no_process() -> None:
 
 def test_machine_description_names_what_results_record() -> None:
     assert {"nproc", "cpu model", "memory", "python", "load average at start"} <= procstat.machine().keys()
+
+
+async def test_the_status_query_bench_times_every_admin_query(capsys):
+    """bench/status_queries.py on a small tenant: every query answers, and each gets a line."""
+    await status_queries.run(users=40, repeat=1)
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in status_queries.QUERIES)

@@ -38,20 +38,14 @@ from services.gateway.admin_json import (
     sent,
 )
 from services.gateway.middlewares import read_json
-from shared.messaging.requester import unwrap
+from services.gateway.views.admin_asks import answer, ask_service
 from shared.scim.errors import ScimError
 
 ResultT = TypeVar("ResultT", bound=Result)
 
 
 async def ask_allocator(request: web.Request, tenant_id: str, command: Message, result_type: type[ResultT]) -> ResultT:
-    reply = await request.app[keys.REQUESTER].ask(command, topic=SEATS_COMMANDS.name, key=seats_key(tenant_id),
-                                                  tenant_id=tenant_id)
-    return unwrap(reply, result_type)
-
-
-def answer(result: Result, status: int = 200) -> web.Response:
-    return web.json_response(result.model_dump(mode="json", exclude={"TYPE"}), status=status)
+    return await ask_service(request, SEATS_COMMANDS.name, seats_key(tenant_id), tenant_id, command, result_type)
 
 
 def operated_tenant(request: web.Request) -> str:

@@ -1,0 +1,71 @@
+"""Issue 7, "done when" 1 (token half), on the real system: a token 30 days from expiry produces one
+email and one in-app notice per admin. The tenant's record (token issued 61 days ago, two admins) is
+published on the compacted tenants.state topic, as the gateway that created it would have done then;
+the running gateway's reminder loop, the notifier and a real SMTP server do the rest."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts import MessageMeta
+from contracts.tenants.v2 import TenantRecord
+from contracts.topics import TENANTS_STATE
+from services.gateway.tenant_state import add_admin, new_tenant
+from shared.devtools.local_kafka import free_port
+from shared.messaging.codec import encode_body, encode_headers
+from shared.messaging.kafka import KafkaBus
+from tests.integration.conftest import wait_until
+from tests.support.smtp import SmtpServer
+
+pytestmark = pytest.mark.integration
+
+
+def tenant_61_days_old() -> tuple[TenantRecord, dict[str, str]]:
+    """The record, and each admin's key by email."""
+    issued = datetime.now(UTC) - timedelta(days=61)
+    record, keys = new_tenant("acme", issued, token_days=90).record, {}
+    for email in ("ada@acme.example", "bob@acme.example"):
+        added = add_admin(record, email.split("@")[0].title(), email, issued)
+        record, keys[email] = added.record, added.secret
+    return record, keys
+
+
+async def publish(bootstrap_servers: str, record: TenantRecord) -> None:
+    meta = MessageMeta(message_type=record.TYPE, tenant_id=record.tenant_id, source="test")
+    async with KafkaBus(bootstrap_servers, client_id="test-tenants").publisher() as publisher:
+        await publisher.send(TENANTS_STATE.name, encode_body(record), key=record.tenant_id,
+                             headers=encode_headers(meta))
+
+
+def in_app(base_url: str, admin_key: str) -> dict:
+    request = urllib.request.Request(f"{base_url}/admin/v1/tenant/notifications",
+                                     headers={"Authorization": f"Bearer {admin_key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def test_a_token_30_days_from_expiry_mails_and_notifies_each_admin_once(make_system):
+    smtp = SmtpServer(free_port())
+    system = make_system(SCIMFLOW_SMTP_PORT=str(smtp.port), SCIMFLOW_DELIVERY_POLL_SECONDS="0.5",
+                         SCIMFLOW_REMINDER_INTERVAL_SECONDS="0.5")
+    smtp.start()
+    try:
+        system.start()
+        record, keys = tenant_61_days_old()
+        await publish(system.bootstrap_servers, record)
+        wait_until(lambda: len(smtp.mailbox.messages) >= 2, timeout=60)
+        time.sleep(2)  # several more reminder rounds: still one mail per admin
+        mails = sorted((m["To"], m["Subject"]) for m in smtp.mailbox.messages)
+        notices = {email: in_app(system.base_url, key) for email, key in keys.items()}
+    finally:
+        system.stop()
+        smtp.stop()
+    assert mails == [(email, "Your scimflow API token expires in 30 days") for email in sorted(keys)]
+    for page in notices.values():
+        assert (page["total_results"], page["unread"]) == (1, 1)
+        assert page["notifications"][0]["subject"] == "Your scimflow API token expires in 30 days"
