@@ -96,7 +96,7 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _admin("GET", "/sync/users/{user_name}/history", admin_sync.user_history,
            "One user's provisioning history (what the IdP asked, what was decided, why), newest first"),
     _admin("GET", "/sync/summary", admin_sync.summary,
-           "Users by status, and the last successful provisioning"),
+           "Users by status, the last successful provisioning and SCIM call, each set's Last Synced"),
     _admin("GET", "/notifications", admin_notifications.list_notifications,
            "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count="),
     _admin("POST", "/notifications/read", admin_notifications.mark_read,

@@ -117,10 +117,11 @@ async def edit_subscription_set(cmd: EditSubscriptionSet, meta: MessageMeta, dep
 
 
 async def leave(uow: UnitOfWork, user_id: str, row: SubscriptionSetRow, now: datetime) -> SeatAllocation:
-    """The user leaves the set and frees the seats only it gave them; a non-member is left as is."""
+    """The user leaves the set and frees the seats only it gave them; a non-member is left as is, and
+    their outcome carries no failure (an old refusal is not this change's)."""
     user = await user_row(uow, row.tenant_id, user_id, now)
     if user.set_id != row.id:
-        return await current(uow, user)
+        return (await current(uow, user)).model_copy(update={"failure": None})
     user.set_id = None
     return await settle(uow, user, now, strict=False)
 

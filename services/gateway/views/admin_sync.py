@@ -13,9 +13,12 @@ from contracts.sync_status.v1 import (
     UserHistory,
     UserStatusPage,
 )
+from contracts.seats.v1 import ListSubscriptionSets, SubscriptionSetList
 from contracts.topics import SYNC_STATUS_COMMANDS
-from services.gateway.admin_json import parse
+from services.gateway import keys
+from services.gateway.admin_json import iso, parse, token_json
 from services.gateway.views.admin_asks import answer, ask_for_tenant, query_fields
+from services.gateway.views.admin_seats import ask_allocator
 
 #: Query parameters as the admin writes them -> the query's fields.
 LIST_PARAMETERS = {"status": "status", "product": "product", "set": "subscription_set",
@@ -34,4 +37,16 @@ async def user_history(request: web.Request) -> web.Response:
 
 
 async def summary(request: web.Request) -> web.Response:
-    return answer(await ask_for_tenant(request, SYNC_STATUS_COMMANDS.name, GetSyncSummary(), SyncSummary))
+    """The reporter's counts, the tenant's last SCIM call of any kind and its token's state (the gateway's
+    tenant directory), and each subscription set's Last Synced (the allocator's; null: UnSynced)."""
+    tenant_id = request[keys.TENANT_ID]
+    counts = await ask_for_tenant(request, SYNC_STATUS_COMMANDS.name, GetSyncSummary(), SyncSummary)
+    sets = await ask_allocator(request, tenant_id, ListSubscriptionSets(), SubscriptionSetList)
+    directory, now = request.app[keys.TENANTS], request.app[keys.CLOCK]()
+    activity, record = directory.activity(tenant_id), directory.get(tenant_id)
+    return web.json_response({
+        **counts.model_dump(mode="json"),
+        "last_scim_call": iso(activity.last_used_at if activity else None),
+        "token": token_json(record, activity, now) if record else None,  # active / expired, expiry, last use
+        "subscription_sets": [{"name": found.name, "last_synced": iso(found.last_synced)} for found in sets.sets],
+    })

@@ -52,9 +52,13 @@ async def test_a_refused_user_shows_as_failed_with_the_seat_reason(provisioned):
 
 async def test_the_summary_and_the_filters(provisioned):
     gateway, admin, _ = provisioned
+    await json_ok(await gateway.post("/admin/v1/tenant/subscription-sets", headers=admin,
+                                     json={"name": "Sales Team", "products": ["Sales"]}), 201)
     summary = await json_ok(await gateway.get("/admin/v1/tenant/sync/summary", headers=admin))
     assert (summary["users"], summary["by_status"]) == (2, {"synced": 1, "failed": 1})
-    assert summary["last_successful_call"] is not None
+    assert summary["last_successful_call"] is not None and summary["last_scim_call"] is not None
+    assert summary["subscription_sets"] == [{"name": "Sales Team", "last_synced": None}]  # UnSynced
+    assert (summary["token"]["status"], summary["token"]["last_used_at"]) == ("active", summary["last_scim_call"])
     synced = await json_ok(await gateway.get("/admin/v1/tenant/sync/users?status=synced&product=Sales",
                                              headers=admin))
     assert [(u["user_name"], u["platform_active"]) for u in synced["users"]] == [("ann@acme.example", True)]

@@ -108,6 +108,8 @@ async def test_a_user_belongs_to_one_set_and_a_second_changes_nothing(dispatch, 
     after = await seats_of(dispatch, "u1")
     assert (after.set_name, after.products, await used(dispatch, "Marketing")) == ("Sales Team", ["Sales"], 0)
     assert after.failure == outcome.failure  # kept for the admin's sync status
+    removed = (await membership(dispatch, "Marketing Team", removed=["u1"])).outcomes[0]
+    assert (removed.set_name, removed.failure) == ("Sales Team", None)  # leaving a set never joined: nothing failed
 
 
 async def test_the_admin_role_option_makes_members_admins(dispatch, products):
