@@ -80,6 +80,10 @@ class TenantRecord(Event):
     policies: Policies = Policies()
     #: SCIM calls per second for this tenant on each gateway replica; None = the gateway default.
     rate_limit_per_second: float | None = None
+    #: Bumped by every change: a record must be newer than the one it replaces, so two replicas
+    #: changing one tenant at once cannot both win (services/gateway/tenant_store.py). 0: written
+    #: before revisions existed.
+    revision: int = 0
 
 
 class TenantActivity(Event):

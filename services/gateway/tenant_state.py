@@ -38,7 +38,7 @@ class Issued:
 
 def new_tenant(name: str, now: datetime, *, idp_type: IdpType | None = None,
                token_days: int = DEFAULT_TOKEN_DAYS) -> Issued:
-    record = TenantRecord(tenant_id=uuid.uuid4().hex, name=name, created=now,
+    record = TenantRecord(tenant_id=uuid.uuid4().hex, name=name, created=now, revision=1,
                           connection=Connection(idp_type=idp_type))
     return replace_token(record, token_days, now)
 

@@ -1,16 +1,18 @@
 """How the gateway keeps tenant state: this replica's directory, read from and written to the topic.
 
-An admin change is read-modify-publish. One lock per tenant on this replica keeps two admin
-requests here from starting from the same record and losing one change. Across replicas, two
-changes to one tenant within the same few milliseconds can still lose one (the topic keeps the
-later record): the admin API is human-paced, and a revoked token stays revoked on every replica
-that saw it revoked (TenantDirectory). A single writer per tenant would close that gap.
+An admin change is read-modify-publish, and every record carries a revision one above the record it
+was built on. One lock per tenant on this replica keeps two admin requests here apart. Across
+replicas, two changes built on the same record race on the topic: every replica reads the topic in
+one order and keeps the first (TenantDirectory drops a record not newer than its own), and the
+loser, told so, applies its change again on the winner and publishes that. The last record on the
+topic - what compaction keeps - then holds both changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from aiohttp import web
@@ -20,8 +22,9 @@ from contracts.topics import TENANTS_STATE
 from services.gateway import keys
 from services.gateway.activity import ActivityTracker
 from services.gateway.ratelimit import RateLimiter
+from services.gateway.scim.errors import unavailable
 from services.gateway.tenant_state import Issued
-from services.gateway.tenants import TenantDirectory
+from services.gateway.tenants import StaleWrite, TenantDirectory
 from shared.messaging.requester import RequestTimeout
 from shared.scim.errors import ScimError
 
@@ -62,9 +65,27 @@ async def save(app: web.Application, record: TenantRecord) -> None:
             raise RequestTimeout("the tenant record was not read back in time") from None
 
 
+#: Tries of one change against other replicas' changes to the same tenant (each loss means another
+#: replica's change got in first: a handful at most at human pace).
+CHANGE_TRIES = 5
+
+
 async def change(app: web.Application, tenant_id: str, apply: Callable[[TenantRecord], T]) -> T:
-    """Apply one rule of tenant_state to the current record and save the result."""
+    """Apply one rule of tenant_state to the current record and save the result as its next revision;
+    when another replica's change got in first, apply the rule again on that one."""
     async with app[keys.TENANT_LOCKS].setdefault(tenant_id, asyncio.Lock()):
-        outcome = apply(current(app, tenant_id))
-        await save(app, outcome.record if isinstance(outcome, Issued) else outcome)
-        return outcome
+        for _ in range(CHANGE_TRIES):
+            try:
+                return await _change_once(app, tenant_id, apply)
+            except StaleWrite:
+                continue
+        raise unavailable()  # other replicas kept changing this tenant: the admin retries
+
+
+async def _change_once(app: web.Application, tenant_id: str, apply: Callable[[TenantRecord], T]) -> T:
+    base = current(app, tenant_id)
+    outcome = apply(base)
+    record = outcome.record if isinstance(outcome, Issued) else outcome
+    next_revision = record.model_copy(update={"revision": base.revision + 1})
+    await save(app, next_revision)
+    return replace(outcome, record=next_revision) if isinstance(outcome, Issued) else next_revision  # type: ignore

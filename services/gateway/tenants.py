@@ -25,6 +25,10 @@ REVOKED = {
 }
 
 
+class StaleWrite(Exception):
+    """A record built on an older one than the directory holds: another replica changed the tenant first."""
+
+
 class TokenRejected(Exception):
     """Why a credential is refused; the reason is safe to show to the client."""
 
@@ -51,8 +55,12 @@ class TenantDirectory:
             raise ValueError(f"{message.TYPE} is not a tenant message")
 
     def _set(self, record: TenantRecord) -> None:
-        """Latest record per tenant wins (as on the compacted topic); its old keys go with it."""
+        """A newer record replaces the tenant's (every replica reads the topic in the same order, so all
+        keep the same one); a stale one is dropped and its writer told. Its old keys go with it."""
         previous = self._tenants.get(record.tenant_id)
+        if previous is not None and 0 < record.revision <= previous.revision:
+            self._settle(record, StaleWrite(f"tenant {record.tenant_id} is at revision {previous.revision}"))
+            return
         if previous is not None:
             if previous.token is not None:
                 self._tokens.pop(previous.token.token_id, None)
@@ -63,9 +71,16 @@ class TenantDirectory:
             self._tokens[record.token.token_id] = record.tenant_id
         self._revoked.update((revoked.token_id, revoked) for revoked in record.revoked_tokens)
         self._admin_keys.update((admin.key_id, (record.tenant_id, admin.admin_id)) for admin in record.admins)
+        self._settle(record, None)
+
+    def _settle(self, record: TenantRecord, failure: StaleWrite | None) -> None:
+        """Tell whoever is waiting for ``record`` that it was applied, or dropped as stale."""
         for expected, applied in self._waiters.get(record.tenant_id, []):
             if expected == record and not applied.done():
-                applied.set_result(None)
+                if failure is None:
+                    applied.set_result(None)
+                else:
+                    applied.set_exception(failure)
 
     def merge_activity(self, activity: TenantActivity) -> None:
         """Replicas report in any order: keep the latest use and the earliest connection."""

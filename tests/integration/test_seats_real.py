@@ -48,10 +48,16 @@ async def provision(session: aiohttp.ClientSession, base: str, token: str, user_
 
 
 async def look_up(session: aiohttp.ClientSession, base: str, headers: dict, user_name: str) -> str:
-    params = {"filter": f'userName eq "{user_name}"'}
-    async with session.get(f"{base}/Users", params=params, headers=headers) as response:
-        [found] = (await response.json(content_type=None))["Resources"]
-        return found["id"]
+    """The user's id; a 503 (the store busy with the run) or 429 is retried like the IdP would."""
+    params, deadline = {"filter": f'userName eq "{user_name}"'}, time.monotonic() + 60
+    while True:
+        async with session.get(f"{base}/Users", params=params, headers=headers) as response:
+            answer = await response.json(content_type=None)
+            if response.status not in (429, 503) or time.monotonic() > deadline:
+                assert response.status == 200, (response.status, answer)
+                [found] = answer["Resources"]
+                return found["id"]
+        await asyncio.sleep(0.5)
 
 
 async def seat_summary(session: aiohttp.ClientSession, system: System, tenant_id: str) -> dict:

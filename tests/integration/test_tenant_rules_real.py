@@ -235,7 +235,8 @@ def expired(record: TenantRecord) -> TenantRecord:
     """The same record, its token's expiry a minute ago (what the clock does to it tomorrow)."""
     assert record.token is not None
     past = datetime.now(UTC) - timedelta(minutes=1)
-    return record.model_copy(update={"token": record.token.model_copy(update={"expires_at": past})})
+    return record.model_copy(update={"token": record.token.model_copy(update={"expires_at": past}),
+                                     "revision": record.revision + 1})  # a change: the next revision
 
 
 async def test_an_expired_token_gets_401_expired_and_changes_no_user(running_system):

@@ -1,12 +1,15 @@
 """Issue 5, the SCIM side: which calls a tenant's token lets through, through the production app factory
 on the in-memory bus with the real user store, and an injected clock instead of sleeping."""
 
+import asyncio
 import time
 import uuid
 
 import pytest
 
-from contracts.topics import USERS_COMMANDS
+from contracts.tenants.v2 import TenantRecord
+from contracts.topics import TENANTS_STATE, USERS_COMMANDS
+from services.gateway.tenants import TenantDirectory
 from tests.services.gateway.admin_support import (
     activity_records,
     bearer,
@@ -160,3 +163,32 @@ def activity_count(bus, count: int):
     async def check() -> bool:
         return len(await activity_records(bus)) == count
     return check
+
+
+async def test_two_replicas_changing_one_tenant_at_once_keep_both_changes(
+        aiohttp_client, memory_bus, tmp_path, clock, gw):
+    """Replica 1 deletes the token while replica 2 changes the email policy, both built on the same
+    record: the loser applies its change again on the winner's, so every replica, a replica reading the
+    topic afresh, and the topic's last record (what compaction keeps) hold both changes."""
+    other = await start_gateway(aiohttp_client, memory_bus, tmp_path, clock, instance_id="test-gateway-2")
+    tenant, admin = await tenant_with_admin(gw)
+    await eventually(lambda: ok_status(other.get("/admin/v1/tenant/policies", headers=admin)))
+    deleted, policy = await asyncio.gather(
+        gw.delete("/admin/v1/tenant/token", headers=admin),
+        other.put("/admin/v1/tenant/policies", json={"accept_email_changes": False}, headers=admin))
+    assert (deleted.status, policy.status) == (204, 200)
+    records = [m for m in await published(memory_bus, TENANTS_STATE.name)
+               if isinstance(m, TenantRecord) and m.tenant_id == tenant["tenant_id"]]
+    replayed = TenantDirectory()
+    for record in records:
+        replayed.apply(record)
+    for state in (replayed.get(tenant["tenant_id"]), records[-1]):
+        assert (state.token, state.policies.accept_email_changes) == (None, False)
+    for replica in (gw, other):
+        assert (await json_ok(await replica.get("/admin/v1/tenant/policies", headers=admin))) == {
+            "accept_email_changes": False}
+        assert (await replica.get("/admin/v1/tenant/token", headers=admin)).status == 404
+
+
+async def ok_status(response) -> bool:
+    return (await response).status == 200

@@ -7,16 +7,18 @@ import pytest
 from contracts.tenants.v1 import TenantRecord as TenantRecordV1
 from contracts.tenants.v2 import TenantActivity
 from services.gateway import tenant_state as rules
-from services.gateway.tenants import TenantDirectory, TokenRejected
+from services.gateway.tenants import StaleWrite, TenantDirectory, TokenRejected
 from shared.scim.errors import ScimError
+from tests.services.gateway.admin_support import tenant_with_admin
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def directory_with(*records) -> TenantDirectory:
+    """A directory that read ``records`` in order, as successive changes (revisions 1, 2, ...)."""
     directory = TenantDirectory()
-    for record in records:
-        directory.apply(record)
+    for revision, record in enumerate(records, start=1):
+        directory.apply(record.model_copy(update={"revision": revision}))
     return directory
 
 
@@ -63,12 +65,37 @@ def test_replaced_or_deleted_token_is_revoked(revoke, reason):
 
 
 def test_a_stale_record_cannot_bring_a_revoked_token_back():
-    """A lost update from another replica republishing the old record: this replica keeps refusing."""
+    """Another replica's change built on the old record: dropped, and its revoked token stays refused."""
     first = rules.new_tenant("acme", NOW)
-    replaced = rules.replace_token(first.record, 90, NOW, confirmed=True)
-    directory = directory_with(first.record, replaced.record, first.record)
+    replaced = rules.replace_token(first.record, 90, NOW, confirmed=True).record.model_copy(update={"revision": 2})
+    built_on_first = rules.change_policies(first.record, {"accept_email_changes": False}).model_copy(
+        update={"revision": 2})
+    directory = TenantDirectory()
+    for record in (first.record, replaced, built_on_first):
+        directory.apply(record)
     with pytest.raises(TokenRejected, match="revoked"):
         directory.verify_token(first.secret, NOW)
+    assert directory.get(first.record.tenant_id) == replaced
+
+
+def test_a_record_written_before_revisions_is_taken_as_the_latest():
+    first = rules.new_tenant("acme", NOW).record.model_copy(update={"revision": 0})
+    later = rules.change_policies(first, {"accept_email_changes": False})
+    directory = TenantDirectory()
+    for record in (first, later):
+        directory.apply(record)
+    assert directory.get(first.tenant_id) == later
+
+
+async def test_the_writer_of_a_dropped_record_is_told():
+    first = rules.new_tenant("acme", NOW).record
+    directory, loser = TenantDirectory(), rules.change_policies(first, {"accept_email_changes": False})
+    directory.apply(first)
+    directory.apply(rules.change_policies(first, {"accept_email_changes": True}).model_copy(update={"revision": 2}))
+    with directory.expecting(loser.model_copy(update={"revision": 2})) as applied:
+        directory.apply(loser.model_copy(update={"revision": 2}))
+        with pytest.raises(StaleWrite):
+            await applied
 
 
 def test_replacing_a_token_needs_confirmation():
@@ -144,3 +171,15 @@ def test_activity_from_replicas_keeps_latest_use_and_first_connection():
 def test_sso_reset_before_any_connection_keeps_a_later_connection_from_turning_managing_on():
     reset = rules.change_connection(rules.new_tenant("acme", NOW).record, {"sso_enabled": False}, connected=False)
     assert rules.manages_users(reset, connected=True) is False
+
+
+async def test_a_change_that_keeps_losing_to_other_replicas_is_a_503(gw, monkeypatch):
+    """Every try is dropped as stale (other replicas keep winning): the admin gets 503 + Retry-After."""
+    tenant, admin = await tenant_with_admin(gw)
+
+    def always_stale(directory, record):
+        directory._settle(record, StaleWrite("another replica won"))
+
+    monkeypatch.setattr(TenantDirectory, "_set", always_stale)
+    response = await gw.put("/admin/v1/tenant/policies", json={"accept_email_changes": False}, headers=admin)
+    assert response.status == 503 and response.headers["Retry-After"]
