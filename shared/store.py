@@ -35,6 +35,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """In UTC; a naive datetime is taken as UTC (SQLite hands them back naive; they were stored in UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 #: One writer at a time per database in this process, queued in asyncio: SQLite admits one anyway, and
 #: its own busy-wait (sleeps of up to 100 ms in a thread) would make concurrent handlers slow to resume.
 _turns: WeakKeyDictionary[async_sessionmaker[AsyncSession], asyncio.Lock] = WeakKeyDictionary()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from contracts.notifications.v1 import Notify
 from contracts.sync_status.v1 import ListUserStatuses, UserStatusPage
 from contracts.tenants.v2 import TenantRecord
-from services.gateway.reminders import Cast, recipients_of
+from services.gateway.reminders import Cast, CastMemory, recipients_of
 from services.gateway.tenants import TenantDirectory
 
 #: Failures listed in the mail itself; the rest are counted, and the admin API has them all.
@@ -32,6 +32,10 @@ def last_window(now: datetime, interval: timedelta) -> tuple[int, datetime, date
     return number, start, start + interval
 
 
+def digest_key(tenant_id: str, window: int) -> str:
+    return f"failure-digest:{tenant_id}:{window}"
+
+
 def digest(record: TenantRecord, failed: UserStatusPage, number: int, start: datetime, end: datetime) -> Notify:
     lines = [f"- {user.user_name}: {user.detail}" for user in failed.users[:LISTED]]
     if (more := failed.total_results - len(lines)) > 0:
@@ -39,7 +43,7 @@ def digest(record: TenantRecord, failed: UserStatusPage, number: int, start: dat
     count = failed.total_results
     return Notify(
         kind="provisioning_failed", recipients=recipients_of(record),
-        dedupe_key=f"failure-digest:{record.tenant_id}:{number}",
+        dedupe_key=digest_key(record.tenant_id, number),
         subject=f"{count} user{'s' if count != 1 else ''} could not be provisioned",
         body=(f"Between {start:%Y-%m-%d %H:%M} and {end:%H:%M} UTC your identity provider's last attempt "
               f"failed for these users:\n" + "\n".join(lines) +
@@ -48,21 +52,17 @@ def digest(record: TenantRecord, failed: UserStatusPage, number: int, start: dat
 
 class FailureDigests:
     def __init__(self, directory: TenantDirectory, clock: Callable[[], datetime], interval: timedelta) -> None:
-        self._directory, self._clock, self._interval = directory, clock, interval
-        self._cast: set[str] = set()  # dedupe keys this replica already cast (the notifier dedupes the rest)
+        self._directory, self._clock, self._interval, self._cast = directory, clock, interval, CastMemory()
 
     async def cast_due(self, ask: AskStatus, cast: Cast) -> int:
         """Cast the last ended window's digest of every tenant with failures in it; returns how many."""
         number, start, end = last_window(self._clock(), self._interval)
         casts = 0
         for record in self._directory.records():
-            if not record.admins or f"failure-digest:{record.tenant_id}:{number}" in self._cast:
-                continue
+            if not record.admins or digest_key(record.tenant_id, number) in self._cast:
+                continue  # no one to tell, or told already: no need to ask
             failed = await ask(ListUserStatuses(status="failed", since=start, until=end, count=LISTED),
                                record.tenant_id)
             if failed.total_results:
-                notice = digest(record, failed, number, start, end)
-                await cast(notice, record.tenant_id)
-                casts += 1
-            self._cast.add(f"failure-digest:{record.tenant_id}:{number}")
+                casts += await self._cast.cast_new(cast, digest(record, failed, number, start, end), record.tenant_id)
         return casts

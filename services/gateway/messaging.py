@@ -58,9 +58,11 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(requester.consume_replies(reply_reader, stop)),
             asyncio.create_task(follow_tenants(tenant_reader, app[keys.TENANTS], stop)),
             asyncio.create_task(app[keys.ACTIVITY].run(_activity_publisher(requester), stop)),
-            asyncio.create_task(ReminderScheduler(app[keys.TENANTS], app[keys.CLOCK]).run(
-                _notice_caster(requester), stop, settings.reminder_interval_seconds)),
         ]
+        reminders = ReminderScheduler(app[keys.TENANTS], app[keys.CLOCK])
+        await stack.enter_async_context(periodically(
+            "token reminders", timedelta(seconds=settings.reminder_interval_seconds),
+            partial(reminders.cast_due, _notice_caster(requester))))
         digests = FailureDigests(app[keys.TENANTS], app[keys.CLOCK], timedelta(minutes=settings.failure_digest_minutes))
         await stack.enter_async_context(periodically(
             "failure digests", timedelta(seconds=settings.failure_digest_check_seconds),

@@ -9,16 +9,12 @@ reminder, not a stale 30-day one as well.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from contracts.notifications.v1 import Notify, Recipient
 from contracts.tenants.v2 import TenantRecord
 from services.gateway.tenants import TenantDirectory
-
-log = logging.getLogger(__name__)
 
 MILESTONE_DAYS = (1, 7, 14, 30)  # ascending: the first one at or above the days left is due
 Cast = Callable[[Notify, str], Awaitable[None]]
@@ -56,29 +52,33 @@ def _notice(record: TenantRecord, kind: str, dedupe_key: str, subject: str, body
     return Notify(kind=kind, subject=subject, body=body, recipients=recipients_of(record), dedupe_key=dedupe_key)
 
 
+class CastMemory:
+    """The dedupe keys this replica already cast, so each round casts only what is new here (the
+    notifier turns every replica's casts, and a restarted replica's, into one notice per admin)."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def __contains__(self, dedupe_key: str) -> bool:
+        return dedupe_key in self._keys
+
+    async def cast_new(self, cast: Cast, notice: Notify, tenant_id: str) -> int:
+        """Cast ``notice`` unless this replica did; 1 when cast, else 0."""
+        if notice.dedupe_key in self._keys:
+            return 0
+        await cast(notice, tenant_id)
+        self._keys.add(notice.dedupe_key)
+        return 1
+
+
 class ReminderScheduler:
     def __init__(self, directory: TenantDirectory, clock: Callable[[], datetime]) -> None:
-        self._directory, self._clock = directory, clock
-        self._cast: set[str] = set()  # dedupe keys this replica already cast (the notifier dedupes the rest)
+        self._directory, self._clock, self._cast = directory, clock, CastMemory()
 
     async def cast_due(self, cast: Cast) -> int:
         """Cast every due notice not cast by this replica yet; returns how many."""
         casts = 0
         for record in self._directory.records():
-            notice = due_notice(record, self._clock())
-            if notice is not None and notice.dedupe_key not in self._cast:
-                await cast(notice, record.tenant_id)
-                self._cast.add(notice.dedupe_key)
-                casts += 1
+            if (notice := due_notice(record, self._clock())) is not None:
+                casts += await self._cast.cast_new(cast, notice, record.tenant_id)
         return casts
-
-    async def run(self, cast: Cast, stop: asyncio.Event, interval_seconds: float) -> None:
-        while not stop.is_set():
-            try:
-                await self.cast_due(cast)
-            except Exception:
-                log.exception("reminder round failed; the next round retries")
-            try:
-                await asyncio.wait_for(stop.wait(), interval_seconds)
-            except TimeoutError:
-                pass

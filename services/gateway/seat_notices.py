@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from contracts.notifications.v1 import Notify
 from contracts.seats.v1 import ProductSeats, SeatSummary
 from contracts.tenants.v2 import TenantRecord
-from services.gateway.reminders import Cast, milestone_due, recipients_of
+from services.gateway.reminders import Cast, CastMemory, milestone_due, recipients_of
 from services.gateway.tenants import TenantDirectory
 
 LOW_SHARE = 0.9
@@ -74,8 +74,7 @@ def notice(record: TenantRecord, kind: str, key: str, subject: str, body: str) -
 
 class SeatNotices:
     def __init__(self, directory: TenantDirectory, clock: Callable[[], datetime]) -> None:
-        self._directory, self._clock = directory, clock
-        self._cast: set[str] = set()  # dedupe keys this replica already cast (the notifier dedupes the rest)
+        self._directory, self._clock, self._cast = directory, clock, CastMemory()
 
     async def cast_due(self, ask: AskSeats, cast: Cast) -> int:
         casts = 0
@@ -83,8 +82,5 @@ class SeatNotices:
             if not record.admins:
                 continue
             for due in due_notices(record, await ask(record.tenant_id), self._clock()):
-                if due.dedupe_key not in self._cast:
-                    await cast(due, record.tenant_id)
-                    self._cast.add(due.dedupe_key)
-                    casts += 1
+                casts += await self._cast.cast_new(cast, due, record.tenant_id)
         return casts

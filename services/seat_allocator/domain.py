@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from contracts.seats.v1 import SeatFailureReason as Reason
 from contracts.seats.v1 import SeatProblem
@@ -55,11 +55,6 @@ class Subscription:
 class Plan:
     take: frozenset[str]
     free: frozenset[str]
-
-
-def utc(value: datetime) -> datetime:
-    """A naive datetime is taken as UTC (SQLite hands them back naive; they were stored in UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # --- subscription sets and subscriptions -----------------------------------------------------------

@@ -31,14 +31,13 @@ from services.seat_allocator.domain import (
     Subscription,
     check_seat_count,
     check_subscription,
-    utc,
 )
 from services.seat_allocator.set_handlers import SET_HANDLERS
 from services.seat_allocator.tables import ProductRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
-from shared.store import found
+from shared.store import as_utc, found
 
 __all__ = ["Deps", "HANDLERS"]
 
@@ -63,7 +62,7 @@ async def subscribe_product(cmd: SubscribeProduct, meta: MessageMeta, deps: Deps
                                                       "change its seats or expiry instead")
         now = deps.clock()
         uow.products.add(ProductRow(tenant_id=tenant_id, name=cmd.product, seats=cmd.seats,
-                                    expires_at=utc(cmd.expires_at), created=now, modified=now))
+                                    expires_at=as_utc(cmd.expires_at), created=now, modified=now))
         return await seats_of(uow, tenant_id, cmd.product, deps)
 
     return await journaled(meta, deps, ProductSeats, work)
@@ -78,7 +77,7 @@ async def change_subscription(cmd: ChangeSubscription, meta: MessageMeta, deps: 
             check_seat_count((await uow.products.subscriptions(tenant_id, [cmd.product]))[cmd.product], cmd.seats)
             row.seats = cmd.seats
         if cmd.expires_at is not None:
-            row.expires_at = utc(cmd.expires_at)
+            row.expires_at = as_utc(cmd.expires_at)
         row.modified = deps.clock()
         uow.products.add(row)
         return await seats_of(uow, tenant_id, cmd.product, deps)

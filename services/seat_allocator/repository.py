@@ -9,7 +9,8 @@ from sqlalchemy import and_, delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.seat_allocator.domain import Subscription, utc
+from services.seat_allocator.domain import Subscription
+from shared.store import as_utc
 from services.seat_allocator.tables import (
     ProductRow,
     SeatRow,
@@ -40,7 +41,7 @@ class Products(Table):
                  .where(ProductRow.tenant_id == tenant_id).group_by(ProductRow.name).order_by(ProductRow.name))
         if names is not None:
             query = query.where(col(ProductRow.name).in_(names))
-        return {row.name: Subscription(row.name, row.seats, used, utc(row.expires_at))
+        return {row.name: Subscription(row.name, row.seats, used, as_utc(row.expires_at))
                 for row, used in await self.session.exec(query)}
 
 

@@ -33,17 +33,17 @@ from services.seat_allocator.domain import (
     check_description,
     check_set_name,
     check_set_products,
-    utc,
 )
 from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
+from shared.store import as_utc
 
 
 def set_record(row: SubscriptionSetRow, members: int) -> SubscriptionSetRecord:
     return SubscriptionSetRecord(name=row.name, description=row.description, products=row.products,
-                                 admin_role=row.admin_role, members=members, created=utc(row.created),
-                                 modified=utc(row.modified), last_synced=row.last_synced and utc(row.last_synced))
+                                 admin_role=row.admin_role, members=members, created=as_utc(row.created),
+                                 modified=as_utc(row.modified), last_synced=row.last_synced and as_utc(row.last_synced))
 
 
 async def report(uow: UnitOfWork, row: SubscriptionSetRow, outcomes: list[SeatAllocation]) -> SubscriptionSetReport:

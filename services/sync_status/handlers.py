@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import exists, func, text
 from sqlmodel import col, select
@@ -25,14 +25,9 @@ from contracts.system.v1 import Ping
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
-from shared.store import StoreDeps, UnitOfWork
+from shared.store import StoreDeps, UnitOfWork, as_utc
 
 Deps = StoreDeps[UnitOfWork]
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 async def status_row(uow: UnitOfWork, tenant_id: str, cmd: ProvisioningOutcome) -> UserStatusRow | None:
@@ -53,7 +48,7 @@ async def status_row(uow: UnitOfWork, tenant_id: str, cmd: ProvisioningOutcome) 
 
 def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
     """The newest attempt wins (outcomes of one user may arrive out of order across partitions)."""
-    if row.last_attempt is not None and utc(row.last_attempt) > at:
+    if as_utc(row.last_attempt) > at:
         return
     row.status, row.detail, row.last_attempt = cmd.status, cmd.detail, at
     if cmd.user_name is not None:
@@ -73,14 +68,14 @@ def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
 
 
 async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
-    tenant_id, at = tenant_of(meta), cmd.at.astimezone(UTC)
+    tenant_id, at = tenant_of(meta), as_utc(cmd.at)
     async with deps.uow() as uow:
         if await uow.session.get(HistoryRow, meta.message_id) is not None:
             return OutcomeRecorded(duplicate=True)
         row = await status_row(uow, tenant_id, cmd)
         if row is None and cmd.user_name is not None:
             row = UserStatusRow(tenant_id=tenant_id, user_name_key=cmd.user_name.lower(), user_name=cmd.user_name,
-                                status=cmd.status, last_attempt=None)  # type: ignore[arg-type]
+                                status=cmd.status, last_attempt=at)
         if row is not None:
             apply(row, cmd, at)
             uow.session.add(row)
@@ -93,8 +88,8 @@ async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps
 
 def to_status(row: UserStatusRow) -> UserStatus:
     return UserStatus(user_id=row.user_id, user_name=row.user_name, status=row.status,  # type: ignore[arg-type]
-                      detail=row.detail, last_synced=row.last_synced and utc(row.last_synced),
-                      last_attempt=utc(row.last_attempt), scim_active=row.scim_active,
+                      detail=row.detail, last_synced=row.last_synced and as_utc(row.last_synced),
+                      last_attempt=as_utc(row.last_attempt), scim_active=row.scim_active,
                       platform_active=row.platform_active, products=row.products,
                       subscription_set=row.subscription_set)
 
@@ -128,7 +123,7 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
              .order_by(col(HistoryRow.at).desc()).limit(cmd.count))
     async with deps.uow() as uow:
         rows = (await uow.session.exec(query)).all()
-        entries = [HistoryEntry(at=utc(row.at), action=row.action, status=row.status,  # type: ignore[arg-type]
+        entries = [HistoryEntry(at=as_utc(row.at), action=row.action, status=row.status,  # type: ignore[arg-type]
                                 detail=row.detail, asked=row.asked) for row in rows]
     return UserHistory(user_name=cmd.user_name, entries=entries)
 
@@ -140,7 +135,7 @@ async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> 
                                          .where(tenant).group_by(col(UserStatusRow.status)))).all()
         last = (await uow.session.exec(select(func.max(UserStatusRow.last_synced)).where(tenant))).one()
     by_status = {status: count for status, count in counts}
-    return SyncSummary(users=sum(by_status.values()), by_status=by_status, last_successful_call=last and utc(last))
+    return SyncSummary(users=sum(by_status.values()), by_status=by_status, last_successful_call=last and as_utc(last))
 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {

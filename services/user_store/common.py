@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +19,7 @@ from shared.scim.errors import ScimError
 from shared.scim.patch import apply_patch
 from shared.scim.patch_parse import parse_patch
 from shared.scim.resource import parse_resource
-from shared.store import StoreDeps
+from shared.store import StoreDeps, found
 
 ResultT = TypeVar("ResultT", bound=Result)
 
@@ -41,9 +40,8 @@ class Versioned(Protocol):
     version: int
 
 
-def aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return value.replace(tzinfo=UTC)
+VersionedT = TypeVar("VersionedT", bound=Versioned)
+
 
 
 async def commit_or(uow: UnitOfWork, conflict: CommandFailed | None) -> None:
@@ -54,6 +52,14 @@ async def commit_or(uow: UnitOfWork, conflict: CommandFailed | None) -> None:
         if conflict is None:
             raise
         raise conflict from None
+
+
+def unchanged_since(row: VersionedT | None, kind: str, resource_id: str, version: int | None) -> VersionedT:
+    """The row a saga step was computed from (at ``version``); changed since (another store process) is a retry."""
+    row = found(row, kind, resource_id)
+    if row.version != version:
+        raise CommandFailed(ErrorCode.UNAVAILABLE, f"The {kind.lower()} changed meanwhile; retry", retryable=True)
+    return row
 
 
 def check_precondition(row: Versioned, if_match: str | None, kind: str) -> None:

@@ -27,9 +27,9 @@ from contracts.groups.v1 import (
 from contracts.seats.v1 import ChangeSetMembership, SubscriptionSetReport
 from services.user_store.common import (
     Deps,
-    aware,
     check_precondition,
     patched,
+    unchanged_since,
 )
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.paging import page_of
@@ -40,7 +40,7 @@ from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.scim.attributes import GROUP
-from shared.store import found
+from shared.store import as_utc, found
 
 
 ResultT = TypeVar("ResultT", bound=Result)
@@ -65,8 +65,8 @@ async def group_record(uow: UnitOfWork, row: GroupRow, include_members: bool = T
 
 def to_record(row: GroupRow, members: list[dict[str, str]] | None) -> GroupRecord:
     resource = {**row.resource, "members": members} if members else row.resource
-    return GroupRecord(id=row.id, resource=resource, created=aware(row.created),
-                       last_modified=aware(row.last_modified), version=row.version)
+    return GroupRecord(id=row.id, resource=resource, created=as_utc(row.created),
+                       last_modified=as_utc(row.last_modified), version=row.version)
 
 
 async def ensure_display_name_free(uow: UnitOfWork, tenant_id: str, name: str, own_id: str | None) -> None:
@@ -158,14 +158,6 @@ async def record_members_seats(uow: UnitOfWork, tenant_id: str, answers: list[Se
     await uow.users.record_seat_states(tenant_id, states, now)
 
 
-async def group_as_read(uow: UnitOfWork, meta: MessageMeta, change: GroupChange) -> GroupRow:
-    """The row a change was computed from; changed since (another store process) is a retry."""
-    row = found(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id)
-    if row.version != change.version:
-        raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
-    return row
-
-
 async def check_new_state(uow: UnitOfWork, row: GroupRow | None, tenant_id: str, resource: dict[str, Any],
                           members_before: frozenset[str] = frozenset()) -> None:
     await ensure_display_name_free(uow, tenant_id, resource["displayName"], row and row.id)
@@ -226,7 +218,9 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
         return GroupChange(row.id, before, membership(resource), resource, row.version)
 
     async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
-        row, now = await group_as_read(uow, meta, change), deps.clock()
+        row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
+                              change.version)
+        now = deps.clock()
         assert change.resource is not None
         await store_group(uow, row, change.resource, now)
         await record_members_seats(uow, row.tenant_id, answers, now)

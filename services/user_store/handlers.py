@@ -24,9 +24,9 @@ from contracts.users.v1 import (
 )
 from services.user_store.common import (
     Deps,
-    aware,
     check_precondition,
     patched,
+    unchanged_since,
 )
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
@@ -39,7 +39,7 @@ from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
 from shared.scim.schemas import EXTENSION_SCHEMA
-from shared.store import found
+from shared.store import as_utc, found
 
 __all__ = ["Deps", "HANDLERS"]
 
@@ -52,7 +52,7 @@ def to_record(row: UserRow, groups: list[dict[str, str]] | None = None) -> UserR
     """The stored resource plus what is computed: ``groups`` (RFC 7643 §4.1.2) and the seat state."""
     resource = with_seat_state(row.resource, SeatState.of_row(row))
     return UserRecord(id=row.id, resource={**resource, "groups": groups} if groups else resource,
-                      created=aware(row.created), last_modified=aware(row.last_modified), version=row.version)
+                      created=as_utc(row.created), last_modified=as_utc(row.last_modified), version=row.version)
 
 
 def with_seat_state(resource: dict[str, Any], state: SeatState) -> dict[str, Any]:
@@ -75,14 +75,6 @@ async def user_record(uow: UnitOfWork, row: UserRow) -> UserRecord:
 async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_match: str | None) -> UserRow:
     row = found(await uow.users.get(tenant_of(meta), user_id), "User", user_id)
     check_precondition(row, if_match, "User")
-    return row
-
-
-async def row_as_read(uow: UnitOfWork, meta: MessageMeta, transition: Transition) -> UserRow:
-    """The row a transition was computed from; changed since (another store process) is a retry."""
-    row = found(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id)
-    if row.version != transition.version:
-        raise CommandFailed(ErrorCode.UNAVAILABLE, "The user changed meanwhile; retry", retryable=True)
     return row
 
 
@@ -149,7 +141,8 @@ async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Dep
         return Transition(row.id, row.resource, kept_emails(new_state(row), row, cmd.keep_emails), row.version)
 
     async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
-        row = await row_as_read(uow, meta, transition)
+        row = unchanged_since(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id,
+                              transition.version)
         assert transition.after is not None
         await store_user(uow, row, transition.after, deps.clock(), seat_state(answers, SeatState.of_row(row)))
         return await user_record(uow, row)
