@@ -1,22 +1,87 @@
-"""SQLite engines for the services that keep state in a file: WAL, a busy timeout, BEGIN IMMEDIATE.
+"""SQLite for the services that keep state in a file: WAL, BEGIN IMMEDIATE, statements run inline.
 
 Several processes of one service may share its file. BEGIN IMMEDIATE takes the write lock at the start
-of a transaction, so two writers queue on the busy timeout instead of one failing mid-transaction
-with "database is locked" (SQLite cannot upgrade a read lock while another writer waits).
+of a transaction, so two writers queue instead of one failing mid-transaction with "database is
+locked" (SQLite cannot upgrade a read lock while another writer waits).
+
+The driver is the standard library's sqlite3, called on the event loop's own thread. A statement on a
+local file takes microseconds; handing each one to a driver thread and back (aiosqlite) cost ~90 µs a
+hop and three hops a statement, which made the SQLite driver most of every service's CPU (issue 8,
+bench/RESULTS.md). AsyncSession works on top unchanged: it runs the ORM's synchronous calls in a
+greenlet, which here simply never has to wait. The one wait that can be long, another process
+holding the write lock, is awaited on the loop instead of slept in SQLite's busy handler
+(_begin_immediate), so the service keeps serving its other work meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Column, Connection, Table, event, inspect
+from sqlalchemy import Column, Connection, Engine, Table, event, inspect
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_, in_greenlet
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON")
+PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
+#: For the rare SQLITE_BUSY inside a transaction (WAL recovery after a crash); short, since it blocks the loop.
+BUSY_TIMEOUT_MS = 200
+#: How long a transaction waits for another process's write lock before its command fails.
+LOCK_WAIT_SECONDS = 10.0
+
+
+class Database:
+    """One SQLite file: what ``session_factory`` binds sessions to (AsyncSession only asks for
+    ``sync_engine``), and what a service disposes of when it stops."""
+
+    def __init__(self, db_path: Path) -> None:
+        # No pool limit: a limited pool would block the loop's thread (and so everything) when full.
+        self.sync_engine: Engine = create_sync_engine(
+            f"sqlite:///{db_path}", json_serializer=_dumps, json_deserializer=orjson.loads,
+            pool_size=5, max_overflow=-1, connect_args={"check_same_thread": False, "factory": _Connection})
+        event.listen(self.sync_engine, "connect", _on_connect)
+        event.listen(self.sync_engine, "begin", _begin_immediate)
+
+        self._path = db_path
+        self._threaded: AsyncEngine | None = None
+
+    @property
+    def threaded(self) -> AsyncEngine:
+        """The same file through aiosqlite, whose statements run on a thread of their own: for long
+        maintenance (pruning old rows) that must not hold up the event loop."""
+        if self._threaded is None:
+            self._threaded = create_async_engine(f"sqlite+aiosqlite:///{self._path}", json_serializer=_dumps,
+                                                 json_deserializer=orjson.loads)
+            event.listen(self._threaded.sync_engine, "connect", _on_threaded_connect)
+            event.listen(self._threaded.sync_engine, "begin",
+                         lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+        return self._threaded
+
+    async def dispose(self) -> None:
+        self.sync_engine.dispose()
+        if self._threaded is not None:
+            await self._threaded.dispose()
+
+
+class _Cursor(sqlite3.Cursor):
+    async def _async_soft_close(self) -> None:
+        """AsyncSession calls this on results that return rows, to read them before the greenlet ends;
+        a sqlite3 cursor reads on demand on this same thread, so there is nothing to do."""
+
+
+class _Connection(sqlite3.Connection):
+    def cursor(self, factory=_Cursor):  # type: ignore[override]
+        return super().cursor(factory)
+
+
+def create_engine(db_path: Path) -> Database:
+    return Database(db_path)
 
 
 def _dumps(value: object) -> str:
@@ -27,33 +92,56 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_engine(db_path: Path) -> AsyncEngine:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}", json_serializer=_dumps,
-                                 json_deserializer=orjson.loads)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
-        cursor = dbapi_connection.cursor()
-        for pragma in PRAGMAS:
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-        # SQLite's lower() folds ASCII only; filters on caseExact=false attributes need Python's.
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+    for pragma in (*PRAGMAS, f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+    # SQLite's lower() folds ASCII only; filters on caseExact=false attributes need Python's.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
-async def create_tables(engine: AsyncEngine, tables: Sequence[type[SQLModel]]) -> None:
+def _on_threaded_connect(dbapi_connection, _record: object) -> None:
+    """Like _on_connect, on aiosqlite's adapter; its thread may wait in SQLite's busy handler."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (*PRAGMAS, f"busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the event loop."""
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")  # fail at once when locked: the wait below is the loop's
+    try:
+        deadline, pause = time.monotonic() + LOCK_WAIT_SECONDS, 0.001
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            _pause(pause)
+            pause = min(pause * 2, 0.05)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _pause(seconds: float) -> None:
+    """Sleep on the event loop when called from a session (a greenlet), else in this thread."""
+    if in_greenlet():
+        await_(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
+
+
+async def create_tables(database: Database, tables: Sequence[type[SQLModel]]) -> None:
     """Create a service's own tables (only those: every service's models share SQLModel.metadata), and
     add the columns a newer version gave an existing table."""
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all, tables=[t.__table__ for t in tables])
-        await connection.run_sync(_add_new_columns, [t.__table__ for t in tables])
+    with database.sync_engine.begin() as connection:
+        SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])
+        _add_new_columns(connection, [t.__table__ for t in tables])
 
 
 def _add_new_columns(connection: Connection, tables: Sequence[Table]) -> None:
@@ -81,5 +169,11 @@ def _literal_default(column: Column) -> str | None:
     return None
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
+    """Sessions for commands: their statements run inline (see the module's docstring)."""
+    return async_sessionmaker(database, class_=AsyncSession, expire_on_commit=False)  # type: ignore[arg-type]
+
+
+def threaded_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
+    """Sessions for long maintenance work, on aiosqlite's thread (Database.threaded)."""
+    return async_sessionmaker(database.threaded, class_=AsyncSession, expire_on_commit=False)

@@ -2,7 +2,7 @@
 
 Python imports ``sitecustomize`` at start-up from anywhere on ``sys.path``; the bench puts this
 folder on the services' PYTHONPATH, so no service code changes. Every thread gets its own profiler
-(aiosqlite runs SQLite in a thread), and at exit all are merged into
+(aiosqlite runs maintenance on a thread), and at exit all are merged into
 ``$BENCH_PROFILE_DIR/<SCIMFLOW_INSTANCE_ID>.prof``. The services exit normally on SIGTERM, so atexit runs.
 """
 

@@ -15,6 +15,7 @@ from services.seat_allocator.tables import ProcessedMessage
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
+from shared.sqlite import threaded_session_factory
 from shared.store import journal_pruning, utc_now
 
 
@@ -25,7 +26,7 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity,
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        async with journal_pruning(sessions, ProcessedMessage, clock):
+        async with journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock):
             yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
     finally:
         await engine.dispose()

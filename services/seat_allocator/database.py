@@ -8,8 +8,6 @@ both count the same free seat.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from services.seat_allocator.tables import (
     ProcessedMessage,
     ProductRow,
@@ -17,12 +15,12 @@ from services.seat_allocator.tables import (
     SeatUserRow,
     SubscriptionSetRow,
 )
-from shared.sqlite import create_engine, create_tables, session_factory
+from shared.sqlite import Database, create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
 TABLES = (ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow, ProcessedMessage)
 
 
-async def create_schema(engine: AsyncEngine) -> None:
+async def create_schema(engine: Database) -> None:
     await create_tables(engine, TABLES)

@@ -11,7 +11,7 @@ from services.sync_status.settings import SyncStatusSettings
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
-from shared.sqlite import create_engine, create_tables, session_factory
+from shared.sqlite import create_engine, create_tables, session_factory, threaded_session_factory
 from shared.store import UnitOfWork, delete_older, periodically, utc_now
 
 TABLES = (UserStatusRow, HistoryRow)
@@ -26,7 +26,7 @@ async def bootstrap(settings: SyncStatusSettings, identity: ServiceIdentity, *,
         sessions = session_factory(engine)
 
         async def prune() -> None:
-            await delete_older(sessions, HistoryRow.at, clock() - settings.history_retention)
+            await delete_older(threaded_session_factory(engine), HistoryRow.at, clock() - settings.history_retention)
 
         async with periodically("history pruning", timedelta(hours=1), prune):
             yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))

@@ -27,6 +27,7 @@ from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester, open_requester
 from shared.messaging.transport import Bus
 from shared.service import DispatcherFactory
+from shared.sqlite import threaded_session_factory
 from shared.store import journal_pruning, periodically, utc_now
 
 #: A seat step older than this was given up by its caller (gateway deadlines are seconds).
@@ -45,7 +46,7 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
         dispatcher = ReportingDispatcher(HANDLERS, deps)
         # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
         sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
-        async with (journal_pruning(sessions, ProcessedMessage, clock),
+        async with (journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock),
                     periodically("seat intent sweep", timedelta(seconds=sweep_every), sweep)):
             yield dispatcher
     finally:

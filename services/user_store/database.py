@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from services.user_store.tables import (
     GroupRow,
     MembershipRow,
@@ -11,12 +9,12 @@ from services.user_store.tables import (
     SeatIntentRow,
     UserRow,
 )
-from shared.sqlite import create_engine, create_tables, session_factory
+from shared.sqlite import Database, create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
 TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage, SeatIntentRow)
 
 
-async def create_schema(engine: AsyncEngine) -> None:
+async def create_schema(engine: Database) -> None:
     await create_tables(engine, TABLES)

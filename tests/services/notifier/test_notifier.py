@@ -67,8 +67,8 @@ async def no_send_in_flight(settings) -> None:
     engine = create_engine(settings.db_path)
     try:
         for _ in range(100):
-            async with engine.connect() as connection:
-                claimed = (await connection.execute(text(CLAIMED))).scalar()
+            async with session_factory(engine)() as session:
+                claimed = (await session.exec(text(CLAIMED))).scalar()
             if not claimed:
                 return
             await asyncio.sleep(0.05)

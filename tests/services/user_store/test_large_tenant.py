@@ -35,17 +35,17 @@ def rows(tenant_id: str, count: int) -> list[dict]:
 async def engine(tmp_path):
     engine = create_engine(tmp_path / "users.sqlite3")
     await create_schema(engine)
-    async with engine.begin() as connection:
-        await connection.execute(insert(UserRow), rows("t1", USERS))
-        await connection.execute(insert(UserRow), rows("t2", 50))  # another tenant, never seen
+    with engine.sync_engine.begin() as connection:
+        connection.execute(insert(UserRow), rows("t1", USERS))
+        connection.execute(insert(UserRow), rows("t2", 50))  # another tenant, never seen
     yield engine
     await engine.dispose()
 
 
 async def plan(engine, statement) -> str:
     compiled = statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True})
-    async with engine.connect() as connection:
-        return " | ".join(row[-1] for row in await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    with engine.sync_engine.connect() as connection:
+        return " | ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
 
 
 @pytest.mark.parametrize(("filter_text", "searched"), [
