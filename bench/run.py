@@ -43,8 +43,8 @@ from bench.report import (
     render,
 )
 from shared.devtools.broker_choice import BOOTSTRAP_ENV, kafka_bootstrap
-from shared.devtools.launcher import REPO_ROOT, System
-from shared.devtools.local_kafka import LocalKafka, free_port
+from shared.devtools.launcher import REPO_ROOT, SERVICES, ServiceProcess, System
+from shared.devtools.local_kafka import JVM_OPTIONS_ENV, LocalKafka, free_port
 from shared.operator_key import operator_key
 from tests.idp_flows.bodies import OKTA_HEADERS
 
@@ -76,6 +76,7 @@ class Settings:
     keep: bool
     profile: Path | None
     note: str
+    replicas: dict[str, int]
 
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
@@ -101,6 +102,9 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--no-results", action="store_true", help="print only; append nothing")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data, logs and broker directory")
     parser.add_argument("--note", default="", help="a remark recorded with the results (e.g. what else ran)")
+    parser.add_argument("--replicas", default="", metavar="SERVICE=N,...",
+                        help="run N processes of a service (scale-out), e.g. gateway=2,user_store=2; "
+                             f"services: {', '.join(SERVICES)}")
     parser.add_argument("--profile", metavar="DIR",
                         help="run every service under cProfile (slower!) and write DIR/<instance>.prof")
     args = parser.parse_args(argv)
@@ -109,6 +113,10 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     if unknown:
         parser.error(f"unknown phase(s) {', '.join(unknown)}; known: {', '.join(PHASES)}")
     wanted = set(args.phases.split(","))
+    try:
+        replicas = parse_replicas(args.replicas)
+    except ValueError as error:
+        parser.error(str(error))
     settings = Settings(
         users=args.users or defaults["users"], concurrency=args.concurrency or defaults["concurrency"],
         group_rounds=args.group_rounds or defaults["group_rounds"],
@@ -118,10 +126,23 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         checkpoints=sorted(int(n) for n in args.rss_checkpoints.split(",") if n.strip()),
         quick=args.quick, results=None if args.no_results else Path(args.results), keep=args.keep,
         profile=Path(args.profile).resolve() if args.profile else None, note=args.note,
+        replicas=replicas,
     )
     if settings.users < 1 or settings.concurrency < 1:
         parser.error("--users and --concurrency must be at least 1")
     return settings
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """``gateway=2,user_store=2`` -> {"gateway": 2, "user_store": 2}."""
+    replicas: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        service, _, count = item.partition("=")
+        if service not in SERVICES or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--replicas: {item!r} is not SERVICE=N with N >= 1 and SERVICE one of "
+                             f"{', '.join(SERVICES)}")
+        replicas[service] = int(count)
+    return replicas
 
 
 def command_line(argv: Sequence[str]) -> str:
@@ -168,10 +189,13 @@ def describe(settings: Settings) -> dict[str, str]:
         "mode": mode + (" (profiled under cProfile: slower)" if settings.profile else ""),
         "users": str(settings.users), "concurrency": str(settings.concurrency),
         "phases": ",".join(settings.phases),
+        "processes": ", ".join(f"{service} x{settings.replicas.get(service, 1)}" for service in SERVICES),
         "phase time limit": f"{settings.max_phase_seconds:g} s" if settings.max_phase_seconds else "none",
         "code": code_version(),
         "system settings": ", ".join(f"{name}={os.environ.get(name, value)}" for name, value in SYSTEM_ENV.items()),
-        "broker": f"${BOOTSTRAP_ENV}" if os.environ.get(BOOTSTRAP_ENV) else "local KRaft broker from jars, own",
+        "broker": f"${BOOTSTRAP_ENV}" if os.environ.get(BOOTSTRAP_ENV) else (
+            "local KRaft broker from jars, own" + (f", JVM options + {os.environ[JVM_OPTIONS_ENV]}"
+                                                  if os.environ.get(JVM_OPTIONS_ENV, "").strip() else "")),
     }
     if settings.note:
         described["note"] = settings.note
@@ -205,12 +229,12 @@ def run_everything(settings: Settings, report: Report, workdir: Path) -> None:
         with baseline_server(workdir / "logs") as baseline_url:
             print_step(f"Kafka at {servers}; starting the services and the gateway …")
             try:
-                system.start(timeout=120)
+                system.start(timeout=120, replicas=settings.replicas)
             except (RuntimeError, TimeoutError) as error:
                 system.stop()
                 raise BenchError(f"the system did not start: {error}") from None
             try:
-                pids = {process.service: process.popen.pid for process in system.processes}
+                pids = process_pids(system.processes)
                 if broker is not None and broker.pid is not None:
                     pids["kafka"] = broker.pid
                 pids[CLIENT] = os.getpid()
@@ -219,6 +243,12 @@ def run_everything(settings: Settings, report: Report, workdir: Path) -> None:
             finally:
                 print_step("stopping the system …")
                 system.stop()
+
+
+def process_pids(processes: Sequence[ServiceProcess]) -> dict[str, int]:
+    """Each process by its service's name; by instance id where a service runs several."""
+    several = {p.service for p in processes if sum(q.service == p.service for q in processes) > 1}
+    return {(p.instance_id if p.service in several else p.service): p.popen.pid for p in processes}
 
 
 def print_step(message: str) -> None:

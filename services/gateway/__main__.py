@@ -8,4 +8,4 @@ if __name__ == "__main__":
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
     web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
-                print=None, access_log=None)
+                reuse_port=settings.http_reuse_port or None, print=None, access_log=None)

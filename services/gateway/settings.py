@@ -8,6 +8,10 @@ from shared.settings import CommonSettings
 class GatewaySettings(CommonSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    #: Let several gateway processes listen on one port (SO_REUSEPORT: the kernel spreads connections
+    #: among them), for scaling out on one host without a load balancer. Off by default, so a second
+    #: gateway started by mistake on a port in use fails instead of silently sharing it.
+    http_reuse_port: bool = False
     #: What clients use to reach us (behind a proxy, the proxy's URL); SCIM base = this + /scim/v2.
     public_url: str = ""
     #: Kafka round-trip budget; past it the client gets 503 + Retry-After (IdPs time out at ~30s+).

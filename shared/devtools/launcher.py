@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -93,10 +94,15 @@ class System:
         self.processes.append(process)
         return process
 
-    def start(self, timeout: float = 60.0) -> None:
-        for service in WORKERS:
-            self.start_service(service)
-        self.start_service(GATEWAY)
+    def start(self, timeout: float = 60.0, replicas: Mapping[str, int] | None = None) -> None:
+        """Every service, ``replicas[service]`` processes of it (default one); several gateways share
+        the HTTP port (SCIMFLOW_HTTP_REUSE_PORT), several workers of a service share its consumer group."""
+        replicas = replicas or {}
+        if replicas.get(GATEWAY, 1) > 1:
+            self.extra_env["SCIMFLOW_HTTP_REUSE_PORT"] = "true"
+        for service in (*WORKERS, GATEWAY):
+            for _ in range(replicas.get(service, 1)):
+                self.start_service(service)
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:

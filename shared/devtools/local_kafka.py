@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -63,6 +64,9 @@ JVM_OPTIONS = (
     "-XX:+ExitOnOutOfMemoryError",
     "-Djava.awt.headless=true",
 )
+#: Extra JVM options after the defaults (a later -XX option wins): the bench runs the broker with the
+#: full JIT (``-XX:TieredStopAtLevel=4``) as production would.
+JVM_OPTIONS_ENV = "SCIMFLOW_KAFKA_JVM_OPTIONS"
 
 API_METADATA = 3
 API_VERSIONS = 18
@@ -481,7 +485,7 @@ class LocalKafka:
 
     def _java_command(self, jars: Path) -> list[str]:
         return [
-            _java(), *JVM_OPTIONS,
+            _java(), *JVM_OPTIONS, *shlex.split(os.environ.get(JVM_OPTIONS_ENV, "")),
             f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
             f"-Dkafka.logs.dir={self.workdir}",
             "-cp", f"{jars}/*",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from contracts import ErrorCode, MessageMeta, Reply
@@ -77,6 +78,20 @@ def _count_types(records: Sequence[Record]) -> dict[str, int]:
 #: Keys served at once within a batch: enough to keep the store busy while some wait on another service.
 LANES = 64
 
+#: The sends of the batch being served, all acknowledged before its offsets are committed.
+_batch_sends: ContextVar[list[asyncio.Future[None]] | None] = ContextVar("batch_sends", default=None)
+
+
+async def send_with_batch(send: Coroutine[Any, Any, None]) -> None:
+    """Start a side send (an event about a command, not its reply) without waiting for it: the batch
+    awaits it with the replies before committing, so it is never lost, only no longer in the reply's
+    way. Outside a batch (a handler called directly) it is simply awaited."""
+    sends = _batch_sends.get()
+    if sends is None:
+        await send
+    else:
+        sends.append(asyncio.ensure_future(send))
+
 
 async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: Publisher, source: str,
                       lanes: int = LANES) -> None:
@@ -92,7 +107,11 @@ async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: 
                 if (send := await handle_record(record, dispatch, publisher, source)) is not None:
                     sends.append(asyncio.ensure_future(send))
 
-    await asyncio.gather(*(serve_lane(lane) for lane in by_key(records)))
+    batch = _batch_sends.set(sends)  # the lanes' tasks copy this context
+    try:
+        await asyncio.gather(*(serve_lane(lane) for lane in by_key(records)))
+    finally:
+        _batch_sends.reset(batch)
     await asyncio.gather(*sends)
 
 

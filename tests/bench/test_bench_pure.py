@@ -18,7 +18,9 @@ from bench.report import (
     phase_table,
     target_cells,
 )
+from bench.run import parse_args, process_pids
 from bench.stats import Timings, percentile
+from shared.devtools.launcher import ServiceProcess
 
 
 def test_percentile_interpolates_between_ranks_like_numpy() -> None:
@@ -104,6 +106,24 @@ def test_sample_of_this_process_and_of_no_process() -> None:
 
 def test_machine_description_names_what_results_record() -> None:
     assert {"nproc", "cpu model", "memory", "python", "load average at start"} <= procstat.machine().keys()
+
+
+def test_replicas_are_read_per_service_and_bad_ones_refused() -> None:
+    assert parse_args(["--replicas", "gateway=2, user_store=3"]).replicas == {"gateway": 2, "user_store": 3}
+    assert parse_args([]).replicas == {}
+    for bad in ("gateway", "gateway=0", "nobody=2", "gateway=two"):
+        with pytest.raises(SystemExit):
+            parse_args(["--replicas", bad])
+
+
+def test_a_service_with_several_processes_is_reported_per_instance() -> None:
+    class Popen:
+        def __init__(self, pid: int) -> None:
+            self.pid = pid
+
+    processes = [ServiceProcess(service, instance, Popen(pid), None) for service, instance, pid in (
+        ("user_store", "user_store-1", 11), ("user_store", "user_store-2", 12), ("gateway", "gateway-3", 13))]
+    assert process_pids(processes) == {"user_store-1": 11, "user_store-2": 12, "gateway": 13}
 
 
 async def test_the_status_query_bench_times_every_admin_query(capsys):

@@ -7,7 +7,7 @@ from contracts import MessageMeta, Reply
 from contracts.system.v1 import Ping, Pong
 from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.transport import Record
-from shared.messaging.worker import serve_batch
+from shared.messaging.worker import send_with_batch, serve_batch
 
 
 class HeldPublisher:
@@ -76,3 +76,44 @@ async def test_one_keys_records_are_served_in_order_and_other_keys_meanwhile():
     gate.set()
     await asyncio.wait_for(served, 5)
     assert log.index("end replies-1") < log.index("start replies-3")
+
+
+async def test_a_side_send_does_not_delay_the_reply_and_the_batch_waits_for_it():
+    """An event about a command (the user store's outcome report) leaves beside the reply; the batch is
+    committed only once it is acknowledged too."""
+    publisher, side_acknowledged = Publisher(), asyncio.Event()
+    side_release, replies = asyncio.Event(), []
+
+    async def side_send() -> None:
+        await side_release.wait()
+        side_acknowledged.set()
+
+    async def dispatch(message, meta: MessageMeta) -> Reply:
+        await send_with_batch(side_send())
+        return Reply.success(Pong(service="s", instance="i"))
+
+    async def send(topic: str, value: bytes, *, key, headers) -> None:
+        replies.append(topic)
+
+    publisher.send = send  # type: ignore[method-assign]
+    batch = asyncio.create_task(serve_batch([record(1)], dispatch, publisher, "src"))
+    for _ in range(1000):
+        if replies:
+            break
+        await asyncio.sleep(0)
+    assert replies == ["replies-1"] and not side_acknowledged.is_set()  # the reply did not wait
+    assert not batch.done()  # ... but the commit does
+    side_release.set()
+    await asyncio.wait_for(batch, 5)
+    assert side_acknowledged.is_set()
+
+
+async def test_a_side_send_outside_a_batch_is_awaited():
+    sent = []
+
+    async def side_send() -> None:
+        await asyncio.sleep(0)
+        sent.append("report")
+
+    await send_with_batch(side_send())
+    assert sent == ["report"]
