@@ -189,6 +189,7 @@ def describe(settings: Settings) -> dict[str, str]:
         "mode": mode + (" (profiled under cProfile: slower)" if settings.profile else ""),
         "users": str(settings.users), "concurrency": str(settings.concurrency),
         "phases": ",".join(settings.phases),
+        "event loop": os.environ.get("SCIMFLOW_EVENT_LOOP", "uvloop"),
         "processes": ", ".join(f"{service} x{settings.replicas.get(service, 1)}" for service in SERVICES),
         "phase time limit": f"{settings.max_phase_seconds:g} s" if settings.max_phase_seconds else "none",
         "code": code_version(),

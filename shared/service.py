@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from contracts.topics import ALL_TOPICS, TopicSpec
 from shared.logging import configure_logging
@@ -67,4 +68,17 @@ async def serve(
 def main(settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec],
          dispatcher: DispatcherFactory) -> None:
     configure_logging(service, settings.log_level)
-    asyncio.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher))
+    with asyncio.Runner(loop_factory=partial(new_event_loop, settings)) as runner:
+        runner.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher))
+
+
+def new_event_loop(settings: CommonSettings) -> asyncio.AbstractEventLoop:
+    """The process's event loop: uvloop unless asked for asyncio's (or uvloop is not installed)."""
+    if settings.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            log.warning("uvloop is not installed; running on asyncio's event loop")
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()

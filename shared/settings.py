@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,8 @@ class CommonSettings(BaseSettings):
     )
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    #: uvloop (less CPU per socket event than asyncio's own loop) where installed, or asyncio.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     #: Distinguishes processes of one service (reply topics, logs, the ``source`` header).
     instance_id: str = Field(default_factory=lambda: _safe(socket.gethostname()))
 

@@ -67,8 +67,8 @@ class GroupRepository:
 
     async def add_members(self, group_id: str, user_ids: Iterable[str]) -> None:
         rows = [{"group_id": group_id, "member_id": user_id} for user_id in user_ids]
-        if rows:
-            await self._session.exec(insert(MembershipRow).prefix_with("OR IGNORE").values(rows))
+        if rows:  # executemany of one cached statement: a VALUES list per row count is compiled anew each time
+            await self._session.exec(insert(MembershipRow).prefix_with("OR IGNORE"), params=rows)
 
     async def remove_members(self, group_id: str, user_ids: Collection[str]) -> None:
         if user_ids:

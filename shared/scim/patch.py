@@ -16,6 +16,7 @@ Decisions where the RFC and the identity providers part ways (see SCIM-NOTES):
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from contracts.filters import And, Comparison, Filter
@@ -103,15 +104,19 @@ def _unlisted(elements: Elements, listed: Elements | None, definition: Definitio
     """Remove a whole attribute, or (Entra) only the values listed in the operation's ``value``."""
     if listed is None:
         return []
-    return [e for e in elements if not any(_same(definition, e, item) for item in listed)]
+    index = _ValueIndex(definition, elements)
+    gone = {i for item in listed for i in index.matching(elements, item)}
+    return [e for i, e in enumerate(elements) if i not in gone]
 
 
 def _appended(elements: Elements, values: Elements, definition: Definition) -> Elements:
     """RFC 7644 §3.5.2.1: new values are added; a value already there is merged, not repeated."""
     result = list(elements)
+    known = _ValueIndex(definition, result)
     for value in values:
-        index = next((i for i, e in enumerate(result) if _same(definition, e, value)), None)
+        index = next(known.matching(result, value), None)
         if index is None:
+            known.add(len(result), value)
             result.append(value)
         elif isinstance(value, dict):  # what identifies it stays as stored; the rest is merged
             extra = {k: v for k, v in value.items() if k not in _identity(result[index], value)}
@@ -162,6 +167,46 @@ def _described(node: Filter) -> dict[str, Any]:
     if isinstance(node, Comparison) and node.op == "eq":
         return {} if node.value is None else {node.path.sub: node.value}  # eq null: "not present"
     raise ScimError(400, "The filter matches no value and does not describe one to add", "noTarget")
+
+
+_UNKEYED = object()  # a value the index cannot narrow (unhashable, or a candidate without "value")
+
+
+class _ValueIndex:
+    """Elements by the value ``_same`` compares first, so a candidate is compared with the elements that
+    can match it instead of with all of them (a 100-member group PATCH made 10 000 comparisons).
+    It only narrows: ``_same`` still decides."""
+
+    def __init__(self, definition: Definition, elements: Elements) -> None:
+        self._definition = definition
+        self._by_key: dict[Any, list[int]] = {}
+        self._unkeyed: list[int] = []
+        for index, element in enumerate(elements):
+            self.add(index, element)
+
+    def add(self, index: int, element: Any) -> None:
+        key = self._key(element.get("value") if isinstance(element, dict) else element, isinstance(element, dict))
+        (self._unkeyed if key is _UNKEYED else self._by_key.setdefault(key, [])).append(index)
+
+    def matching(self, elements: Elements, candidate: Any) -> Iterator[int]:
+        """Indexes of the elements ``candidate`` names, in order."""
+        if isinstance(candidate, dict) and "value" not in candidate:
+            indexes: Iterable[int] = range(len(elements))  # named by other sub-attributes: look at all
+        else:
+            key = self._key(candidate["value"] if isinstance(candidate, dict) else candidate,
+                            isinstance(candidate, dict))
+            indexes = range(len(elements)) if key is _UNKEYED else sorted(self._by_key.get(key, []) + self._unkeyed)
+        return (i for i in indexes if _same(self._definition, elements[i], candidate))
+
+    def _key(self, value: Any, complex_value: bool) -> Any:
+        checked = _sub(self._definition, "value") if complex_value else self._definition
+        if isinstance(value, str) and not checked.get("caseExact", True):
+            return value.lower()
+        try:
+            hash(value)
+        except TypeError:
+            return _UNKEYED
+        return value
 
 
 def _same(definition: Definition, element: Any, candidate: Any) -> bool:

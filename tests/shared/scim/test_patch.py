@@ -314,6 +314,40 @@ def test_adding_an_existing_member_changes_nothing():
     assert patch(resource, operation, schema=GROUP) == (resource, False)
 
 
+def test_a_big_membership_change_compares_each_member_with_its_match_only(monkeypatch):
+    """Adding 1 000 members to 1 000 (half of them already there), then removing them, costs about one
+    comparison per member sent, not one per pair (the 100-member group PATCH of issue 8)."""
+    import shared.scim.patch as patch_module
+
+    compared = 0
+    same = patch_module._same
+
+    def counting(*args):
+        nonlocal compared
+        compared += 1
+        return same(*args)
+
+    monkeypatch.setattr(patch_module, "_same", counting)
+    stored = group(*(f"u{i}" for i in range(1000)))
+    sent = [{"value": f"u{i}", "$ref": None} for i in range(500, 1500)]
+    added = patched(stored, {"op": "add", "path": "members", "value": sent}, schema=GROUP)
+    assert member_ids(added) == [f"u{i}" for i in range(1500)]
+    removed = patched(added, {"op": "remove", "path": "members", "value": sent}, schema=GROUP)
+    assert member_ids(removed) == [f"u{i}" for i in range(500)]
+    assert compared <= 2 * len(sent)
+
+
+def test_members_sent_in_another_case_or_without_value_are_still_found():
+    """The index only narrows the search: a type-less value matches a typed member, and an element named
+    by other sub-attributes than value is still looked for among all."""
+    stored = {"schemas": [USER_SCHEMA], "userName": "b", "emails": [
+        {"value": "Babs@Example.com", "type": "work"}, {"value": "b@home.org", "type": "home"}]}
+    again = patched(stored, {"op": "add", "path": "emails", "value": [{"value": "babs@example.COM"}]})
+    assert [e["value"] for e in again["emails"]] == ["Babs@Example.com", "b@home.org"]  # caseExact=false
+    gone = patched(stored, {"op": "remove", "path": "emails", "value": [{"type": "home"}]})
+    assert [e["value"] for e in gone["emails"]] == ["Babs@Example.com"]
+
+
 def test_okta_replace_of_all_members():
     resource = patched(group("u1", "u2"), {"op": "replace", "path": "members", "value": [{"value": "u3"}]},
                        schema=GROUP)
