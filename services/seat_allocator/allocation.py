@@ -56,8 +56,8 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
     held = await uow.seats.held(user.tenant_id, user.user_id)
     if strict and user.active:
         required = bool(want) or await product_required(uow, user.tenant_id)
-        plan = plan_allocation(want, held, await uow.products.subscriptions(user.tenant_id, want), now,
-                               product_required=required)
+        subscriptions = await uow.products.subscriptions(user.tenant_id, want) if want else {}
+        plan = plan_allocation(want, held, subscriptions, now, product_required=required)
     else:
         plan = plan_release(want, held)
     await uow.seats.free(user.tenant_id, user.user_id, plan.free)
@@ -68,7 +68,7 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
 
 
 async def product_required(uow: UnitOfWork, tenant_id: str) -> bool:
-    return products_required(bool(await uow.products.subscriptions(tenant_id)), bool(await uow.sets.all(tenant_id)))
+    return products_required(await uow.products.any(tenant_id), await uow.sets.any(tenant_id))
 
 
 async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) -> SeatAllocation:

@@ -19,6 +19,10 @@ from services.seat_allocator.tables import (
 )
 
 
+async def exists_in(session: AsyncSession, query) -> bool:
+    return (await session.exec(query.limit(1))).first() is not None
+
+
 class Table:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -33,6 +37,10 @@ class Table:
 class Products(Table):
     async def get(self, tenant_id: str, name: str) -> ProductRow | None:
         return await self.session.get(ProductRow, (tenant_id, name))
+
+    async def any(self, tenant_id: str) -> bool:
+        """Whether the tenant subscribes any product (without counting seats, unlike ``subscriptions``)."""
+        return await exists_in(self.session, select(ProductRow.name).where(ProductRow.tenant_id == tenant_id))
 
     async def subscriptions(self, tenant_id: str, names: Collection[str] | None = None) -> dict[str, Subscription]:
         """The tenant's products (all, or those named) with their seats in use, counted from the seat rows."""
@@ -89,6 +97,9 @@ class Sets(Table):
         query = select(SubscriptionSetRow.id).where(SubscriptionSetRow.tenant_id == tenant_id,
                                                     SubscriptionSetRow.name_key == name.lower())
         return any(found != own_id for found in await self.session.exec(query))
+
+    async def any(self, tenant_id: str) -> bool:
+        return await exists_in(self.session, select(SubscriptionSetRow.id).where(SubscriptionSetRow.tenant_id == tenant_id))
 
     async def all(self, tenant_id: str) -> list[SubscriptionSetRow]:
         query = select(SubscriptionSetRow).where(SubscriptionSetRow.tenant_id == tenant_id)
