@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from contracts.filters import Filter, ValuePath
@@ -62,16 +63,28 @@ def split_names(value: str | list[str] | None) -> list[str]:
 def project(resource: Mapping[str, Any], schema: ResourceSchema, selection: Selection) -> dict[str, Any]:
     """The representation of ``resource`` the request asked for."""
     result: dict[str, Any] = {key: resource[key] for key in ALWAYS if key in resource}
+    default = not selection.explicit and not selection.excluded
     for urn in schema.urns:
         container = resource if urn == schema.core else resource.get(urn)
         if not isinstance(container, Mapping):
             continue
-        kept = _project_schema(container, schema, urn, selection)
+        if default:  # most requests (every page of an import): no per-attribute decisions to make
+            kept = {name: container[name] for name in _returned_by_default(schema, urn)
+                    if container.get(name) is not None}
+        else:
+            kept = _project_schema(container, schema, urn, selection)
         if kept and urn == schema.core:
             result.update(kept)
         elif kept:
             result[urn] = kept
     return result
+
+
+@cache
+def _returned_by_default(schema: ResourceSchema, urn: str) -> tuple[str, ...]:
+    """The attributes of ``urn`` a request without attributes / excludedAttributes gets, in schema order."""
+    return tuple(attribute["name"] for attribute in schema.attributes(urn)
+                 if attribute["returned"] not in ("never", "request"))
 
 
 def _value_path(text: str, schema: ResourceSchema) -> ValuePath:

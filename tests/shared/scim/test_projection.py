@@ -86,3 +86,18 @@ def test_a_malformed_value_path_in_attributes_is_invalid_filter():
     with pytest.raises(ScimError) as raised:
         shown(['emails[type eq "work"'])
     assert raised.value.scim_type == "invalidFilter"
+
+
+def test_the_default_representation_is_the_general_rule_applied():
+    """Requests without attributes / excludedAttributes take a shortcut; it must give what the general
+    rule gives (here forced by excluding an attribute the resource does not have): returned never and
+    request left out, unknown and null attributes dropped, extensions kept."""
+    resource = {**USER_RESOURCE, "password": "secret", "nickName": None, "notAnAttribute": 1,
+                ENTERPRISE_SCHEMA: {"department": "Sales", "bogus": 2}}
+    general = shown(excluded=["title"], resource=resource)
+    assert shown(resource=resource) == general
+    assert "password" not in general and "nickName" not in general and "notAnAttribute" not in general
+    assert general[ENTERPRISE_SCHEMA] == {"department": "Sales"}
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g", "displayName": "G",
+             "members": [{"value": "1"}]}
+    assert shown(resource=group, schema=GROUP) == shown(excluded=["externalId"], resource=group, schema=GROUP)
