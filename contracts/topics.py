@@ -5,8 +5,10 @@ Ordering rule: Kafka orders per partition only, so every command about one user 
 lower-cased>`` so that two creates of the same userName queue behind each other. Tenant records are
 keyed by tenant id on a compacted topic, so the latest record per tenant is the truth. Groups follow
 the same rule on their own topic: ``<tenant_id>:<group_id>``, and a create ``<tenant_id>:group:<name>``.
+Queries (look-ups, pages) order with nothing, so each has a key of its own (``query_key``).
 """
 
+import uuid
 from dataclasses import dataclass, field
 
 
@@ -52,3 +54,10 @@ def new_user_key(tenant_id: str, user_name: str) -> str:
 
 def new_group_key(tenant_id: str, display_name: str) -> str:
     return f"{tenant_id}:group:{display_name.lower()}"
+
+
+def query_key(tenant_id: str) -> str:
+    """A query needs no order: what it reads was committed before the IdP asked (a write's reply leaves
+    after its commit). Its own key spreads one tenant's look-ups and pages over every partition, and so
+    over every store process (keyed by tenant, a big tenant's reads all went to one)."""
+    return f"{tenant_id}:query:{uuid.uuid4().hex}"

@@ -47,7 +47,6 @@ class Database:
             pool_size=5, max_overflow=-1, connect_args={"check_same_thread": False, "factory": _Connection})
         event.listen(self.sync_engine, "connect", _on_connect)
         event.listen(self.sync_engine, "begin", _begin_immediate)
-
         self._path = db_path
         self._threaded: AsyncEngine | None = None
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from contracts import Message, Result
-from contracts.topics import resource_key
+from contracts.topics import query_key, resource_key
 from services.gateway import keys
 from services.gateway.middlewares import read_json
 from services.gateway.responses import scim_json
@@ -119,7 +119,7 @@ class ResourceViews:
         command = self.api.query(filter=query.filter, sort_by=query.sort_by, descending=query.descending,
                                  start_index=query.start_index, count=query.count,
                                  **self.api.read_options(query.selection))
-        page = await self._ask(request, command, self.api.page, key=request[keys.TENANT_ID])
+        page = await self._ask(request, command, self.api.page, key=query_key(request[keys.TENANT_ID]))
         return [self._representation(request, record, query.selection) for record in page.resources], page.total_results
 
     async def _ask(self, request: web.Request, command: Message, result_type: type[ResultT], *,
