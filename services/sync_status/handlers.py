@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import exists, func, text
+from sqlalchemy import exists, func, insert, text
 from sqlmodel import col, select
 
 from contracts import MessageMeta
@@ -70,20 +70,29 @@ def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
 async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
     tenant_id, at = tenant_of(meta), as_utc(cmd.at)
     async with deps.uow() as uow:
-        if await uow.session.get(HistoryRow, meta.message_id) is not None:
-            return OutcomeRecorded(duplicate=True)
         row = await status_row(uow, tenant_id, cmd)
         if row is None and cmd.user_name is not None:
             row = UserStatusRow(tenant_id=tenant_id, user_name_key=cmd.user_name.lower(), user_name=cmd.user_name,
                                 status=cmd.status, last_attempt=at)
+        key = row.user_name_key if row is not None else f"#{cmd.user_id}"
+        entry = {"message_id": meta.message_id, "tenant_id": tenant_id, "user_name_key": key, "at": at,
+                 "action": cmd.action, "status": cmd.status, "detail": cmd.detail, "asked": cmd.asked}
+        if not await added_once(uow, entry):
+            return OutcomeRecorded(duplicate=True)  # leaving the unit of work rolls back anything read for it
         if row is not None:
             apply(row, cmd, at)
             uow.session.add(row)
-        key = row.user_name_key if row is not None else f"#{cmd.user_id}"
-        uow.session.add(HistoryRow(message_id=meta.message_id, tenant_id=tenant_id, user_name_key=key, at=at,
-                                   action=cmd.action, status=cmd.status, detail=cmd.detail, asked=cmd.asked))
         await uow.commit()
     return OutcomeRecorded(duplicate=False)
+
+
+#: One statement both records the outcome and tells a redelivery (same message id) from a new one.
+_ADD_HISTORY = insert(HistoryRow.__table__).prefix_with("OR IGNORE")  # the table: Core, which reports rowcount
+
+
+async def added_once(uow: UnitOfWork, entry: Mapping[str, object]) -> bool:
+    """Add the history entry; False when its message id was recorded before (a redelivered report)."""
+    return (await uow.session.exec(_ADD_HISTORY, params=entry)).rowcount == 1
 
 
 def to_status(row: UserStatusRow) -> UserStatus:
