@@ -1,7 +1,7 @@
 """Process lifecycle shared by every worker service (``python -m services.<name>``).
 
 Ensures topics, serves the service's command topic in its consumer group, and on SIGTERM/SIGINT
-finishes and commits the batch in hand before exiting, so a stop loses no work.
+finishes and commits the commands it is handling before exiting, so a stop loses no work.
 """
 
 from __future__ import annotations

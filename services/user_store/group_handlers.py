@@ -34,7 +34,7 @@ from services.user_store.common import (
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.paging import page_of
 from services.user_store.outcomes import member_outcomes, send_quietly
-from shared.messaging.worker import send_with_batch
+from shared.messaging.worker import send_before_commit
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import GroupRow
@@ -178,7 +178,7 @@ async def group_saga(command: Command, meta: MessageMeta, deps: Deps, result_typ
 
     result = await with_seats(command, meta, deps, result_type, prepare, finish_and_keep, conflict)
     for outcome in member_outcomes(moved, deps.clock()):
-        await send_with_batch(send_quietly(deps.report, outcome, tenant_of(meta),
+        await send_before_commit(send_quietly(deps.report, outcome, tenant_of(meta),
                                            f"{meta.message_id}:member:{outcome.user_id}"))
     return result
 

@@ -17,7 +17,7 @@ from contracts.seats.v1 import SubscriptionSetReport
 from contracts.sync_status.v1 import Action, ProvisioningOutcome, Status
 from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
 from shared.messaging.dispatch import Dispatcher
-from shared.messaging.worker import send_with_batch
+from shared.messaging.worker import send_before_commit
 from shared.scim.schemas import EXTENSION_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,11 @@ async def send_quietly(report: Report, outcome: ProvisioningOutcome, tenant_id: 
 
 class ReportingDispatcher(Dispatcher[DepsT]):
     """A dispatcher that reports each user write's outcome (``deps.report``) once it has its reply; the
-    report travels beside the reply, and the batch's commit waits for both."""
+    report travels beside the reply, and the command's offset is committed once both are acknowledged."""
 
     async def __call__(self, message: Message, meta: MessageMeta) -> Reply:
         reply = await super().__call__(message, meta)
         if (outcome := outcome_of(message, reply, self.deps.clock())) is not None:  # type: ignore[attr-defined]
-            await send_with_batch(send_quietly(self.deps.report, outcome,  # type: ignore[attr-defined]
+            await send_before_commit(send_quietly(self.deps.report, outcome,  # type: ignore[attr-defined]
                                                meta.tenant_id or "", f"{meta.message_id}:outcome"))
         return reply

@@ -1,14 +1,23 @@
 """The service side: consume -> drop if expired -> dispatch -> reply -> commit.
 
-The offset is committed only after the replies of a batch are published, so a crash anywhere in
-between redelivers the command (at-least-once); handlers make that harmless (see
-services/user_store/unit_of_work.py for the processed-message journal).
+Records are served as they arrive, not batch by batch: one key's records in order (a key is one
+resource, contracts/topics.py: their order is all Kafka promises anyway), different keys at once, so
+a command waiting on another service (a create on the seat allocator) holds up its own key only and
+never the records fetched after it (issue 8: a batch barrier left the CPU a third idle).
+
+A record is done once its reply and its side sends are acknowledged. Each partition's offset is
+committed up to its first record not yet done, so a crash anywhere redelivers every unfinished
+command (at-least-once); handlers make that harmless (see services/user_store/unit_of_work.py for
+the processed-message journal).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -30,6 +39,13 @@ log = logging.getLogger(__name__)
 Dispatch = Callable[..., Awaitable[Reply]]
 POLL_MS = 200
 
+#: Records handled at once: enough to keep the store busy while some wait on another service.
+LANES = 64
+#: Records fetched and not yet done; the worker fetches no more until some are (back-pressure).
+MAX_IN_FLIGHT = 512
+#: How often an instance logs what it served (per message type): what each copy of a service does.
+SERVED_LOG_SECONDS = 5.0
+
 
 async def run_worker(
     bus: Bus,
@@ -41,86 +57,225 @@ async def run_worker(
     stop: asyncio.Event,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Serve until ``stop`` is set; the batch in hand is finished and committed before returning."""
+    """Serve until ``stop`` is set; the records in hand are finished and committed before returning."""
     async with bus.publisher() as publisher, bus.group_consumer(topics, group_id) as consumer:
+        pipeline = Pipeline(dispatch, publisher, source, consumer)
         if ready is not None:
             ready.set()
-        while not stop.is_set():
-            records = await _fetch_unless_stopped(consumer, stop)
-            await serve_batch(records, dispatch, publisher, source)
-            if records:
-                await consumer.commit(records)
-                log.info("batch committed", extra={"served": _count_types(records)})
+        try:
+            while not stop.is_set() and pipeline.failure is None:
+                if pipeline.full and not await _unless_stopped(pipeline.room(), stop):
+                    break
+                pipeline.take(await _fetch_unless_stopped(consumer, stop))
+        finally:
+            await pipeline.drain()
+
+
+async def _unless_stopped(waiting: Awaitable[Any], stop: asyncio.Event) -> bool:
+    """Wait for ``waiting`` or ``stop``, whichever comes first; True when ``waiting`` finished."""
+    task = asyncio.ensure_future(waiting)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
 
 
 async def _fetch_unless_stopped(consumer: GroupConsumer, stop: asyncio.Event) -> Sequence[Record]:
     """A poll that ends at once when asked to stop; records it had not handed over are redelivered."""
     fetch = asyncio.ensure_future(consumer.fetch(POLL_MS))
-    stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    if fetch.done():
-        return fetch.result()
-    fetch.cancel()
-    await asyncio.gather(fetch, return_exceptions=True)
-    return []
+    return fetch.result() if await _unless_stopped(fetch, stop) else []
 
 
-def _count_types(records: Sequence[Record]) -> dict[str, int]:
-    """Message types in a batch, read from headers only (cheap): what this instance served."""
-    counts: dict[str, int] = {}
-    for record in records:
-        kind = next((v.decode() for k, v in record.headers if k == "message_type"), "?")
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+#: The side sends of the record being handled, all acknowledged before its offset is committed.
+_side_sends: ContextVar[list[asyncio.Future[None]] | None] = ContextVar("side_sends", default=None)
 
 
-#: Keys served at once within a batch: enough to keep the store busy while some wait on another service.
-LANES = 64
-
-#: The sends of the batch being served, all acknowledged before its offsets are committed.
-_batch_sends: ContextVar[list[asyncio.Future[None]] | None] = ContextVar("batch_sends", default=None)
-
-
-async def send_with_batch(send: Coroutine[Any, Any, None]) -> None:
-    """Start a side send (an event about a command, not its reply) without waiting for it: the batch
-    awaits it with the replies before committing, so it is never lost, only no longer in the reply's
-    way. Outside a batch (a handler called directly) it is simply awaited."""
-    sends = _batch_sends.get()
+async def send_before_commit(send: Coroutine[Any, Any, None]) -> None:
+    """Start a side send (an event about a command, not its reply) without waiting for it: the record's
+    offset is committed only once it is acknowledged, so it is never lost, only no longer in the reply's
+    way. Outside a worker (a handler called directly) it is simply awaited."""
+    sends = _side_sends.get()
     if sends is None:
         await send
     else:
         sends.append(asyncio.ensure_future(send))
 
 
-async def serve_batch(records: Sequence[Record], dispatch: Dispatch, publisher: Publisher, source: str,
-                      lanes: int = LANES) -> None:
-    """Handle the records of one key in order, different keys concurrently (a key is one resource,
-    contracts/topics.py: their order is all Kafka promises anyway). Each reply leaves as soon as it
-    exists; all are acknowledged before the batch is committed."""
-    sends: list[asyncio.Future[None]] = []
-    room = asyncio.Semaphore(lanes)
+class _Entry:
+    """A fetched record and whether it is done."""
 
-    async def serve_lane(lane: list[Record]) -> None:
-        async with room:
-            for record in lane:
-                if (send := await handle_record(record, dispatch, publisher, source)) is not None:
-                    sends.append(asyncio.ensure_future(send))
+    __slots__ = ("record", "done")
 
-    batch = _batch_sends.set(sends)  # the lanes' tasks copy this context
-    try:
-        await asyncio.gather(*(serve_lane(lane) for lane in by_key(records)))
-    finally:
-        _batch_sends.reset(batch)
-    await asyncio.gather(*sends)
+    def __init__(self, record: Record) -> None:
+        self.record, self.done = record, False
 
 
-def by_key(records: Sequence[Record]) -> list[list[Record]]:
-    """The records split into lanes by key, each in its original order; a record without a key is a lane."""
-    lanes: dict[object, list[Record]] = {}
-    for index, record in enumerate(records):
-        lanes.setdefault(record.key if record.key is not None else index, []).append(record)
-    return list(lanes.values())
+class Progress:
+    """Per partition, the records fetched and not yet committed, in fetch order: what can be committed
+    is everything before the first one not done."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, int], deque[_Entry]] = {}
+        self._committable: dict[tuple[str, int], Record] = {}
+        self.in_flight = 0
+
+    def fetched(self, record: Record) -> _Entry:
+        entry = _Entry(record)
+        self._open.setdefault((record.topic, record.partition), deque()).append(entry)
+        self.in_flight += 1
+        return entry
+
+    def finished(self, entry: _Entry) -> None:
+        entry.done, self.in_flight = True, self.in_flight - 1
+        partition = (entry.record.topic, entry.record.partition)
+        queue = self._open[partition]
+        while queue and queue[0].done:
+            self._committable[partition] = queue.popleft().record
+
+    def take_committable(self) -> list[Record]:
+        """The last record of each partition's done prefix since the previous call (commit them)."""
+        records, self._committable = list(self._committable.values()), {}
+        return records
+
+
+class Pipeline:
+    """Serves fetched records by key and commits what is done, one commit in flight at a time."""
+
+    def __init__(self, dispatch: Dispatch, publisher: Publisher, source: str, consumer: GroupConsumer,
+                 lanes: int = LANES, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self._dispatch, self._publisher, self._source, self._consumer = dispatch, publisher, source, consumer
+        self._handling = asyncio.Semaphore(lanes)
+        self._max_in_flight = max_in_flight
+        self._progress = Progress()
+        self._lanes: dict[object, deque[_Entry]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._room_freed = asyncio.Event()  # a record finished, or the pipeline failed
+        self._to_commit = asyncio.Event()  # a record finished
+        self._committer = asyncio.ensure_future(self._commit_as_records_finish())
+        self._closing = False
+        self._served = ServedLog()
+        self.failure: BaseException | None = None
+
+    def take(self, records: Sequence[Record]) -> None:
+        """Start serving ``records``: a record joins its key's lane, or opens one."""
+        for record in records:
+            entry = self._progress.fetched(record)
+            key = record.key if record.key is not None else entry  # no key: a lane of its own
+            if (lane := self._lanes.get(key)) is not None:
+                lane.append(entry)
+            else:
+                self._lanes[key] = deque([entry])
+                self._start(self._serve_lane(key))
+
+    @property
+    def full(self) -> bool:
+        return self._progress.in_flight >= self._max_in_flight
+
+    async def room(self) -> None:
+        """Return once fewer than the maximum records are in flight (or the pipeline failed)."""
+        while self.full and self.failure is None:
+            self._room_freed.clear()
+            await self._room_freed.wait()
+
+    async def drain(self) -> None:
+        """Finish the records being handled (those still queued behind them are left to redelivery)
+        and commit; re-raise what made the pipeline fail."""
+        self._closing = True
+        while self._tasks:
+            await asyncio.gather(*self._tasks)
+        self._committer.cancel()
+        await asyncio.gather(self._committer, return_exceptions=True)
+        await self._commit()
+        self._served.flush()
+        if self.failure is not None:
+            raise self.failure
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_lane(self, key: object) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane and not self._closing and self.failure is None:
+                entry, sends = lane[0], []
+                async with self._handling:
+                    token = _side_sends.set(sends)
+                    try:
+                        reply = await handle_record(entry.record, self._dispatch, self._publisher, self._source)
+                    finally:
+                        _side_sends.reset(token)
+                if reply is not None:
+                    sends.insert(0, asyncio.ensure_future(reply))
+                self._start(self._settle(entry, sends))
+                lane.popleft()
+        except Exception as error:  # handle_record answers every command; this is a bug: stop serving
+            self._fail(error)
+        finally:
+            del self._lanes[key]
+
+    async def _settle(self, entry: _Entry, sends: list[asyncio.Future[None]]) -> None:
+        """The record is done once its sends are acknowledged; a failed send stops the worker, and its
+        record, never committed, is redelivered to whoever serves the partition next."""
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        if errors := [result for result in results if isinstance(result, BaseException)]:
+            self._fail(errors[0])
+            return
+        self._progress.finished(entry)
+        self._served.count(entry.record)
+        self._room_freed.set()
+        self._to_commit.set()
+
+    def _fail(self, error: BaseException) -> None:
+        if self.failure is None:
+            log.error("worker stops: %r", error)
+            self.failure = error
+        self._room_freed.set()
+
+    async def _commit_as_records_finish(self) -> None:
+        """Commit whenever records finished; those finishing meanwhile go with the next commit."""
+        while True:
+            with contextlib.suppress(TimeoutError):  # idle: still log what was served
+                async with asyncio.timeout(SERVED_LOG_SECONDS):
+                    await self._to_commit.wait()
+            self._to_commit.clear()
+            try:
+                await self._commit()
+            except Exception as error:
+                self._fail(error)
+                return
+            self._served.flush_every(SERVED_LOG_SECONDS)
+
+    async def _commit(self) -> None:
+        if records := self._progress.take_committable():
+            await self._consumer.commit(records)
+
+
+class ServedLog:
+    """Counts of the message types done, logged every few seconds (one line per record was a real cost
+    at load) and when the worker stops."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._since = time.monotonic()
+
+    def count(self, record: Record) -> None:
+        kind = next((value.decode() for name, value in record.headers if name == "message_type"), "?")
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+
+    def flush_every(self, seconds: float) -> None:
+        if time.monotonic() - self._since >= seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._counts:
+            log.info("served and committed", extra={"served": self._counts})
+        self._counts, self._since = {}, time.monotonic()
 
 
 async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher,

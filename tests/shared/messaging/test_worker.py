@@ -1,13 +1,17 @@
-"""The worker's batch: one key's records in order, different keys at once, replies not waited for one
-by one (issue 8)."""
+"""The worker's pipeline: one key's records in order, different keys at once, records fetched later not
+held up by earlier ones, replies not waited for one by one, and offsets committed only up to the first
+record not done (issue 8)."""
 
 import asyncio
+import logging
+
+import pytest
 
 from contracts import MessageMeta, Reply
 from contracts.system.v1 import Ping, Pong
 from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.transport import Record
-from shared.messaging.worker import send_with_batch, serve_batch
+from shared.messaging.worker import Pipeline, ServedLog, send_before_commit
 
 
 class HeldPublisher:
@@ -24,96 +28,209 @@ class HeldPublisher:
         self.acknowledged.append(topic)
 
 
-def record(offset: int, key: bytes | None = None) -> Record:
-    meta = MessageMeta(message_type=Ping.TYPE, reply_to=f"replies-{offset}")
-    return Record("t", 0, offset, key, encode_body(Ping()), tuple(encode_headers(meta)))
-
-
 class Publisher:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
     async def send(self, topic: str, value: bytes, *, key, headers) -> None:
-        return None
+        self.sent.append(topic)
 
 
-async def test_the_next_record_does_not_wait_for_the_previous_reply_and_the_batch_waits_for_all():
-    publisher, handled = HeldPublisher(), []
+class Consumer:
+    """Records what the pipeline commits: per partition, the next offset to read."""
+
+    def __init__(self) -> None:
+        self.committed: dict[tuple[str, int], int] = {}
+
+    async def commit(self, records) -> None:
+        for record in records:
+            self.committed[(record.topic, record.partition)] = record.offset + 1
+
+
+def record(offset: int, key: bytes | None = None, partition: int = 0) -> Record:
+    meta = MessageMeta(message_type=Ping.TYPE, reply_to=f"replies-{offset}")
+    return Record("t", partition, offset, key, encode_body(Ping()), tuple(encode_headers(meta)))
+
+
+def pong() -> Reply:
+    return Reply.success(Pong(service="s", instance="i"))
+
+
+async def until(condition, rounds: int = 1000) -> None:
+    """Let the loop run until ``condition()`` holds (bounded: fails rather than hangs)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never held")
+
+
+class Gates:
+    """A dispatch that holds the records whose reply topic the test names until it opens them."""
+
+    def __init__(self, *held: str) -> None:
+        self.gates = {name: asyncio.Event() for name in held}
+        self.log: list[str] = []
+
+    async def __call__(self, message, meta: MessageMeta) -> Reply:
+        self.log.append(f"start {meta.reply_to}")
+        if (gate := self.gates.get(meta.reply_to)) is not None:
+            await gate.wait()
+        self.log.append(f"end {meta.reply_to}")
+        return pong()
+
+    def open(self, name: str) -> None:
+        self.gates[name].set()
+
+
+async def test_the_next_record_does_not_wait_for_the_previous_reply_and_the_commit_waits_for_all():
+    publisher, consumer, handled = HeldPublisher(), Consumer(), []
 
     async def dispatch(message, meta: MessageMeta) -> Reply:
         handled.append(meta.reply_to)
         await asyncio.sleep(0)  # let the previous reply's send start
-        return Reply.success(Pong(service="s", instance="i"))
+        return pong()
 
-    batch = asyncio.create_task(serve_batch([record(1), record(2), record(3)], dispatch, publisher, "src"))
-    for _ in range(1000):  # bounded: with a worker that awaits each reply, this never gets to 3
-        if len(publisher.started) == 3:
-            break
-        await asyncio.sleep(0)
+    pipeline = Pipeline(dispatch, publisher, "src", consumer)
+    pipeline.take([record(1), record(2), record(3)])
+    await until(lambda: len(publisher.started) == 3)  # a worker awaiting each reply never gets to 3
     assert handled == ["replies-1", "replies-2", "replies-3"] and publisher.acknowledged == []
-    assert not batch.done()  # the offsets must not be committed before every reply is acknowledged
+    assert consumer.committed == {}  # nothing is committed before its reply is acknowledged
     publisher.release.set()
-    await asyncio.wait_for(batch, 5)
+    await until(lambda: consumer.committed == {("t", 0): 4})
+    await pipeline.drain()
     assert sorted(publisher.acknowledged) == ["replies-1", "replies-2", "replies-3"]
 
 
 async def test_one_keys_records_are_served_in_order_and_other_keys_meanwhile():
     """Key a's first command waits (say, on the seat allocator); key b's are served meanwhile, and a's
     second command only after a's first."""
-    gate, log = asyncio.Event(), []
-
-    async def dispatch(message, meta: MessageMeta) -> Reply:
-        log.append(f"start {meta.reply_to}")
-        if meta.reply_to == "replies-1":
-            await gate.wait()
-        log.append(f"end {meta.reply_to}")
-        return Reply.success(Pong(service="s", instance="i"))
-
-    batch = [record(1, b"a"), record(2, b"b"), record(3, b"a"), record(4, b"b"), record(5)]
-    served = asyncio.create_task(serve_batch(batch, dispatch, Publisher(), "src"))
-    for _ in range(1000):
-        if "end replies-5" in log and "end replies-4" in log:
-            break
-        await asyncio.sleep(0)
-    assert "end replies-4" in log and "start replies-3" not in log  # b went on; a's second waits for its first
-    gate.set()
-    await asyncio.wait_for(served, 5)
-    assert log.index("end replies-1") < log.index("start replies-3")
+    dispatch = Gates("replies-1")
+    pipeline = Pipeline(dispatch, Publisher(), "src", Consumer())
+    pipeline.take([record(1, b"a"), record(2, b"b"), record(3, b"a"), record(4, b"b"), record(5)])
+    await until(lambda: "end replies-5" in dispatch.log and "end replies-4" in dispatch.log)
+    assert "start replies-3" not in dispatch.log  # b went on; a's second waits for its first
+    dispatch.open("replies-1")
+    await until(lambda: "end replies-3" in dispatch.log)
+    assert dispatch.log.index("end replies-1") < dispatch.log.index("start replies-3")
+    await pipeline.drain()
 
 
-async def test_a_side_send_does_not_delay_the_reply_and_the_batch_waits_for_it():
-    """An event about a command (the user store's outcome report) leaves beside the reply; the batch is
-    committed only once it is acknowledged too."""
-    publisher, side_acknowledged = Publisher(), asyncio.Event()
-    side_release, replies = asyncio.Event(), []
+async def test_records_fetched_later_are_served_while_an_earlier_one_waits():
+    """No batch barrier: what arrives after a waiting command is served at once, its own key's included
+    in order behind it."""
+    dispatch, consumer = Gates("replies-1"), Consumer()
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([record(1, b"a")])
+    await until(lambda: "start replies-1" in dispatch.log)
+    pipeline.take([record(2, b"b"), record(3, b"a")])
+    await until(lambda: "end replies-2" in dispatch.log)
+    assert "start replies-3" not in dispatch.log
+    dispatch.open("replies-1")
+    await until(lambda: "end replies-3" in dispatch.log)
+    await pipeline.drain()
+    assert consumer.committed == {("t", 0): 4}
+
+
+async def test_offsets_are_committed_up_to_the_first_record_not_done_per_partition():
+    dispatch, consumer = Gates("replies-1"), Consumer()
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([record(1, b"a"), record(2, b"b"), record(3, b"c", partition=1)])
+    await until(lambda: "end replies-2" in dispatch.log and consumer.committed.get(("t", 1)) == 4)
+    await asyncio.sleep(0.01)
+    assert ("t", 0) not in consumer.committed  # 2 is done, but 1 before it is not: a crash redelivers both
+    dispatch.open("replies-1")
+    await until(lambda: consumer.committed.get(("t", 0)) == 3)
+    await pipeline.drain()
+
+
+async def test_a_side_send_does_not_delay_the_reply_and_the_commit_waits_for_it():
+    """An event about a command (the user store's outcome report) leaves beside the reply; the command's
+    offset is committed only once it is acknowledged too."""
+    publisher, consumer = Publisher(), Consumer()
+    side_release, side_acknowledged = asyncio.Event(), asyncio.Event()
 
     async def side_send() -> None:
         await side_release.wait()
         side_acknowledged.set()
 
     async def dispatch(message, meta: MessageMeta) -> Reply:
-        await send_with_batch(side_send())
-        return Reply.success(Pong(service="s", instance="i"))
+        await send_before_commit(side_send())
+        return pong()
 
-    async def send(topic: str, value: bytes, *, key, headers) -> None:
-        replies.append(topic)
-
-    publisher.send = send  # type: ignore[method-assign]
-    batch = asyncio.create_task(serve_batch([record(1)], dispatch, publisher, "src"))
-    for _ in range(1000):
-        if replies:
-            break
-        await asyncio.sleep(0)
-    assert replies == ["replies-1"] and not side_acknowledged.is_set()  # the reply did not wait
-    assert not batch.done()  # ... but the commit does
+    pipeline = Pipeline(dispatch, publisher, "src", consumer)
+    pipeline.take([record(1)])
+    await until(lambda: publisher.sent == ["replies-1"])  # the reply did not wait
+    await asyncio.sleep(0.01)
+    assert not side_acknowledged.is_set() and consumer.committed == {}  # ... but the commit does
     side_release.set()
-    await asyncio.wait_for(batch, 5)
-    assert side_acknowledged.is_set()
+    await until(lambda: consumer.committed == {("t", 0): 2})
+    await pipeline.drain()
 
 
-async def test_a_side_send_outside_a_batch_is_awaited():
+async def test_a_side_send_outside_a_worker_is_awaited():
     sent = []
 
     async def side_send() -> None:
         await asyncio.sleep(0)
         sent.append("report")
 
-    await send_with_batch(side_send())
+    await send_before_commit(side_send())
     assert sent == ["report"]
+
+
+async def test_no_more_is_taken_while_the_maximum_is_in_flight():
+    dispatch = Gates("replies-1", "replies-2")
+    pipeline = Pipeline(dispatch, Publisher(), "src", Consumer(), max_in_flight=2)
+    pipeline.take([record(1, b"a"), record(2, b"b")])
+    assert pipeline.full
+    room = asyncio.create_task(pipeline.room())
+    await asyncio.sleep(0.01)
+    assert not room.done()
+    dispatch.open("replies-2")
+    await asyncio.wait_for(room, 5)
+    assert not pipeline.full
+    dispatch.open("replies-1")
+    await pipeline.drain()
+
+
+async def test_a_failed_reply_stops_the_pipeline_and_its_record_is_not_committed():
+    consumer = Consumer()
+
+    class Broken:
+        async def send(self, topic: str, value: bytes, *, key, headers) -> None:
+            if topic == "replies-2":
+                raise ConnectionError("broker gone")
+
+    pipeline = Pipeline(Gates(), Broken(), "src", consumer)
+    pipeline.take([record(1, b"a"), record(2, b"b"), record(3, b"c")])
+    await until(lambda: pipeline.failure is not None)
+    with pytest.raises(ConnectionError):
+        await pipeline.drain()
+    assert consumer.committed.get(("t", 0), 0) <= 2  # 2 and what follows it are redelivered
+
+
+async def test_draining_finishes_what_is_being_handled_and_leaves_the_queued_to_redelivery():
+    dispatch, consumer = Gates("replies-1"), Consumer()
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([record(1, b"a"), record(2, b"a"), record(3, b"a")])
+    await until(lambda: "start replies-1" in dispatch.log)
+    draining = asyncio.create_task(pipeline.drain())
+    await asyncio.sleep(0.01)
+    assert not draining.done()  # the command being handled is finished, not dropped
+    dispatch.open("replies-1")
+    await asyncio.wait_for(draining, 5)
+    assert "start replies-2" not in dispatch.log and consumer.committed == {("t", 0): 2}
+
+
+def test_what_was_served_is_logged_as_counts_per_type(caplog):
+    caplog.set_level(logging.INFO, logger="shared.messaging.worker")
+    served = ServedLog()
+    for offset, kind in enumerate(["users.create_user.v1", "users.create_user.v1", "users.get_user.v1"]):
+        served.count(Record("t", 0, offset, None, b"{}", (("message_type", kind.encode()),)))
+    served.flush_every(3600)
+    assert caplog.records == []  # not yet: a line every few seconds, not one per record
+    served.flush()
+    served.flush()  # nothing new: no line
+    lines = [r for r in caplog.records if r.getMessage() == "served and committed"]
+    assert [line.served for line in lines] == [{"users.create_user.v1": 2, "users.get_user.v1": 1}]
