@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete
+import orjson
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import ErrorCode
 from shared.messaging.dispatch import CommandFailed
 from shared.messaging.ping import ServiceIdentity
+from shared.sqlite import PlainSql, plain_sql
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._turn = _turns.setdefault(sessions, asyncio.Lock())
+        self._sql: PlainSql | None = None
 
     def open(self, session: AsyncSession) -> None:
         """Attach the service's repositories to the session."""
@@ -60,6 +63,7 @@ class UnitOfWork:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._sql = None
         try:
             await self.session.rollback()  # no-op after commit; undoes everything otherwise
             await self.session.close()
@@ -67,7 +71,37 @@ class UnitOfWork:
             self._turn.release()
 
     async def commit(self) -> None:
+        self._sql = None  # the connection goes back to the pool
         await self.session.commit()
+
+    async def sql(self) -> PlainSql:
+        """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.
+        Changes made through the ORM are flushed first, as the ORM's own queries would (autoflush)."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        if self._sql is None:
+            self._sql = await plain_sql(session)
+        return self._sql
+
+
+class Journal:
+    """A service's journal of processed messages (its table: ``message_id``, the answer as JSON in
+    ``answer_column``, ``processed_at``), read and written in plain SQL: every write command does both."""
+
+    def __init__(self, uow: UnitOfWork, table: Table, answer_column: str) -> None:
+        self._uow, self._table = uow, table
+        self._answer_column = answer_column
+        self._select = f'SELECT "{answer_column}" FROM "{table.name}" WHERE message_id = ?'
+
+    async def answer(self, message_id: str) -> Any | None:
+        """The answer journaled for this message, None when it was not processed yet."""
+        row = (await self._uow.sql()).one(self._select, message_id)
+        return None if row is None else orjson.loads(row[0])
+
+    async def record(self, message_id: str, answer: Any) -> None:
+        (await self._uow.sql()).insert(self._table, {"message_id": message_id, self._answer_column: answer,
+                                                     "processed_at": utc_now()})
 
 
 UowT = TypeVar("UowT", bound=UnitOfWork)

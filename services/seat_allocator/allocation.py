@@ -61,7 +61,7 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
     else:
         plan = plan_release(want, held)
     await uow.seats.free(user.tenant_id, user.user_id, plan.free)
-    uow.seats.take(user.tenant_id, user.user_id, plan.take, now)
+    await uow.seats.take(user.tenant_id, user.user_id, plan.take, now)
     user.failure, user.modified = None, now
     uow.users.add(user)
     return allocation(user, (held - plan.free) | plan.take, group)

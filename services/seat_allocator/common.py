@@ -37,7 +37,7 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
             reply = Reply.failure(failed.code, failed.detail)
         except (RuleBroken, SeatRefusal) as broken:
             raise CommandFailed(ErrorCode.INVALID_VALUE, broken.detail) from None
-        uow.journal.record(meta.message_id, reply)
+        await uow.journal.record_reply(meta.message_id, reply)
         await uow.commit()
         return replayed(reply, result_type)
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.seat_allocator.domain import Subscription
-from shared.store import as_utc
 from services.seat_allocator.tables import (
     ProductRow,
     SeatRow,
     SeatUserRow,
     SubscriptionSetRow,
 )
+from shared.sqlite import PlainSql
+from shared.store import as_utc
 
 
 async def exists_in(session: AsyncSession, query) -> bool:
@@ -24,8 +25,11 @@ async def exists_in(session: AsyncSession, query) -> bool:
 
 
 class Table:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """Plain SQL (``sql``, shared/sqlite.PlainSql) for what every allocation reads and writes; the ORM
+    for the rest."""
+
+    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
+        self.session, self.sql = session, sql
 
     def add(self, row: object) -> None:
         self.session.add(row)
@@ -44,29 +48,34 @@ class Products(Table):
 
     async def subscriptions(self, tenant_id: str, names: Collection[str] | None = None) -> dict[str, Subscription]:
         """The tenant's products (all, or those named) with their seats in use, counted from the seat rows."""
-        held = and_(SeatRow.tenant_id == ProductRow.tenant_id, SeatRow.product == ProductRow.name)
-        query = (select(ProductRow, func.count(col(SeatRow.user_id))).outerjoin(SeatRow, held)
-                 .where(ProductRow.tenant_id == tenant_id).group_by(ProductRow.name).order_by(ProductRow.name))
+        query = ("SELECT p.name, p.seats, p.expires_at, count(s.user_id) FROM products p LEFT JOIN seats s "
+                 "ON s.tenant_id = p.tenant_id AND s.product = p.name WHERE p.tenant_id = ?")
+        params: list[object] = [tenant_id]
         if names is not None:
-            query = query.where(col(ProductRow.name).in_(names))
-        return {row.name: Subscription(row.name, row.seats, used, as_utc(row.expires_at))
-                for row, used in await self.session.exec(query)}
+            query += f" AND p.name IN ({', '.join('?' * len(names))})"
+            params.extend(names)
+        rows = (await self.sql()).all(query + " GROUP BY p.name ORDER BY p.name", *params)
+        return {name: Subscription(name, seats, used, as_utc(datetime.fromisoformat(expires)))
+                for name, seats, expires, used in rows}
 
 
 class Seats(Table):
     async def held(self, tenant_id: str, user_id: str) -> frozenset[str]:
-        query = select(SeatRow.product).where(SeatRow.tenant_id == tenant_id, SeatRow.user_id == user_id)
-        return frozenset(await self.session.exec(query))
+        rows = (await self.sql()).all("SELECT product FROM seats WHERE tenant_id = ? AND user_id = ?",
+                                      tenant_id, user_id)
+        return frozenset(product for (product,) in rows)
 
-    def take(self, tenant_id: str, user_id: str, products: Collection[str], now: datetime) -> None:
-        self.session.add_all(SeatRow(tenant_id=tenant_id, product=product, user_id=user_id, taken_at=now)
-                             for product in products)
+    async def take(self, tenant_id: str, user_id: str, products: Collection[str], now: datetime) -> None:
+        sql = await self.sql()
+        for product in products:
+            sql.insert(SeatRow.__table__,  # type: ignore[attr-defined]
+                       {"tenant_id": tenant_id, "product": product, "user_id": user_id, "taken_at": now})
 
     async def free(self, tenant_id: str, user_id: str, products: Collection[str]) -> None:
         if products:
-            await self.session.exec(delete(SeatRow).where(
-                col(SeatRow.tenant_id) == tenant_id, col(SeatRow.user_id) == user_id,
-                col(SeatRow.product).in_(products)))
+            (await self.sql()).run(f"DELETE FROM seats WHERE tenant_id = ? AND user_id = ? "
+                                   f"AND product IN ({', '.join('?' * len(products))})",
+                                   tenant_id, user_id, *products)
 
 
 class Users(Table):

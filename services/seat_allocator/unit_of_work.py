@@ -6,33 +6,28 @@ record, so a redelivery must get the same refusal back, not a second attempt at 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Reply
 from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
+from shared.store import Journal as MessageJournal
 from shared.store import UnitOfWork as SessionUnitOfWork
 
 
-class Journal:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class Journal(MessageJournal):
     async def reply_to(self, message_id: str) -> Reply | None:
-        entry = await self._session.get(ProcessedMessage, message_id)
-        return None if entry is None else Reply.model_validate(entry.outcome)
+        answer = await self.answer(message_id)
+        return None if answer is None else Reply.model_validate(answer)
 
-    def record(self, message_id: str, reply: Reply) -> None:
-        self._session.add(ProcessedMessage(message_id=message_id, outcome=reply.model_dump(mode="json"),
-                                           processed_at=datetime.now(UTC)))
+    async def record_reply(self, message_id: str, reply: Reply) -> None:
+        await self.record(message_id, reply.model_dump(mode="json"))
 
 
 class UnitOfWork(SessionUnitOfWork):
     def open(self, session: AsyncSession) -> None:
-        self.products = Products(session)
-        self.seats = Seats(session)
-        self.users = Users(session)
-        self.sets = Sets(session)
-        self.journal = Journal(session)
+        self.products = Products(session, self.sql)
+        self.seats = Seats(session, self.sql)
+        self.users = Users(session, self.sql)
+        self.sets = Sets(session, self.sql)
+        self.journal = Journal(self, ProcessedMessage.__table__, "outcome")

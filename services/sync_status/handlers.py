@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import exists, func, insert, text
+from sqlalchemy import exists, func, text
 from sqlmodel import col, select
 
 from contracts import MessageMeta
@@ -25,28 +26,42 @@ from contracts.system.v1 import Ping
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
+from shared.sqlite import PlainSql
 from shared.store import StoreDeps, UnitOfWork, as_utc
 
 Deps = StoreDeps[UnitOfWork]
 
 
-async def status_row(uow: UnitOfWork, tenant_id: str, cmd: ProvisioningOutcome) -> UserStatusRow | None:
+_STATUSES = UserStatusRow.__table__  # type: ignore[attr-defined]
+
+#: A user's status as read and written by record_outcome: UserStatusRow's columns as attributes.
+Status = SimpleNamespace
+
+
+def status_row(sql: PlainSql, tenant_id: str, cmd: ProvisioningOutcome) -> Status | None:
     """The user's row: by userName when the outcome has one (a rename moves the row), else by id."""
     by_id = None
     if cmd.user_id is not None:
-        query = select(UserStatusRow).where(col(UserStatusRow.tenant_id) == tenant_id,
-                                            col(UserStatusRow.user_id) == cmd.user_id)
-        by_id = (await uow.session.exec(query)).first()
+        by_id = first(sql.select(_STATUSES, "tenant_id = ? AND user_id = ? LIMIT 1", tenant_id, cmd.user_id))
     if cmd.user_name is None:
         return by_id
     key = cmd.user_name.lower()
-    if by_id is not None and by_id.user_name_key != key:
-        await uow.session.delete(by_id)  # renamed: the row follows the new userName
-        await uow.session.flush()
-    return await uow.session.get(UserStatusRow, (tenant_id, key))
+    if by_id is not None and by_id.user_name_key != key:  # renamed: the row follows the new userName
+        sql.run("DELETE FROM user_statuses WHERE tenant_id = ? AND user_name_key = ?", tenant_id, by_id.user_name_key)
+    return first(sql.select(_STATUSES, "tenant_id = ? AND user_name_key = ?", tenant_id, key))
 
 
-def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
+def first(rows: list[Status]) -> Status | None:
+    return rows[0] if rows else None
+
+
+def new_status(tenant_id: str, user_name: str, cmd: ProvisioningOutcome, at: datetime) -> Status:
+    """A user the reporter has not seen yet, with the table's defaults for the rest."""
+    return Status(**UserStatusRow(tenant_id=tenant_id, user_name_key=user_name.lower(), user_name=user_name,
+                                  status=cmd.status, last_attempt=at).model_dump())
+
+
+def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
     """The newest attempt wins (outcomes of one user may arrive out of order across partitions)."""
     if as_utc(row.last_attempt) > at:
         return
@@ -68,31 +83,23 @@ def apply(row: UserStatusRow, cmd: ProvisioningOutcome, at: datetime) -> None:
 
 
 async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
+    """The outcome joins the history and updates the user's status: in plain SQL, as every write reports."""
     tenant_id, at = tenant_of(meta), as_utc(cmd.at)
     async with deps.uow() as uow:
-        row = await status_row(uow, tenant_id, cmd)
+        sql = await uow.sql()
+        row = status_row(sql, tenant_id, cmd)
         if row is None and cmd.user_name is not None:
-            row = UserStatusRow(tenant_id=tenant_id, user_name_key=cmd.user_name.lower(), user_name=cmd.user_name,
-                                status=cmd.status, last_attempt=at)
+            row = new_status(tenant_id, cmd.user_name, cmd, at)
         key = row.user_name_key if row is not None else f"#{cmd.user_id}"
         entry = {"message_id": meta.message_id, "tenant_id": tenant_id, "user_name_key": key, "at": at,
                  "action": cmd.action, "status": cmd.status, "detail": cmd.detail, "asked": cmd.asked}
-        if not await added_once(uow, entry):
-            return OutcomeRecorded(duplicate=True)  # leaving the unit of work rolls back anything read for it
+        if not sql.insert(HistoryRow.__table__, entry, on_conflict="IGNORE"):  # type: ignore[attr-defined]
+            return OutcomeRecorded(duplicate=True)  # a redelivered report; leaving rolls back what it did
         if row is not None:
             apply(row, cmd, at)
-            uow.session.add(row)
+            sql.insert(_STATUSES, vars(row), on_conflict="REPLACE")
         await uow.commit()
     return OutcomeRecorded(duplicate=False)
-
-
-#: One statement both records the outcome and tells a redelivery (same message id) from a new one.
-_ADD_HISTORY = insert(HistoryRow.__table__).prefix_with("OR IGNORE")  # the table: Core, which reports rowcount
-
-
-async def added_once(uow: UnitOfWork, entry: Mapping[str, object]) -> bool:
-    """Add the history entry; False when its message id was recorded before (a redelivered report)."""
-    return (await uow.session.exec(_ADD_HISTORY, params=entry)).rowcount == 1
 
 
 def to_status(row: UserStatusRow) -> UserStatus:

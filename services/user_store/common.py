@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -44,10 +45,12 @@ VersionedT = TypeVar("VersionedT", bound=Versioned)
 
 
 
-async def commit_or(uow: UnitOfWork, conflict: CommandFailed | None) -> None:
-    """Commit; a unique name another store process committed first is ``conflict`` (when given)."""
+@contextmanager
+def unique_or(conflict: CommandFailed | None) -> Iterator[None]:
+    """A unique name taken meanwhile (written when the ORM flushes: at a query or the commit) is
+    ``conflict`` (when given)."""
     try:
-        await uow.commit()
+        yield
     except IntegrityError:
         if conflict is None:
             raise

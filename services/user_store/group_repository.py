@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
+from shared.sqlite import PlainSql
 
 Member = dict[str, str]
 
 
 class GroupRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
+        self._session, self._sql = session, sql
 
     def add(self, row: GroupRow) -> None:
         self._session.add(row)
@@ -51,13 +52,16 @@ class GroupRepository:
         return found
 
     async def groups_of(self, user_ids: Collection[str]) -> dict[str, list[Member]]:
-        """Each user's read-only ``groups`` attribute (RFC 7643 §4.1.2): direct memberships."""
-        query = (select(MembershipRow.member_id, GroupRow.id, GroupRow.display_name)
-                 .join(GroupRow, col(GroupRow.id) == col(MembershipRow.group_id))
-                 .where(col(MembershipRow.member_id).in_(user_ids))
-                 .order_by(col(MembershipRow.member_id), col(GroupRow.display_name_key)))
+        """Each user's read-only ``groups`` attribute (RFC 7643 §4.1.2): direct memberships. Plain SQL
+        (every user read asks): call it before changing groups through the ORM in the same unit of work."""
         found: dict[str, list[Member]] = defaultdict(list)
-        for user_id, group_id, name in (await self._session.exec(query)).all():
+        if not user_ids:
+            return found
+        rows = (await self._sql()).all(
+            "SELECT m.member_id, g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id "
+            f"WHERE m.member_id IN ({', '.join('?' * len(user_ids))}) ORDER BY m.member_id, g.display_name_key",
+            *user_ids)
+        for user_id, group_id, name in rows:
             found[user_id].append({"value": group_id, "display": name, "type": "direct"})
         return found
 

@@ -80,8 +80,8 @@ async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_mat
 
 async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str, own_id: str | None) -> None:
     """RFC 7643 §4.1.1: userName is unique per tenant, compared case-insensitively."""
-    holder = await uow.users.find_by_user_name(tenant_id, user_name)
-    if holder is not None and holder.id != own_id:
+    holder = await uow.users.id_by_user_name(tenant_id, user_name)
+    if holder is not None and holder != own_id:
         raise duplicate(user_name)
 
 
@@ -176,7 +176,7 @@ async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDel
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     async with deps.uow() as uow:
-        row = found(await uow.users.get(tenant_of(meta), cmd.id), "User", cmd.id)
+        row = found(await uow.users.read(tenant_of(meta), cmd.id), "User", cmd.id)
         return await user_record(uow, row)
 
 

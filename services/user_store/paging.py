@@ -18,7 +18,8 @@ from shared.scim.errors import ScimError
 
 async def page_of(session: AsyncSession, table: Any, target: FilterTarget, schema: ResourceSchema,
                   tenant_id: str, query: Any) -> tuple[list[Any], int]:
-    """The rows of ``query`` (filter, sort_by, descending, start_index, count) and the number of matches."""
+    """The rows of ``query`` (filter, sort_by, descending, start_index, count), read-only with the table's
+    columns as attributes, and the number of matches."""
     count_statement, page_statement = statements(table, target, schema, tenant_id, query)
     total = int(await session.scalar(count_statement) or 0)
     if query.count == 0:
@@ -42,7 +43,9 @@ def statements(table: Any, target: FilterTarget, schema: ResourceSchema, tenant_
         # RFC 7644 §3.4.2.3: resources without the attribute come last, whichever the order.
         order.insert(0, (key.desc() if query.descending else key.asc()).nulls_last())
     count = select(func.count()).select_from(table).where(*where)
-    page = select(table).where(*where).order_by(*order).offset(query.start_index - 1).limit(query.count)
+    # The table's columns, not the ORM entity: read-only rows, a fraction of the ORM's cost per row.
+    page = (select(*table.__table__.columns).where(*where).order_by(*order)
+            .offset(query.start_index - 1).limit(query.count))
     return count, page
 
 

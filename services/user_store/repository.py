@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
+from shared.sqlite import PlainSql
 
 
 class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
+        self._session, self._sql = session, sql
 
     def add(self, row: UserRow) -> None:
         self._session.add(row)
@@ -29,11 +31,18 @@ class UserRepository:
         row = await self._session.get(UserRow, user_id)
         return row if row is not None and row.tenant_id == tenant_id else None
 
-    async def find_by_user_name(self, tenant_id: str, user_name: str) -> UserRow | None:
-        """userName is not case-exact (RFC 7643 §4.1.1): compare the lower-cased key."""
-        query = select(UserRow).where(col(UserRow.tenant_id) == tenant_id,
-                                      col(UserRow.user_name_key) == user_name.lower())
-        return (await self._session.exec(query)).first()
+    async def read(self, tenant_id: str, user_id: str) -> SimpleNamespace | None:
+        """The user's columns as attributes, read-only (plain SQL), for reads: a GET asks nothing else."""
+        rows = (await self._sql()).select(UserRow.__table__, "id = ? AND tenant_id = ?",  # type: ignore[attr-defined]
+                                          user_id, tenant_id)
+        return rows[0] if rows else None
+
+    async def id_by_user_name(self, tenant_id: str, user_name: str) -> str | None:
+        """userName is not case-exact (RFC 7643 §4.1.1): compare the lower-cased key. Plain SQL (every
+        write asks): call it before changing users through the ORM in the same unit of work."""
+        row = (await self._sql()).one("SELECT id FROM users WHERE tenant_id = ? AND user_name_key = ? LIMIT 1",
+                                      tenant_id, user_name.lower())
+        return None if row is None else row[0]
 
     async def record_seat_states(self, tenant_id: str, states: Mapping[str, SeatState], now: datetime) -> None:
         """Write the allocator's answers on the users they changed (new version): one UPDATE per distinct state."""
@@ -53,46 +62,55 @@ class UserRepository:
 
 
 class SeatIntentRepository:
-    """Writes waiting on the seat allocator (tables.SeatIntentRow), by message id."""
+    """Writes waiting on the seat allocator (tables.SeatIntentRow), by message id. Every write command
+    reads and writes them: plain SQL (shared/sqlite.PlainSql) but for the rare paths."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
+        self._session, self._sql = session, sql
 
     async def get(self, message_id: str) -> SeatIntentRow | None:
         return await self._session.get(SeatIntentRow, message_id)
 
     async def user_of(self, message_id: str) -> str | None:
         """The resource id an earlier run of this command chose (a create keeps its new id across runs)."""
-        row = await self.get(message_id)
-        return None if row is None else row.user_id
+        row = (await self._sql()).one("SELECT user_id FROM seat_intents WHERE message_id = ?", message_id)
+        return None if row is None else row[0]
 
     async def pending_create(self, tenant_id: str, message_type: str, name: str) -> str | None:
         """The id of an unfinished create of this name: the IdP's retry of it (after a 503, with a new
         message id) adopts that id, so the seats the first try may have moved are the same resource's."""
-        query = select(SeatIntentRow.user_id).where(col(SeatIntentRow.tenant_id) == tenant_id,
-                                                    col(SeatIntentRow.message_type) == message_type,
-                                                    col(SeatIntentRow.user_name_key) == name.lower())
-        return (await self._session.exec(query)).first()
+        row = (await self._sql()).one("SELECT user_id FROM seat_intents WHERE tenant_id = ? AND message_type = ? "
+                                      "AND user_name_key = ? LIMIT 1", tenant_id, message_type, name.lower())
+        return None if row is None else row[0]
 
     async def hold(self, meta: MessageMeta, command: Message, resource_id: str, now: datetime,
                    steps: Sequence[SeatCommand], new_name: str | None = None) -> list[SeatIntentRow]:
         """Record the intent; the same resource's older ones are superseded: removed and returned."""
+        sql = await self._sql()
+        superseded = await self._superseded(sql, meta, resource_id)
+        sql.insert(SeatIntentRow.__table__, {  # type: ignore[attr-defined]
+            "message_id": meta.message_id, "tenant_id": meta.tenant_id or "", "user_id": resource_id,
+            "user_name_key": new_name and new_name.lower(), "message_type": command.TYPE,
+            "body": command.model_dump(mode="json"), "created": now,
+            "steps": [{"type": step.TYPE, "body": step.model_dump(mode="json")} for step in steps]}, on_conflict="IGNORE")
+        return superseded
+
+    async def _superseded(self, sql: PlainSql, meta: MessageMeta, resource_id: str) -> list[SeatIntentRow]:
+        """The resource's intents other than this command's, deleted (rare: a write overtaking one that
+        had not finished), as they were."""
+        where = "tenant_id = ? AND user_id = ? AND message_id != ?"
+        params = (meta.tenant_id, resource_id, meta.message_id)
+        if sql.one(f"SELECT 1 FROM seat_intents WHERE {where} LIMIT 1", *params) is None:
+            return []
         query = select(SeatIntentRow).where(col(SeatIntentRow.tenant_id) == meta.tenant_id,
                                             col(SeatIntentRow.user_id) == resource_id,
                                             col(SeatIntentRow.message_id) != meta.message_id)
         superseded = list((await self._session.exec(query)).all())
-        for older in superseded:
-            await self._session.delete(older)
-        if await self.get(meta.message_id) is None:
-            self._session.add(SeatIntentRow(
-                message_id=meta.message_id, tenant_id=meta.tenant_id or "", user_id=resource_id,
-                user_name_key=new_name and new_name.lower(), message_type=command.TYPE,
-                body=command.model_dump(mode="json"), created=now,
-                steps=[{"type": step.TYPE, "body": step.model_dump(mode="json")} for step in steps]))
+        sql.run(f"DELETE FROM seat_intents WHERE {where}", *params)
         return superseded
 
     async def release(self, message_id: str) -> None:
-        await self._session.exec(delete(SeatIntentRow).where(col(SeatIntentRow.message_id) == message_id))
+        (await self._sql()).run("DELETE FROM seat_intents WHERE message_id = ?", message_id)
 
     async def stale(self, before: datetime, limit: int = 100) -> list[SeatIntentRow]:
         query = select(SeatIntentRow).where(col(SeatIntentRow.created) < before).order_by(

@@ -41,7 +41,7 @@ from contracts.seats.v1 import (
     SeatAllocation,
     SubscriptionSetReport,
 )
-from services.user_store.common import Deps, commit_or
+from services.user_store.common import Deps, unique_or
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow
 from services.user_store.unit_of_work import UnitOfWork
@@ -265,10 +265,11 @@ async def _abandon(deps: Deps, meta: MessageMeta, resource_id: str, steps: Seque
 
 async def _finished(uow: UnitOfWork, meta: MessageMeta, change: Any, answers: list[SeatAnswer],
                     finish: Finish[ResultT], conflict: CommandFailed | None) -> ResultT:
-    result = await finish(uow, change, answers)
-    uow.journal.record(meta.message_id, result)
-    await uow.intents.release(meta.message_id)
-    await commit_or(uow, conflict)
+    with unique_or(conflict):
+        result = await finish(uow, change, answers)
+        await uow.journal.record_result(meta.message_id, result)
+        await uow.intents.release(meta.message_id)
+        await uow.commit()
     return result
 
 

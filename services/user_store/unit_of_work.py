@@ -6,7 +6,6 @@ safe: either both are there (the redelivery returns the journaled result) or nei
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,29 +14,24 @@ from contracts import Result
 from services.user_store.group_repository import GroupRepository
 from services.user_store.repository import SeatIntentRepository, UserRepository
 from services.user_store.tables import ProcessedMessage
+from shared.store import Journal as MessageJournal
 from shared.store import UnitOfWork as SessionUnitOfWork
 
 ResultT = TypeVar("ResultT", bound=Result)
 
 
-class Journal:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
+class Journal(MessageJournal):
     async def result_of(self, message_id: str, result_type: type[ResultT]) -> ResultT | None:
-        entry = await self._session.get(ProcessedMessage, message_id)
-        return None if entry is None else result_type.model_validate(entry.result)
+        answer = await self.answer(message_id)
+        return None if answer is None else result_type.model_validate(answer)
 
-    def record(self, message_id: str, result: Result) -> None:
-        self._session.add(
-            ProcessedMessage(message_id=message_id, result=result.model_dump(mode="json"),
-                             processed_at=datetime.now(UTC))
-        )
+    async def record_result(self, message_id: str, result: Result) -> None:
+        await self.record(message_id, result.model_dump(mode="json"))
 
 
 class UnitOfWork(SessionUnitOfWork):
     def open(self, session: AsyncSession) -> None:
-        self.users = UserRepository(session)
-        self.groups = GroupRepository(session)
-        self.journal = Journal(session)
-        self.intents = SeatIntentRepository(session)
+        self.users = UserRepository(session, self.sql)
+        self.groups = GroupRepository(session, self.sql)
+        self.journal = Journal(self, ProcessedMessage.__table__, "result")
+        self.intents = SeatIntentRepository(session, self.sql)

@@ -41,8 +41,10 @@ class Consumer:
 
     def __init__(self) -> None:
         self.committed: dict[tuple[str, int], int] = {}
+        self.commits = 0
 
     async def commit(self, records) -> None:
+        self.commits += 1
         for record in records:
             self.committed[(record.topic, record.partition)] = record.offset + 1
 
@@ -56,13 +58,11 @@ def pong() -> Reply:
     return Reply.success(Pong(service="s", instance="i"))
 
 
-async def until(condition, rounds: int = 1000) -> None:
+async def until(condition, seconds: float = 5.0) -> None:
     """Let the loop run until ``condition()`` holds (bounded: fails rather than hangs)."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never held")
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.001)
 
 
 class Gates:
@@ -141,6 +141,18 @@ async def test_offsets_are_committed_up_to_the_first_record_not_done_per_partiti
     assert ("t", 0) not in consumer.committed  # 2 is done, but 1 before it is not: a crash redelivers both
     dispatch.open("replies-1")
     await until(lambda: consumer.committed.get(("t", 0)) == 3)
+    await pipeline.drain()
+
+
+async def test_records_finishing_close_together_share_a_commit():
+    consumer = Consumer()
+    pipeline = Pipeline(Gates(), Publisher(), "src", consumer, commit_every=0.3)
+    pipeline.take([record(1, b"a")])
+    await until(lambda: consumer.committed == {("t", 0): 2})
+    pipeline.take([record(2, b"b")])
+    pipeline.take([record(3, b"c")])
+    await until(lambda: consumer.committed == {("t", 0): 4})
+    assert consumer.commits == 2  # one for 1, one for 2 and 3 together
     await pipeline.drain()
 
 

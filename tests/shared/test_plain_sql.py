@@ -1,0 +1,97 @@
+"""Plain SQL in a unit of work's transaction (shared/sqlite.PlainSql, shared/store.Journal): what it writes
+reads back the same through the ORM, it shares the transaction, and the journal answers redeliveries."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from services.user_store.database import create_engine, create_schema, session_factory
+from services.user_store.tables import ProcessedMessage, SeatIntentRow
+from services.user_store.unit_of_work import UnitOfWork
+from shared.store import Journal
+
+CREATED = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sessions(tmp_path):
+    engine = create_engine(tmp_path / "users.sqlite3")
+    await create_schema(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def intent(message_id: str) -> dict:
+    return {"message_id": message_id, "tenant_id": "t1", "user_id": "u1", "user_name_key": "ann",
+            "message_type": "users.create_user.v1", "body": {"resource": {"userName": "Ann", "n": [1, None]}},
+            "created": CREATED, "steps": [{"type": "x", "body": {}}]}
+
+
+async def test_a_row_inserted_in_plain_sql_reads_back_the_same_through_the_orm(sessions):
+    async with UnitOfWork(sessions) as uow:
+        assert (await uow.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+        await uow.commit()
+    async with sessions() as session:
+        row = (await session.exec(select(SeatIntentRow))).one()
+    assert row.model_dump() == intent("m1")  # JSON and an aware datetime, as the ORM itself stores them
+
+
+async def test_insert_or_ignore_reports_a_row_that_is_already_there(sessions):
+    async with UnitOfWork(sessions) as uow:
+        sql = await uow.sql()
+        assert sql.insert(SeatIntentRow.__table__, intent("m1"), on_conflict="IGNORE")
+        assert not sql.insert(SeatIntentRow.__table__, {**intent("m1"), "user_id": "u2"}, on_conflict="IGNORE")
+        assert sql.all("SELECT user_id FROM seat_intents") == [("u1",)]
+        with pytest.raises(sqlite3.IntegrityError):
+            sql.insert(SeatIntentRow.__table__, intent("m1"))
+
+
+async def test_plain_sql_is_part_of_the_unit_of_works_transaction(sessions):
+    async with UnitOfWork(sessions) as uow:
+        (await uow.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+        assert (await uow.sql()).one("SELECT count(*) FROM seat_intents") == (1,)
+    # left without commit: rolled back with everything else the unit of work did
+    async with UnitOfWork(sessions) as uow:
+        assert (await uow.sql()).one("SELECT count(*) FROM seat_intents") == (0,)
+        (await uow.sql()).insert(SeatIntentRow.__table__, intent("m2"))
+        await uow.commit()
+        assert (await uow.sql()).run("DELETE FROM seat_intents WHERE message_id = ?", "m2") == 1  # a new transaction
+    async with UnitOfWork(sessions) as uow:
+        assert (await uow.sql()).all("SELECT message_id FROM seat_intents") == [("m2",)]
+
+
+async def test_the_journal_returns_what_was_recorded_for_a_message_and_nothing_for_others(sessions):
+    async with UnitOfWork(sessions) as uow:
+        journal = Journal(uow, ProcessedMessage.__table__, "result")
+        assert await journal.answer("m1") is None
+        await journal.record("m1", {"id": "u1", "groups": []})
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        journal = Journal(uow, ProcessedMessage.__table__, "result")
+        assert await journal.answer("m1") == {"id": "u1", "groups": []}
+        assert await journal.answer("m2") is None
+        entry = (await uow.session.exec(select(ProcessedMessage))).one()
+        assert entry.processed_at.tzinfo is not None  # prunable by age like any ORM-written entry
+
+
+async def test_values_are_stored_exactly_as_the_orm_stores_them(sessions):
+    """Same text in the file, so comparisons in SQL (pruning by age, paging by created) mix both."""
+    async with UnitOfWork(sessions) as uow:
+        (await uow.sql()).insert(SeatIntentRow.__table__, intent("plain"))
+        uow.session.add(SeatIntentRow(**intent("orm")))
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        stored = (await uow.sql()).all("SELECT message_id, body, created, steps FROM seat_intents ORDER BY message_id")
+    assert stored[0][1:] == stored[1][1:]
+
+
+async def test_select_reads_rows_as_the_orm_would(sessions):
+    async with UnitOfWork(sessions) as uow:
+        uow.session.add(SeatIntentRow(**intent("m1")))
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        rows = (await uow.sql()).select(SeatIntentRow.__table__, "tenant_id = ?", "t1")
+        assert (await uow.sql()).select(SeatIntentRow.__table__, "tenant_id = ?", "t2") == []
+    assert [vars(row) for row in rows] == [intent("m1")]
