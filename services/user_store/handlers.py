@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import ErrorCode, MessageMeta
+from contracts.filters import Comparison
 from contracts.system.v1 import Ping
 from contracts.users.v1 import (
     CreateUser,
@@ -30,7 +31,7 @@ from services.user_store.common import (
 )
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
-from services.user_store.paging import page_of
+from services.user_store.paging import filter_of, page_of
 from services.user_store.seat_saga import SeatAnswer, Transition, is_active, seat_state, with_seats
 from services.user_store.seat_state import SeatState
 from services.user_store.tables import UserRow
@@ -182,10 +183,26 @@ async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
 
 async def query_users(cmd: QueryUsers, meta: MessageMeta, deps: Deps) -> UserPage:
     async with deps.uow() as uow:
-        rows, total = await page_of(uow.session, UserRow, USER_TARGET, USER, tenant_of(meta), cmd)
+        if (user_name := user_name_asked(cmd)) is not None:
+            matches = await uow.users.with_user_name(tenant_of(meta), user_name)
+            rows, total = matches[cmd.start_index - 1:][:cmd.count], len(matches)
+        else:
+            rows, total = await page_of(uow.session, UserRow, USER_TARGET, USER, tenant_of(meta), cmd)
         groups = await uow.groups.groups_of([row.id for row in rows])
         return UserPage(total_results=total, start_index=cmd.start_index,
                         resources=[to_record(row, groups.get(row.id)) for row in rows])
+
+
+USER_NAME = USER.resolve("userName")
+
+
+def user_name_asked(query: QueryUsers) -> str | None:
+    """The name an IdP looks up before every create (``userName eq "..."``, Okta and Entra alike), so
+    it skips the general filter compiler; None for any other query."""
+    node = filter_of(query, USER)
+    if isinstance(node, Comparison) and node.op == "eq" and node.path == USER_NAME and isinstance(node.value, str):
+        return node.value
+    return None
 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {

@@ -37,6 +37,11 @@ class UserRepository:
                                           user_id, tenant_id)
         return rows[0] if rows else None
 
+    async def with_user_name(self, tenant_id: str, user_name: str) -> list[SimpleNamespace]:
+        """The user of this userName (compared case-insensitively), read-only: none or one."""
+        return (await self._sql()).select(UserRow.__table__, "tenant_id = ? AND user_name_key = ?",  # type: ignore[attr-defined]
+                                          tenant_id, user_name.lower())
+
     async def id_by_user_name(self, tenant_id: str, user_name: str) -> str | None:
         """userName is not case-exact (RFC 7643 §4.1.1): compare the lower-cased key. Plain SQL (every
         write asks): call it before changing users through the ORM in the same unit of work."""
