@@ -223,11 +223,20 @@ class PlainSql:
                on_conflict: Literal["IGNORE", "REPLACE"] | None = None) -> bool:
         """Insert one row (its values converted as the ORM would); False when ``on_conflict="IGNORE"``
         skipped it. "REPLACE" writes the whole row over the one with the same key (an upsert)."""
-        names = tuple(values)
+        return self.run(_insert_sql(table.name, tuple(values), on_conflict), *self._bound(table, values)) == 1
+
+    def update(self, table: Table, values: Mapping[str, object], key: Sequence[str]) -> int:
+        """Write ``values`` on the row whose ``key`` columns (part of ``values``) match; returns how many
+        rows changed (0: not there)."""
+        names = tuple(name for name in values if name not in key)
+        params = self._bound(table, {**{name: values[name] for name in names},
+                                     **{name: values[name] for name in key}})
+        return self.run(_update_sql(table.name, names, tuple(key)), *params)
+
+    def _bound(self, table: Table, values: Mapping[str, object]) -> list[object]:
         binders = _binders(table, self._dialect)
-        params = [value if (bind := binders[name]) is None or value is None else bind(value)
-                  for name, value in values.items()]
-        return self.run(_insert_sql(table.name, names, on_conflict), *params) == 1
+        return [value if (bind := binders[name]) is None or value is None else bind(value)
+                for name, value in values.items()]
 
 
 #: Per dialect (an engine's own: its JSON serializer), per table: each column's bind and result processors.
@@ -262,6 +271,18 @@ def _insert_sql(table: str, names: tuple[str, ...], on_conflict: str | None) -> 
     columns = ", ".join(f'"{name}"' for name in names)
     return (f'INSERT {f"OR {on_conflict} " if on_conflict else ""}INTO "{table}" ({columns}) '
             f'VALUES ({", ".join("?" * len(names))})')
+
+
+@functools.cache
+def _update_sql(table: str, names: tuple[str, ...], key: tuple[str, ...]) -> str:
+    assignments = ", ".join(f'"{name}" = ?' for name in names)
+    return f'UPDATE "{table}" SET {assignments} WHERE ' + " AND ".join(f'"{name}" = ?' for name in key)
+
+
+def column_defaults(table: Table) -> dict[str, object]:
+    """Each column's constant default (None where it has none): a new row's values before it is filled."""
+    return {column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
+            for column in table.columns}
 
 
 async def plain_sql(session: AsyncSession) -> PlainSql:

@@ -18,18 +18,18 @@ from services.seat_allocator.domain import (
     products_required,
     wanted,
 )
-from services.seat_allocator.tables import SeatUserRow, SubscriptionSetRow
+from services.seat_allocator.repository import SeatUser
+from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.store import found
 
 
-async def user_row(uow: UnitOfWork, tenant_id: str, user_id: str, now: datetime) -> SeatUserRow:
+async def user_row(uow: UnitOfWork, tenant_id: str, user_id: str, now: datetime) -> SeatUser:
     """The allocator's record of a user; a user it has not met yet is active and wants nothing of their own."""
-    row = await uow.users.get(tenant_id, user_id)
-    return row or SeatUserRow(tenant_id=tenant_id, user_id=user_id, modified=now)
+    return await uow.users.get(tenant_id, user_id) or uow.users.new(tenant_id, user_id, now)
 
 
-async def set_of(uow: UnitOfWork, user: SeatUserRow) -> SubscriptionSetRow | None:
+async def set_of(uow: UnitOfWork, user: SeatUser) -> SubscriptionSetRow | None:
     return await uow.sets.get(user.set_id) if user.set_id else None
 
 
@@ -38,14 +38,14 @@ async def named_set(uow: UnitOfWork, tenant_id: str, name: str) -> SubscriptionS
     return found(await uow.sets.named(tenant_id, name), "Subscription set", name)
 
 
-async def join(uow: UnitOfWork, user: SeatUserRow, group: SubscriptionSetRow) -> None:
+async def join(uow: UnitOfWork, user: SeatUser, group: SubscriptionSetRow) -> None:
     """Put the user in ``group``; one in another set raises SeatRefusal (other_set) and nothing changes."""
     member_of = await set_of(uow, user)
     check_one_set(member_of.name if member_of else None, group.name)
     user.set_id = group.id
 
 
-async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: bool = True) -> SeatAllocation:
+async def settle(uow: UnitOfWork, user: SeatUser, now: datetime, *, strict: bool = True) -> SeatAllocation:
     """Take every newly wanted seat or none (``strict``), and free the unwanted; raises SeatRefusal.
 
     Not strict is for paths that only ever give seats back (leaving a set, deactivation): they
@@ -63,7 +63,7 @@ async def settle(uow: UnitOfWork, user: SeatUserRow, now: datetime, *, strict: b
     await uow.seats.free(user.tenant_id, user.user_id, plan.free)
     await uow.seats.take(user.tenant_id, user.user_id, plan.take, now)
     user.failure, user.modified = None, now
-    uow.users.add(user)
+    await uow.users.save(user)
     return allocation(user, (held - plan.free) | plan.take, group)
 
 
@@ -71,7 +71,7 @@ async def product_required(uow: UnitOfWork, tenant_id: str) -> bool:
     return products_required(await uow.products.any(tenant_id), await uow.sets.any(tenant_id))
 
 
-async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) -> SeatAllocation:
+async def settle_or_record(uow: UnitOfWork, user: SeatUser, now: datetime) -> SeatAllocation:
     """Settle strictly; a refusal is written on the user as their failure and returned as their outcome."""
     try:
         return await settle(uow, user, now)
@@ -79,24 +79,24 @@ async def settle_or_record(uow: UnitOfWork, user: SeatUserRow, now: datetime) ->
         return await record_failure(uow, user, refusal, now)
 
 
-async def record_failure(uow: UnitOfWork, user: SeatUserRow, refusal: SeatRefusal, now: datetime) -> SeatAllocation:
+async def record_failure(uow: UnitOfWork, user: SeatUser, refusal: SeatRefusal, now: datetime) -> SeatAllocation:
     """The refusal is kept on the user for the admin (sync status); their seats stay as they were."""
     user.failure, user.modified = failure_of(user, refusal, now).model_dump(mode="json"), now
-    uow.users.add(user)
+    await uow.users.save(user)
     return await current(uow, user)
 
 
-def failure_of(user: SeatUserRow, refusal: SeatRefusal, now: datetime) -> SeatFailure:
+def failure_of(user: SeatUser, refusal: SeatRefusal, now: datetime) -> SeatFailure:
     return SeatFailure(detail=f"Seats for user {user.user_name or user.user_id!r} not allocated: {refusal.detail}",
                        problems=refusal.problems, failed_at=now)
 
 
-async def current(uow: UnitOfWork, user: SeatUserRow) -> SeatAllocation:
+async def current(uow: UnitOfWork, user: SeatUser) -> SeatAllocation:
     held = await uow.seats.held(user.tenant_id, user.user_id)
     return allocation(user, held, await set_of(uow, user))
 
 
-def allocation(user: SeatUserRow, held: frozenset[str], group: SubscriptionSetRow | None) -> SeatAllocation:
+def allocation(user: SeatUser, held: frozenset[str], group: SubscriptionSetRow | None) -> SeatAllocation:
     return SeatAllocation(
         user_id=user.user_id,
         user_name=user.user_name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -31,6 +32,10 @@ class Table:
     def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
         self.session, self.sql = session, sql
 
+
+class OrmTable(Table):
+    """A table whose rows are ORM objects, written when the session flushes."""
+
     def add(self, row: object) -> None:
         self.session.add(row)
 
@@ -38,7 +43,7 @@ class Table:
         await self.session.delete(row)
 
 
-class Products(Table):
+class Products(OrmTable):
     async def get(self, tenant_id: str, name: str) -> ProductRow | None:
         return await self.session.get(ProductRow, (tenant_id, name))
 
@@ -78,13 +83,32 @@ class Seats(Table):
                                    tenant_id, user_id, *products)
 
 
-class Users(Table):
-    async def get(self, tenant_id: str, user_id: str) -> SeatUserRow | None:
-        return await self.session.get(SeatUserRow, (tenant_id, user_id))
+#: What the allocator knows of a user (SeatUserRow's columns as attributes): every allocation reads
+#: and writes one, so in plain SQL, never as an ORM object.
+SeatUser = SimpleNamespace
 
-    async def in_set(self, set_id: str) -> list[SeatUserRow]:
-        query = select(SeatUserRow).where(SeatUserRow.set_id == set_id).order_by(SeatUserRow.user_id)
-        return list(await self.session.exec(query))
+_SEAT_USERS = SeatUserRow.__table__  # type: ignore[attr-defined]
+
+
+class Users(Table):
+    async def get(self, tenant_id: str, user_id: str) -> SeatUser | None:
+        rows = (await self.sql()).select(_SEAT_USERS, "tenant_id = ? AND user_id = ?", tenant_id, user_id)
+        return rows[0] if rows else None
+
+    @staticmethod
+    def new(tenant_id: str, user_id: str, now: datetime) -> SeatUser:
+        """A user met for the first time: active, wanting nothing of their own (the table's defaults)."""
+        return SeatUser(**SeatUserRow(tenant_id=tenant_id, user_id=user_id, modified=now).model_dump())
+
+    async def save(self, user: SeatUser) -> None:
+        (await self.sql()).insert(_SEAT_USERS, vars(user), on_conflict="REPLACE")
+
+    async def delete(self, user: SeatUser) -> None:
+        (await self.sql()).run("DELETE FROM seat_users WHERE tenant_id = ? AND user_id = ?",
+                               user.tenant_id, user.user_id)
+
+    async def in_set(self, set_id: str) -> list[SeatUser]:
+        return (await self.sql()).select(_SEAT_USERS, "set_id = ? ORDER BY user_id", set_id)
 
     async def counts_by_set(self, set_ids: Collection[str]) -> dict[str, int]:
         query = (select(SeatUserRow.set_id, func.count()).where(col(SeatUserRow.set_id).in_(set_ids))
@@ -92,7 +116,7 @@ class Users(Table):
         return {set_id: count for set_id, count in await self.session.exec(query)}
 
 
-class Sets(Table):
+class Sets(OrmTable):
     async def get(self, set_id: str) -> SubscriptionSetRow | None:
         return await self.session.get(SubscriptionSetRow, set_id)
 

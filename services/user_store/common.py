@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,11 +48,11 @@ VersionedT = TypeVar("VersionedT", bound=Versioned)
 
 @contextmanager
 def unique_or(conflict: CommandFailed | None) -> Iterator[None]:
-    """A unique name taken meanwhile (written when the ORM flushes: at a query or the commit) is
-    ``conflict`` (when given)."""
+    """A unique name taken meanwhile (seen when the row is written: in plain SQL, or when the ORM
+    flushes) is ``conflict`` (when given)."""
     try:
         yield
-    except IntegrityError:
+    except (IntegrityError, sqlite3.IntegrityError):
         if conflict is None:
             raise
         raise conflict from None

@@ -32,6 +32,7 @@ from services.user_store.common import (
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.paging import filter_of, page_of
+from services.user_store.repository import User, new_user
 from services.user_store.seat_saga import SeatAnswer, Transition, is_active, seat_state, with_seats
 from services.user_store.seat_state import SeatState
 from services.user_store.tables import UserRow
@@ -49,7 +50,7 @@ def duplicate(user_name: str) -> CommandFailed:
     return CommandFailed(ErrorCode.UNIQUENESS, f"userName {user_name!r} is already taken in this tenant")
 
 
-def to_record(row: UserRow, groups: list[dict[str, str]] | None = None) -> UserRecord:
+def to_record(row: User, groups: list[dict[str, str]] | None = None) -> UserRecord:
     """The stored resource plus what is computed: ``groups`` (RFC 7643 §4.1.2) and the seat state."""
     resource = with_seat_state(row.resource, SeatState.of_row(row))
     return UserRecord(id=row.id, resource={**resource, "groups": groups} if groups else resource,
@@ -69,11 +70,11 @@ def with_seat_state(resource: dict[str, Any], state: SeatState) -> dict[str, Any
             EXTENSION_SCHEMA: extension}
 
 
-async def user_record(uow: UnitOfWork, row: UserRow) -> UserRecord:
+async def user_record(uow: UnitOfWork, row: User) -> UserRecord:
     return to_record(row, (await uow.groups.groups_of([row.id])).get(row.id))
 
 
-async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_match: str | None) -> UserRow:
+async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_match: str | None) -> User:
     row = found(await uow.users.get(tenant_of(meta), user_id), "User", user_id)
     check_precondition(row, if_match, "User")
     return row
@@ -86,7 +87,7 @@ async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str,
         raise duplicate(user_name)
 
 
-async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], now: datetime,
+async def store_user(uow: UnitOfWork, row: User, resource: dict[str, Any], now: datetime,
                      seats: SeatState) -> None:
     """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified."""
     if resource == row.resource and seats == SeatState.of_row(row):
@@ -97,10 +98,10 @@ async def store_user(uow: UnitOfWork, row: UserRow, resource: dict[str, Any], no
     row.user_name, row.user_name_key = resource["userName"], resource["userName"].lower()
     row.external_id = resource.get("externalId")
     row.version, row.last_modified = row.version + 1, now
-    uow.users.add(row)
+    await uow.users.save(row)
 
 
-def kept_emails(resource: dict[str, Any], row: UserRow, keep: bool) -> dict[str, Any]:
+def kept_emails(resource: dict[str, Any], row: User, keep: bool) -> dict[str, Any]:
     """Under the tenant's "ignore email changes" policy the stored emails win over the IdP's."""
     if not keep:
         return resource
@@ -121,17 +122,17 @@ async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRec
     async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
         await ensure_user_name_free(uow, tenant_id, user_name, None)
         now = deps.clock()
-        row = UserRow(id=transition.user_id, tenant_id=tenant_id, user_name=user_name,
-                      user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
-                      resource=cmd.resource, created=now, last_modified=now)
+        row = new_user(id=transition.user_id, tenant_id=tenant_id, user_name=user_name,
+                       user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
+                       resource=cmd.resource, created=now, last_modified=now)
         seat_state(answers, SeatState()).write_on(row)
-        uow.users.add(row)
+        await uow.users.add(row)
         return to_record(row)
 
     return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, duplicate(user_name))
 
 
-NewState = Callable[[UserRow], dict[str, Any]]
+NewState = Callable[[User], dict[str, Any]]
 
 
 async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Deps, new_state: NewState,
@@ -177,7 +178,7 @@ async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDel
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
     async with deps.uow() as uow:
-        row = found(await uow.users.read(tenant_of(meta), cmd.id), "User", cmd.id)
+        row = found(await uow.users.get(tenant_of(meta), cmd.id), "User", cmd.id)
         return await user_record(uow, row)
 
 

@@ -14,37 +14,46 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
-from shared.sqlite import PlainSql
+from shared.sqlite import PlainSql, column_defaults
+
+
+#: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
+#: SQL, never as an ORM object.
+User = SimpleNamespace
+
+_USERS = UserRow.__table__  # type: ignore[attr-defined]
+_USER_DEFAULTS = column_defaults(_USERS)
+
+
+def new_user(**values: object) -> User:
+    """A user not stored yet: the table's defaults (version 1, no seat) under ``values``."""
+    return User(**{**_USER_DEFAULTS, **values})
 
 
 class UserRepository:
     def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
         self._session, self._sql = session, sql
 
-    def add(self, row: UserRow) -> None:
-        self._session.add(row)
-
-    async def delete(self, row: UserRow) -> None:
-        await self._session.delete(row)
-
-    async def get(self, tenant_id: str, user_id: str) -> UserRow | None:
-        row = await self._session.get(UserRow, user_id)
-        return row if row is not None and row.tenant_id == tenant_id else None
-
-    async def read(self, tenant_id: str, user_id: str) -> SimpleNamespace | None:
-        """The user's columns as attributes, read-only (plain SQL), for reads: a GET asks nothing else."""
-        rows = (await self._sql()).select(UserRow.__table__, "id = ? AND tenant_id = ?",  # type: ignore[attr-defined]
-                                          user_id, tenant_id)
+    async def get(self, tenant_id: str, user_id: str) -> User | None:
+        rows = (await self._sql()).select(_USERS, "id = ? AND tenant_id = ?", user_id, tenant_id)
         return rows[0] if rows else None
 
-    async def with_user_name(self, tenant_id: str, user_name: str) -> list[SimpleNamespace]:
-        """The user of this userName (compared case-insensitively), read-only: none or one."""
-        return (await self._sql()).select(UserRow.__table__, "tenant_id = ? AND user_name_key = ?",  # type: ignore[attr-defined]
-                                          tenant_id, user_name.lower())
+    async def add(self, user: User) -> None:
+        """Store a new user; a userName taken meanwhile raises IntegrityError (the unique key)."""
+        (await self._sql()).insert(_USERS, vars(user))
+
+    async def save(self, user: User) -> None:
+        (await self._sql()).update(_USERS, vars(user), key=("id",))
+
+    async def delete(self, user: User) -> None:
+        (await self._sql()).run("DELETE FROM users WHERE id = ?", user.id)
+
+    async def with_user_name(self, tenant_id: str, user_name: str) -> list[User]:
+        """The user of this userName (compared case-insensitively): none or one."""
+        return (await self._sql()).select(_USERS, "tenant_id = ? AND user_name_key = ?", tenant_id, user_name.lower())
 
     async def id_by_user_name(self, tenant_id: str, user_name: str) -> str | None:
-        """userName is not case-exact (RFC 7643 §4.1.1): compare the lower-cased key. Plain SQL (every
-        write asks): call it before changing users through the ORM in the same unit of work."""
+        """userName is not case-exact (RFC 7643 §4.1.1): compare the lower-cased key."""
         row = (await self._sql()).one("SELECT id FROM users WHERE tenant_id = ? AND user_name_key = ? LIMIT 1",
                                       tenant_id, user_name.lower())
         return None if row is None else row[0]

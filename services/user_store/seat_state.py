@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from contracts.seats.v1 import AllocateSeats, ChangeSetMembership, ReleaseSeats, SeatAllocation
-from services.user_store.tables import UserRow
 
 SeatCommand = AllocateSeats | ReleaseSeats | ChangeSetMembership
+
+
+class StoredSeatState(Protocol):
+    """Where a user's seat state is kept: their row (tables.UserRow's columns)."""
+
+    platform_active: bool
+    subscription_set: str | None
+    set_role: str | None
 
 
 @dataclass(frozen=True)
@@ -23,9 +31,9 @@ class SeatState:
         return cls(allocation.platform_active, allocation.set_name, allocation.role)
 
     @classmethod
-    def of_row(cls, row: UserRow) -> SeatState:
+    def of_row(cls, row: StoredSeatState) -> SeatState:
         return cls(row.platform_active, row.subscription_set, row.set_role)
 
-    def write_on(self, row: UserRow) -> None:
+    def write_on(self, row: StoredSeatState) -> None:
         row.platform_active, row.subscription_set, row.set_role = (self.platform_active, self.subscription_set,
                                                                    self.set_role)

@@ -1,12 +1,16 @@
 """User store handlers on a real SQLite file: idempotent on message id, tenant-scoped, unique userName."""
 
 import asyncio
+import sqlite3
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from user_store_support import meta
 
 from contracts import ErrorCode, MessageMeta
 from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
+from services.user_store.common import unique_or
+from shared.messaging.dispatch import CommandFailed
 from shared.messaging.requester import RemoteError, unwrap
 
 
@@ -54,3 +58,14 @@ async def test_paging_is_stable_and_complete(dispatch):
     seen = [r.resource["userName"] for page in pages for r in page.resources]
     assert sorted(seen) == [f"u{i:02}" for i in range(25)] and len(set(seen)) == 25
     assert all(page.total_results == 25 for page in pages)
+
+
+@pytest.mark.parametrize("error", [sqlite3.IntegrityError("UNIQUE constraint failed: users.tenant_id"),
+                                   IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))])
+def test_a_unique_key_taken_is_the_commands_conflict_whichever_layer_wrote_the_row(error):
+    conflict = CommandFailed(ErrorCode.UNIQUENESS, "userName 'ann' is already taken in this tenant")
+    with pytest.raises(CommandFailed) as raised, unique_or(conflict):
+        raise error
+    assert raised.value is conflict
+    with pytest.raises(type(error)), unique_or(None):  # no conflict to give: the error is not hidden
+        raise error
