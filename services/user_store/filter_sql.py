@@ -8,8 +8,8 @@ their table, and everything else from the JSON ``resource`` column with JSON1 (`
 Values are always bound parameters; JSON paths are built only from schema names, which ``normalize``
 has checked the tree's paths against.
 
-Known difference: SQLite's ``lower()`` folds ASCII letters only, Python's ``str.lower()`` all of
-Unicode, so a non-ASCII case difference in a JSON attribute matches in memory but not here.
+Case-insensitive comparisons fold as Python's ``str.lower()`` does, all of Unicode (shared/sqlite.py
+registers it as SQLite's ``lower``), so they select what the in-memory evaluator selects.
 """
 
 from __future__ import annotations

@@ -86,6 +86,12 @@ USERS: dict[str, tuple[datetime, dict]] = {
     "u15": (datetime(2024, 10, 1, tzinfo=UTC), {
         "userName": "trent", "userType": "employee",
         "addresses": [{"locality": "Berlin", "country": "DE", "type": "work"}]}),
+    # Text SQLite's own lower() does not fold: Unicode letters, and two whose Python lower-casing
+    # yields ASCII (KELVIN SIGN -> "k"; DOTTED CAPITAL I -> "i" + a combining dot).
+    "u16": (datetime(2024, 10, 15, tzinfo=UTC), {
+        "userName": "\u212aurt", "displayName": "\u212aelvin", "name": {"familyName": "MÜLLER"}}),
+    "u17": (datetime(2024, 11, 1, tzinfo=UTC), {
+        "userName": "ipek", "displayName": "İpek", "name": {"familyName": "Müller"}, "title": "Ärztin"}),
 }
 
 #: Filters whose result is also written out, so the two evaluators cannot be wrong together.
@@ -95,7 +101,7 @@ EXPECTED = {
     'externalId eq "ext-2"': set(),
     'name.familyName eq "smith"': {"u01", "u03"},
     'active eq false': {"u02", "u07"},
-    'not (active eq true)': {"u02", "u04", "u06", "u07", "u08", "u10", "u12", "u13", "u15"},
+    'not (active eq true)': {"u02", "u04", "u06", "u07", "u08", "u10", "u12", "u13", "u15", "u16", "u17"},
     'emails[type eq "work" and value co "@example.com"]': {"u01", "u02", "u07", "u12", "u14"},
     'emails[type eq "work"].value eq "bob@example.com"': {"u02"},
     'emails.type eq "work" and emails.value co "home"': {"u01"},
@@ -106,10 +112,12 @@ EXPECTED = {
     f"{EXT}:products pr": {"u01", "u02", "u05", "u08"},
     f"{EXT}:creditLimit le 5": {"u02", "u05"},
     'meta.created lt "2024-01-01T02:00:00+02:00"': {"u07"},
-    'title pr or userType eq "Employee" and active eq true': {"u02", "u04", "u05", "u08", "u11"},
+    'title pr or userType eq "Employee" and active eq true': {"u02", "u04", "u05", "u08", "u11", "u17"},
     '(title pr or userType eq "Employee") and active eq true': {"u05", "u11"},
     'name.familyName sw "%"': set(),
-    'name pr': {"u01", "u02", "u03", "u05", "u06", "u09", "u14"},
+    'name pr': {"u01", "u02", "u03", "u05", "u06", "u09", "u14", "u16", "u17"},
+    'name.familyName eq "müller"': {"u16", "u17"},  # MÜLLER too: folded as Python folds, not ASCII only
+    'displayName sw "k"': {"u16"},  # KELVIN SIGN lower-cases to an ASCII k
 }
 
 DIFFERENTIAL = [
@@ -130,6 +138,8 @@ DIFFERENTIAL = [
     'x509Certificates.value eq "miibase64=="', 'roles[primary eq true and value eq "ADMIN"]',
     'phoneNumbers.type eq "mobile"', 'addresses[locality eq "berlin"]', 'nickName ew "grace"',
     'not (name.familyName eq "smith") and emails pr', 'phoneNumbers[type eq "mobile"] or ims pr',
+    'name.familyName eq "müller"', 'name.familyName eq "MÜLLER"', 'displayName eq "kelvin"', 'displayName sw "k"',
+    'displayName sw "i"', 'displayName co "pek"', 'title ew "ZTIN"', 'userName eq "kurt"', 'userName sw "\u212a"',
 ]
 
 
@@ -229,7 +239,7 @@ async def ordered(session: AsyncSession, text: str, descending: bool = False) ->
 async def test_sort_keys(session):
     """RFC 7644 §3.4.2.3: case-insensitive unless caseExact; multi-valued by the primary value, else the first."""
     assert (await ordered(session, "userName"))[:3] == ["u01", "u02", "u03"]  # alice, Bob, carol
-    assert (await ordered(session, "name.familyName"))[:5] == ["u05", "u09", "u02", "u06", "u01"]
+    assert (await ordered(session, "name.familyName"))[:7] == ["u05", "u09", "u16", "u17", "u02", "u06", "u01"]
     assert (await ordered(session, "name.familyName"))[-1] == "u15"  # missing sorts last
     assert (await ordered(session, "emails"))[:4] == ["u01", "u02", "u03", "u05"]  # carol's primary is carol@...
     assert (await ordered(session, "emails", descending=True))[:2] == ["u14", "u12"]
