@@ -22,5 +22,22 @@ __all__ = ["create_engine", "create_schema", "session_factory"]
 TABLES = (ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow, ProcessedMessage)
 
 
+#: ``products.used`` follows the seat rows within the statement that changes them (any writer, any
+#: process): an allocation reads one column instead of counting the product's seats.
+USED_SEAT_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS seat_taken AFTER INSERT ON seats BEGIN
+         UPDATE products SET used = used + 1 WHERE tenant_id = NEW.tenant_id AND name = NEW.product; END""",
+    """CREATE TRIGGER IF NOT EXISTS seat_freed AFTER DELETE ON seats BEGIN
+         UPDATE products SET used = used - 1 WHERE tenant_id = OLD.tenant_id AND name = OLD.product; END""",
+)
+
+#: At start: a file from before the column (or restored from a backup) gets the true count.
+RECOUNT_USED = """UPDATE products SET used = (SELECT count(*) FROM seats
+                  WHERE seats.tenant_id = products.tenant_id AND seats.product = products.name)"""
+
+
 async def create_schema(engine: Database) -> None:
     await create_tables(engine, TABLES)
+    with engine.sync_engine.begin() as connection:
+        for statement in (*USED_SEAT_TRIGGERS, RECOUNT_USED):
+            connection.exec_driver_sql(statement)

@@ -52,14 +52,13 @@ class Products(OrmTable):
         return await exists_in(self.session, select(ProductRow.name).where(ProductRow.tenant_id == tenant_id))
 
     async def subscriptions(self, tenant_id: str, names: Collection[str] | None = None) -> dict[str, Subscription]:
-        """The tenant's products (all, or those named) with their seats in use, counted from the seat rows."""
-        query = ("SELECT p.name, p.seats, p.expires_at, count(s.user_id) FROM products p LEFT JOIN seats s "
-                 "ON s.tenant_id = p.tenant_id AND s.product = p.name WHERE p.tenant_id = ?")
+        """The tenant's products (all, or those named) with their seats in use (``used``, tables.py)."""
+        query = "SELECT name, seats, expires_at, used FROM products WHERE tenant_id = ?"
         params: list[object] = [tenant_id]
         if names is not None:
-            query += f" AND p.name IN ({', '.join('?' * len(names))})"
+            query += f" AND name IN ({', '.join('?' * len(names))})"
             params.extend(names)
-        rows = (await self.sql()).all(query + " GROUP BY p.name ORDER BY p.name", *params)
+        rows = (await self.sql()).all(query + " ORDER BY name", *params)
         return {name: Subscription(name, seats, used, as_utc(datetime.fromisoformat(expires)))
                 for name, seats, expires, used in rows}
 

@@ -22,12 +22,17 @@ class ProductRow(SQLModel, table=True):
     expires_at: datetime
     created: datetime
     modified: datetime
+    #: Seats held: the number of SeatRows of this product, kept by the database itself (triggers on
+    #: ``seats``, database.py) and recounted at every start; counting the rows per allocation grew
+    #: with the tenant (bench/RESULTS.md).
+    used: int = 0
 
 
 class SeatRow(SQLModel, table=True):
     """User ``user_id`` holds one seat of ``product``: the key makes a second seat of it impossible.
 
-    Used seats are counted from these rows, never kept in a counter, so they cannot drift apart.
+    ``ProductRow.used`` is these rows' count, maintained by triggers in the same statement that adds
+    or removes a row, so it cannot drift from them.
     """
 
     __tablename__ = "seats"
