@@ -285,6 +285,23 @@ def column_defaults(table: Table) -> dict[str, object]:
             for column in table.columns}
 
 
+class Snapshot:
+    """A read in plain SQL on a pooled connection of its own, in a deferred transaction: under WAL it
+    takes no lock, never waits for a writer and sees one committed state. Nothing it runs is kept."""
+
+    def __init__(self, database: Database) -> None:
+        self._pooled = database.sync_engine.raw_connection()
+        connection = self._pooled.driver_connection
+        connection.execute("BEGIN")
+        self.sql = PlainSql(connection, database.sync_engine.dialect)
+
+    def close(self) -> None:
+        try:
+            self._pooled.driver_connection.execute("ROLLBACK")
+        finally:
+            self._pooled.close()  # back to the pool
+
+
 async def plain_sql(session: AsyncSession) -> PlainSql:
     """The session's transaction (begun here if it was not yet) as PlainSql."""
     def connect(sync_session) -> PlainSql:

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import ErrorCode
 from shared.messaging.dispatch import CommandFailed
 from shared.messaging.ping import ServiceIdentity
-from shared.sqlite import PlainSql, plain_sql
+from shared.sqlite import PlainSql, Snapshot, plain_sql
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,21 @@ _turns: WeakKeyDictionary[async_sessionmaker[AsyncSession], asyncio.Lock] = Weak
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
+        """``read_only``: its plain SQL reads a snapshot (shared/sqlite.Snapshot) without the write lock
+        and without waiting for the process's other units of work; it commits nothing."""
         self._sessions = sessions
-        self._turn = _turns.setdefault(sessions, asyncio.Lock())
+        self._read_only = read_only
+        self._turn = None if read_only else _turns.setdefault(sessions, asyncio.Lock())
         self._sql: PlainSql | None = None
+        self._snapshot: Snapshot | None = None
 
     def open(self, session: AsyncSession) -> None:
         """Attach the service's repositories to the session."""
 
     async def __aenter__(self) -> Self:
-        await self._turn.acquire()  # never nest units of work: the inner one would wait for the outer
+        if self._turn is not None:
+            await self._turn.acquire()  # never nest units of work: the inner one would wait for the outer
         self.session = self._sessions()
         self.open(self.session)
         return self
@@ -65,18 +70,29 @@ class UnitOfWork:
     async def __aexit__(self, *exc_info: object) -> None:
         self._sql = None
         try:
-            await self.session.rollback()  # no-op after commit; undoes everything otherwise
-            await self.session.close()
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+            if not self._read_only or self.session.sync_session.in_transaction():
+                await self.session.rollback()  # no-op after commit; undoes everything otherwise
+                await self.session.close()
         finally:
-            self._turn.release()
+            if self._turn is not None:
+                self._turn.release()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work commits nothing")
         self._sql = None  # the connection goes back to the pool
         await self.session.commit()
 
     async def sql(self) -> PlainSql:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.
         Changes made through the ORM are flushed first, as the ORM's own queries would (autoflush)."""
+        if self._read_only:
+            if self._snapshot is None:
+                self._snapshot = Snapshot(self._sessions.kw["bind"])
+            return self._snapshot.sql
         session = self.session
         if session.new or session.dirty or session.deleted:
             await session.flush()
@@ -112,7 +128,7 @@ class StoreDeps(Generic[UowT]):
     """A stateful service's handler dependencies, built in its bootstrap."""
 
     identity: ServiceIdentity
-    uow: Callable[[], UowT]
+    uow: Callable[..., UowT]  # UnitOfWork(sessions, read_only=...) with the sessions bound
     clock: Callable[[], datetime] = utc_now
 
 

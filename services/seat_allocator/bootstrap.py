@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from services.seat_allocator.database import (
@@ -27,6 +28,6 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity,
         await create_schema(engine)
         sessions = session_factory(engine)
         async with journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock):
-            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock))
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
 
 from services.sync_status.handlers import HANDLERS, Deps
 from services.sync_status.settings import SyncStatusSettings
@@ -29,6 +30,6 @@ async def bootstrap(settings: SyncStatusSettings, identity: ServiceIdentity, *,
             await delete_older(threaded_session_factory(engine), HistoryRow.at, clock() - settings.history_retention)
 
         async with periodically("history pruning", timedelta(hours=1), prune):
-            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock))
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock))
     finally:
         await engine.dispose()

@@ -42,7 +42,7 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        deps = Deps(identity=identity, uow=lambda: UnitOfWork(sessions), clock=clock, seats=seats, report=report)
+        deps = Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock, seats=seats, report=report)
         dispatcher = ReportingDispatcher(HANDLERS, deps)
         # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
         sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)

@@ -177,14 +177,15 @@ async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDel
 
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         row = found(await uow.users.get(tenant_of(meta), cmd.id), "User", cmd.id)
         return await user_record(uow, row)
 
 
 async def query_users(cmd: QueryUsers, meta: MessageMeta, deps: Deps) -> UserPage:
-    async with deps.uow() as uow:
-        if (user_name := user_name_asked(cmd)) is not None:
+    user_name = user_name_asked(cmd)
+    async with deps.uow(read_only=user_name is not None) as uow:  # the general path pages through the ORM
+        if user_name is not None:
             matches = await uow.users.with_user_name(tenant_of(meta), user_name)
             rows, total = matches[cmd.start_index - 1:][:cmd.count], len(matches)
         else:

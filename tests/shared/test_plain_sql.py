@@ -1,6 +1,7 @@
 """Plain SQL in a unit of work's transaction (shared/sqlite.PlainSql, shared/store.Journal): what it writes
 reads back the same through the ORM, it shares the transaction, and the journal answers redeliveries."""
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
@@ -95,3 +96,27 @@ async def test_select_reads_rows_as_the_orm_would(sessions):
         rows = (await uow.sql()).select(SeatIntentRow.__table__, "tenant_id = ?", "t1")
         assert (await uow.sql()).select(SeatIntentRow.__table__, "tenant_id = ?", "t2") == []
     assert [vars(row) for row in rows] == [intent("m1")]
+
+
+async def test_a_read_only_unit_of_work_reads_committed_rows_without_waiting_for_a_writer(sessions):
+    async with UnitOfWork(sessions) as uow:
+        (await uow.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+        await uow.commit()
+    async with UnitOfWork(sessions) as writer:  # holds the write lock and this process's turn
+        (await writer.sql()).insert(SeatIntentRow.__table__, intent("m2"))
+        async with asyncio.timeout(1), UnitOfWork(sessions, read_only=True) as reader:
+            seen = (await reader.sql()).all("SELECT message_id FROM seat_intents")
+        await writer.commit()
+    assert seen == [("m1",)]  # the committed state, not the writer's unfinished one
+
+
+async def test_a_read_only_unit_of_work_keeps_nothing_and_returns_its_connection(sessions):
+    pool = sessions.kw["bind"].sync_engine.pool
+    for _ in range(20):
+        async with UnitOfWork(sessions, read_only=True) as reader:
+            (await reader.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+            with pytest.raises(RuntimeError):
+                await reader.commit()
+    assert pool.checkedout() == 0
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        assert (await reader.sql()).all("SELECT message_id FROM seat_intents") == []
