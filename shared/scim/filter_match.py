@@ -40,7 +40,18 @@ def matches(node: Filter, resource: dict[str, Any], schema: ResourceSchema) -> b
 
 def element_matches(node: Filter, element: dict[str, Any], schema: ResourceSchema) -> bool:
     """Whether one element of a multi-valued attribute satisfies a value path's inner filter (RFC 7644 §3.5.2)."""
-    return isinstance(element, dict) and _holds(normalize(node, schema, element=True), element, schema, element=True)
+    return element_matcher(node, schema)(element)
+
+
+def element_matcher(node: Filter, schema: ResourceSchema) -> Callable[[Any], bool]:
+    """``element_matches`` for many elements: the filter is checked and normalized once. The common
+    ``value eq "..."`` (Okta's ``members[value eq "id"]``, one per member removed) compares directly."""
+    normalized = normalize(node, schema, element=True)
+    if isinstance(normalized, Comparison):
+        definition, sub = schema.definition(normalized.path), normalized.path.sub
+        op, expected = normalized.op, normalized.value
+        return lambda element: isinstance(element, dict) and compare(definition, op, element.get(sub), expected)
+    return lambda element: isinstance(element, dict) and _holds(normalized, element, schema, element=True)
 
 
 def normalize(node: Filter, schema: ResourceSchema, *, element: bool = False) -> Filter:

@@ -22,7 +22,7 @@ from typing import Any
 from contracts.filters import And, Comparison, Filter
 from shared.scim.attributes import Definition, ResourceSchema, sub_definition
 from shared.scim.errors import ScimError, invalid_value
-from shared.scim.filter_match import element_matches
+from shared.scim.filter_match import element_matcher
 from shared.scim.patch_parse import PatchOperation, PatchPath, parse_patch
 from shared.scim.resource import schemas_of
 
@@ -151,7 +151,8 @@ def _selection(elements: Elements, path: PatchPath, schema: ResourceSchema) -> l
     """Which elements a path names: all of them without a value filter (``name.givenName``, ``emails``)."""
     if path.filter is None:
         return [True] * len(elements)
-    return [isinstance(e, dict) and element_matches(path.filter, e, schema) for e in elements]
+    matches = element_matcher(path.filter, schema)
+    return [matches(e) for e in elements]
 
 
 def _seed(path: PatchPath, definition: Definition) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 from contracts.filters import Filter, ValuePath
 from shared.scim.attributes import Definition, ResourceSchema, sub_definition
 from shared.scim.errors import invalid_filter
-from shared.scim.filter_match import element_matches
+from shared.scim.filter_match import element_matcher
 from shared.scim.filter_parser import parse_filter
 
 ALWAYS = ("schemas",)  # not an attribute, but every representation needs it (RFC 7643 §3)
@@ -128,7 +128,8 @@ def _project_attribute(attribute: Definition, value: Any, schema: ResourceSchema
     if selection.explicit:
         if (urn, name) in selection.element_filters:
             keep = selection.element_filters[urn, name]
-            return [e for e in value if isinstance(e, Mapping) and element_matches(keep, e, schema)] or None
+            matches = element_matcher(keep, schema)
+            return [e for e in value if isinstance(e, Mapping) and matches(e)] or None
         if key in selection.attributes:
             return value
         subs = {sub for (u, n, sub) in selection.attributes if (u, n) == (urn, name) and sub}

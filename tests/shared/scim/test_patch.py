@@ -337,6 +337,27 @@ def test_a_big_membership_change_compares_each_member_with_its_match_only(monkey
     assert compared <= 2 * len(sent)
 
 
+def test_okta_removing_members_one_filter_each_checks_each_filter_once(monkeypatch):
+    """Okta's Group Push removes with one ``members[value eq "id"]`` operation per member: each filter is
+    checked and normalized once, not once per member it is tried on."""
+    import shared.scim.filter_match as filter_match
+
+    normalized = 0
+    normalize = filter_match.normalize
+
+    def counting(*args, **kwargs):
+        nonlocal normalized
+        normalized += 1
+        return normalize(*args, **kwargs)
+
+    monkeypatch.setattr(filter_match, "normalize", counting)
+    stored = group(*(f"u{i}" for i in range(100)))
+    operations = [{"op": "remove", "path": f'members[value eq "U{i}"]'} for i in range(0, 100, 2)]
+    after = patched(stored, *operations, schema=GROUP)
+    assert member_ids(after) == [f"u{i}" for i in range(1, 100, 2)]  # matched case-insensitively
+    assert normalized <= 2 * len(operations)
+
+
 def test_members_sent_in_another_case_or_without_value_are_still_found():
     """The index only narrows the search: a type-less value matches a typed member, and an element named
     by other sub-attributes than value is still looked for among all."""
