@@ -1,7 +1,9 @@
 """What every service with its own database shares: the unit of work, its dependencies, lookups.
 
 A unit of work is one session and so one transaction (BEGIN IMMEDIATE, see shared/sqlite.py):
-a service subclasses it to open its repositories on that session.
+a service subclasses it to open its repositories on that session. Its hot statements run in plain
+SQL in the same transaction (``sql()``); a read-only unit of work reads a snapshot instead, without
+the write lock.
 """
 
 from __future__ import annotations
