@@ -21,10 +21,19 @@ async def page_of(session: AsyncSession, table: Any, target: FilterTarget, schem
     """The rows of ``query`` (filter, sort_by, descending, start_index, count), read-only with the table's
     columns as attributes, and the number of matches."""
     count_statement, page_statement = statements(table, target, schema, tenant_id, query)
-    total = int(await session.scalar(count_statement) or 0)
-    if query.count == 0:
-        return [], total
-    return list((await session.exec(page_statement)).all()), total
+    rows = list((await session.exec(page_statement)).all()) if query.count > 0 else []
+    if (known := total_from_page(query.start_index, query.count, len(rows))) is not None:
+        return rows, known
+    return rows, int(await session.scalar(count_statement) or 0)
+
+
+def total_from_page(start_index: int, count: int, found: int) -> int | None:
+    """The number of matches when the page itself tells it: a page that is not full is the last one
+    (an IdP's look-up by externalId or displayName finds one row or none), so no COUNT is needed;
+    None when only counting can tell (a full page, or an empty one past the first)."""
+    if 0 < found < count or (found == 0 < count and start_index == 1):
+        return start_index - 1 + found
+    return None
 
 
 def statements(table: Any, target: FilterTarget, schema: ResourceSchema, tenant_id: str,

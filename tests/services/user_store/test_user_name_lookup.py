@@ -1,10 +1,12 @@
-"""``userName eq "..."``, the look-up an IdP makes before every create, answers as the general filter does."""
+"""``userName eq "..."``, the look-up an IdP makes before every create, answers as the general filter does;
+and a page that is not full tells the total without a COUNT."""
 
 import pytest
 from user_store_support import create, meta
 
 from contracts.users.v1 import CreateUser, QueryUsers, UserPage
 from services.user_store.handlers import user_name_asked
+from services.user_store.paging import total_from_page
 from shared.messaging.requester import unwrap
 from shared.scim.attributes import USER
 from shared.scim.filter_parser import parse_filter
@@ -46,3 +48,18 @@ async def test_an_unknown_name_is_an_empty_page(dispatch):
     await create(dispatch, "ann@x.test")
     assert await page(dispatch, query('userName eq "nobody@x.test"')) == UserPage(total_results=0, start_index=1,
                                                                                     resources=[])
+
+
+@pytest.mark.parametrize(("start_index", "count", "found", "total"), [
+    (1, 100, 1, 1), (1, 100, 0, 0), (21, 20, 5, 25), (1, 20, 20, None), (41, 20, 0, None), (1, 0, 0, None)])
+def test_a_page_that_is_not_full_tells_the_total_without_counting(start_index, count, found, total):
+    assert total_from_page(start_index, count, found) == total
+
+
+@pytest.mark.parametrize("paging", [{}, {"count": 0}, {"count": 2}, {"start_index": 3}, {"start_index": 9}])
+async def test_totals_are_the_same_whether_counted_or_told_by_the_page(dispatch, paging):
+    for name in ("ann", "bob", "cid", "dan"):
+        await create(dispatch, f"{name}@x.test", title="eng")
+    told = await page(dispatch, query('title eq "eng"', **paging))
+    assert told.total_results == 4
+    assert len(told.resources) == len([1, 2, 3, 4][paging.get("start_index", 1) - 1:][:paging.get("count", 100)])
