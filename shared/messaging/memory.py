@@ -8,6 +8,7 @@ a real broker; this exists so handler and gateway tests run in milliseconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import zlib
 from collections import defaultdict
@@ -25,7 +26,10 @@ class InMemoryBus:
         self._logs: dict[str, list[list[Record]]] = {}
         self._committed: dict[tuple[str, TopicPartitionKey], int] = {}
         self._members: dict[str, list[_Member]] = defaultdict(list)
-        self._changed = asyncio.Condition()
+        # Set (and replaced) on every append, waking every fetch waiting then. Not a Condition: a fetch
+        # cancelled while a timeout also cancelled its Condition.wait() could leave the Condition's lock
+        # held for good, and the next stop of a worker then waited forever (a rare hang of the suite).
+        self._changed = asyncio.Event()
         self._round_robin = itertools.count()
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> None:
@@ -45,15 +49,12 @@ class InMemoryBus:
             Record(topic, index % len(partitions), len(log), key.encode() if key else None,
                    value, tuple(headers))
         )
-        async with self._changed:
-            self._changed.notify_all()
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def _wait_for_change(self, timeout_ms: int) -> None:
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout_ms / 1000)
-            except TimeoutError:
-                pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout_ms / 1000)
 
     @asynccontextmanager
     async def publisher(self) -> AsyncIterator[_MemoryPublisher]:
