@@ -219,6 +219,11 @@ class PlainSql:
                                    for name, read, value in zip(names, readers, row, strict=True)})
                 for row in rows]
 
+    def select_one(self, table: Table, where: str, *params: object) -> SimpleNamespace | None:
+        """The first row ``select`` finds, or None."""
+        rows = self.select(table, where, *params)
+        return rows[0] if rows else None
+
     def insert(self, table: Table, values: Mapping[str, object], *,
                on_conflict: Literal["IGNORE", "REPLACE"] | None = None) -> bool:
         """Insert one row (its values converted as the ORM would); False when ``on_conflict="IGNORE"``
@@ -270,7 +275,7 @@ def _select_sql(table: str, names: tuple[str, ...], where: str) -> str:
 def _insert_sql(table: str, names: tuple[str, ...], on_conflict: str | None) -> str:
     columns = ", ".join(f'"{name}"' for name in names)
     return (f'INSERT {f"OR {on_conflict} " if on_conflict else ""}INTO "{table}" ({columns}) '
-            f'VALUES ({", ".join("?" * len(names))})')
+            f'VALUES ({placeholders(len(names))})')
 
 
 @functools.cache
@@ -279,10 +284,17 @@ def _update_sql(table: str, names: tuple[str, ...], key: tuple[str, ...]) -> str
     return f'UPDATE "{table}" SET {assignments} WHERE ' + " AND ".join(f'"{name}" = ?' for name in key)
 
 
-def column_defaults(table: Table) -> dict[str, object]:
-    """Each column's constant default (None where it has none): a new row's values before it is filled."""
-    return {column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
-            for column in table.columns}
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` of ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def new_row(model: type[SQLModel], **values: object) -> SimpleNamespace:
+    """A row not stored yet, as PlainSql reads and writes rows: the model's defaults under ``values``
+    (cheaper than building the ORM object; default factories are called, so lists are not shared)."""
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in model.model_fields.items() if not field.is_required()}
+    return SimpleNamespace(**{**defaults, **values})
 
 
 class Snapshot:

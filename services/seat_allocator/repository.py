@@ -17,7 +17,7 @@ from services.seat_allocator.tables import (
     SeatUserRow,
     SubscriptionSetRow,
 )
-from shared.sqlite import PlainSql
+from shared.sqlite import PlainSql, new_row, placeholders
 from shared.store import as_utc
 
 
@@ -56,7 +56,7 @@ class Products(OrmTable):
         query = "SELECT name, seats, expires_at, used FROM products WHERE tenant_id = ?"
         params: list[object] = [tenant_id]
         if names is not None:
-            query += f" AND name IN ({', '.join('?' * len(names))})"
+            query += f" AND name IN ({placeholders(len(names))})"
             params.extend(names)
         rows = (await self.sql()).all(query + " ORDER BY name", *params)
         return {name: Subscription(name, seats, used, as_utc(datetime.fromisoformat(expires)))
@@ -78,7 +78,7 @@ class Seats(Table):
     async def free(self, tenant_id: str, user_id: str, products: Collection[str]) -> None:
         if products:
             (await self.sql()).run(f"DELETE FROM seats WHERE tenant_id = ? AND user_id = ? "
-                                   f"AND product IN ({', '.join('?' * len(products))})",
+                                   f"AND product IN ({placeholders(len(products))})",
                                    tenant_id, user_id, *products)
 
 
@@ -91,13 +91,12 @@ _SEAT_USERS = SeatUserRow.__table__  # type: ignore[attr-defined]
 
 class Users(Table):
     async def get(self, tenant_id: str, user_id: str) -> SeatUser | None:
-        rows = (await self.sql()).select(_SEAT_USERS, "tenant_id = ? AND user_id = ?", tenant_id, user_id)
-        return rows[0] if rows else None
+        return (await self.sql()).select_one(_SEAT_USERS, "tenant_id = ? AND user_id = ?", tenant_id, user_id)
 
     @staticmethod
     def new(tenant_id: str, user_id: str, now: datetime) -> SeatUser:
         """A user met for the first time: active, wanting nothing of their own (the table's defaults)."""
-        return SeatUser(**SeatUserRow(tenant_id=tenant_id, user_id=user_id, modified=now).model_dump())
+        return new_row(SeatUserRow, tenant_id=tenant_id, user_id=user_id, modified=now)
 
     async def save(self, user: SeatUser) -> None:
         (await self.sql()).insert(_SEAT_USERS, vars(user), on_conflict="REPLACE")

@@ -26,7 +26,7 @@ from contracts.system.v1 import Ping
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
-from shared.sqlite import PlainSql
+from shared.sqlite import PlainSql, new_row
 from shared.store import StoreDeps, UnitOfWork, as_utc
 
 Deps = StoreDeps[UnitOfWork]
@@ -42,23 +42,19 @@ def status_row(sql: PlainSql, tenant_id: str, cmd: ProvisioningOutcome) -> Statu
     """The user's row: by userName when the outcome has one (a rename moves the row), else by id."""
     by_id = None
     if cmd.user_id is not None:
-        by_id = first(sql.select(_STATUSES, "tenant_id = ? AND user_id = ? LIMIT 1", tenant_id, cmd.user_id))
+        by_id = sql.select_one(_STATUSES, "tenant_id = ? AND user_id = ? LIMIT 1", tenant_id, cmd.user_id)
     if cmd.user_name is None:
         return by_id
     key = cmd.user_name.lower()
     if by_id is not None and by_id.user_name_key != key:  # renamed: the row follows the new userName
         sql.run("DELETE FROM user_statuses WHERE tenant_id = ? AND user_name_key = ?", tenant_id, by_id.user_name_key)
-    return first(sql.select(_STATUSES, "tenant_id = ? AND user_name_key = ?", tenant_id, key))
-
-
-def first(rows: list[Status]) -> Status | None:
-    return rows[0] if rows else None
+    return sql.select_one(_STATUSES, "tenant_id = ? AND user_name_key = ?", tenant_id, key)
 
 
 def new_status(tenant_id: str, user_name: str, cmd: ProvisioningOutcome, at: datetime) -> Status:
     """A user the reporter has not seen yet, with the table's defaults for the rest."""
-    return Status(**UserStatusRow(tenant_id=tenant_id, user_name_key=user_name.lower(), user_name=user_name,
-                                  status=cmd.status, last_attempt=at).model_dump())
+    return new_row(UserStatusRow, tenant_id=tenant_id, user_name_key=user_name.lower(), user_name=user_name,
+                   status=cmd.status, last_attempt=at)
 
 
 def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:

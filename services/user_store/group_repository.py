@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
-from shared.sqlite import PlainSql
+from shared.sqlite import PlainSql, placeholders
 
 Member = dict[str, str]
 
@@ -52,14 +52,14 @@ class GroupRepository:
         return found
 
     async def groups_of(self, user_ids: Collection[str]) -> dict[str, list[Member]]:
-        """Each user's read-only ``groups`` attribute (RFC 7643 §4.1.2): direct memberships. Plain SQL
-        (every user read asks): call it before changing groups through the ORM in the same unit of work."""
+        """Each user's read-only ``groups`` attribute (RFC 7643 §4.1.2): direct memberships, in plain SQL
+        (every user read asks)."""
         found: dict[str, list[Member]] = defaultdict(list)
         if not user_ids:
             return found
         rows = (await self._sql()).all(
             "SELECT m.member_id, g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id "
-            f"WHERE m.member_id IN ({', '.join('?' * len(user_ids))}) ORDER BY m.member_id, g.display_name_key",
+            f"WHERE m.member_id IN ({placeholders(len(user_ids))}) ORDER BY m.member_id, g.display_name_key",
             *user_ids)
         for user_id, group_id, name in rows:
             found[user_id].append({"value": group_id, "display": name, "type": "direct"})

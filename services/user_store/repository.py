@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
-from shared.sqlite import PlainSql, column_defaults
+from shared.sqlite import PlainSql, new_row
 
 
 #: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
@@ -22,12 +22,11 @@ from shared.sqlite import PlainSql, column_defaults
 User = SimpleNamespace
 
 _USERS = UserRow.__table__  # type: ignore[attr-defined]
-_USER_DEFAULTS = column_defaults(_USERS)
 
 
 def new_user(**values: object) -> User:
     """A user not stored yet: the table's defaults (version 1, no seat) under ``values``."""
-    return User(**{**_USER_DEFAULTS, **values})
+    return new_row(UserRow, **values)
 
 
 class UserRepository:
@@ -35,8 +34,7 @@ class UserRepository:
         self._session, self._sql = session, sql
 
     async def get(self, tenant_id: str, user_id: str) -> User | None:
-        rows = (await self._sql()).select(_USERS, "id = ? AND tenant_id = ?", user_id, tenant_id)
-        return rows[0] if rows else None
+        return (await self._sql()).select_one(_USERS, "id = ? AND tenant_id = ?", user_id, tenant_id)
 
     async def add(self, user: User) -> None:
         """Store a new user; a userName taken meanwhile raises IntegrityError (the unique key)."""
