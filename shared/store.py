@@ -1,9 +1,9 @@
 """What every service with its own database shares: the unit of work, its dependencies, lookups.
 
-A unit of work is one session and so one transaction (BEGIN IMMEDIATE, see shared/sqlite.py):
-a service subclasses it to open its repositories on that session. Its hot statements run in plain
-SQL in the same transaction (``sql()``); a read-only unit of work reads a snapshot instead, without
-the write lock.
+A unit of work is one command's transaction (shared/sqlite.Writer: BEGIN IMMEDIATE, commits in
+groups); a service subclasses it to open its repositories (``Repository``) on it. Its hot statements
+run in plain SQL (``sql()``), the rest through an ORM session made on demand; a read-only unit of work
+reads a snapshot instead, without the write lock.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
-from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import Table, delete
@@ -26,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import ErrorCode
 from shared.messaging.dispatch import CommandFailed
 from shared.messaging.ping import ServiceIdentity
-from shared.sqlite import PlainSql, Snapshot, plain_sql
+from shared.sqlite import Database, PlainSql, Snapshot, joining_session
 
 log = logging.getLogger(__name__)
 
@@ -44,63 +43,93 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-#: One writer at a time per database in this process, queued in asyncio: SQLite admits one anyway, and
-#: its own busy-wait (sleeps of up to 100 ms in a thread) would make concurrent handlers slow to resume.
-_turns: WeakKeyDictionary[async_sessionmaker[AsyncSession], asyncio.Lock] = WeakKeyDictionary()
-
-
 class UnitOfWork:
+    """One command's transaction: plain SQL (``sql()``) for the statements every command runs, an ORM
+    session (``session``) made only when a rarer path asks for it.
+
+    A write unit of work takes its turn on the process's writer (shared/sqlite.Writer: a savepoint in a
+    transaction units share, committed in groups); ``commit`` returns once its changes are stored, and
+    leaving without it undoes them. A read-only one reads a snapshot (shared/sqlite.Snapshot) without
+    the write lock and without waiting for the process's writes; it commits nothing.
+    """
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
-        """``read_only``: its plain SQL reads a snapshot (shared/sqlite.Snapshot) without the write lock
-        and without waiting for the process's other units of work; it commits nothing."""
         self._sessions = sessions
         self._read_only = read_only
-        self._turn = None if read_only else _turns.setdefault(sessions, asyncio.Lock())
-        self._sql: PlainSql | None = None
+        self._database: Database = sessions.kw["bind"]
+        self._session: AsyncSession | None = None
         self._snapshot: Snapshot | None = None
+        self._writing: PlainSql | None = None  # the writer's connection, while this unit holds the turn
+        self.open()
 
-    def open(self, session: AsyncSession) -> None:
-        """Attach the service's repositories to the session."""
+    def open(self) -> None:
+        """Attach the service's repositories to this unit of work."""
+
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM, in this unit's transaction (a write unit's savepoint), made on first use."""
+        if self._session is None:
+            if self._read_only:
+                self._session = self._sessions()
+            elif self._writing is None:
+                raise RuntimeError("the unit of work is not open (or already committed)")
+            else:
+                self._session = joining_session(self._sessions, self._database.writer)
+        return self._session
 
     async def __aenter__(self) -> Self:
-        if self._turn is not None:
-            await self._turn.acquire()  # never nest units of work: the inner one would wait for the outer
-        self.session = self._sessions()
-        self.open(self.session)
+        if not self._read_only:  # never nest write units of work: the inner one would wait for the outer
+            self._writing = await self._database.writer.enter()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._sql = None
         try:
             if self._snapshot is not None:
                 self._snapshot.close()
-                self._snapshot = None
-            if not self._read_only or self.session.sync_session.in_transaction():
-                await self.session.rollback()  # no-op after commit; undoes everything otherwise
-                await self.session.close()
+            if self._session is not None:
+                await self._session.close()  # rolls back what the ORM did and did not commit
         finally:
-            if self._turn is not None:
-                self._turn.release()
+            if self._writing is not None:
+                self._writing = None
+                self._database.writer.abort()
 
     async def commit(self) -> None:
-        if self._read_only:
-            raise RuntimeError("a read-only unit of work commits nothing")
-        self._sql = None  # the connection goes back to the pool
-        await self.session.commit()
+        if self._writing is None:
+            raise RuntimeError("a read-only unit of work commits nothing" if self._read_only
+                               else "the unit of work is not open (or already committed)")
+        if self._session is not None:
+            await self._session.commit()
+            await self._session.close()
+            self._session = None
+        self._writing = None
+        await self._database.writer.commit()
 
     async def sql(self) -> PlainSql:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.
         Changes made through the ORM are flushed first, as the ORM's own queries would (autoflush)."""
         if self._read_only:
             if self._snapshot is None:
-                self._snapshot = Snapshot(self._sessions.kw["bind"])
+                self._snapshot = Snapshot(self._database)
             return self._snapshot.sql
-        session = self.session
-        if session.new or session.dirty or session.deleted:
+        if self._writing is None:
+            raise RuntimeError("the unit of work is not open (or already committed)")
+        session = self._session
+        if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
-        if self._sql is None:
-            self._sql = await plain_sql(session)
-        return self._sql
+        return self._writing
+
+
+class Repository:
+    """Queries of one kind of row, in a unit of work's transaction: plain SQL for the hot statements
+    (``_sql()``), the ORM (``_session``) for the rest."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow.sql
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._uow.session
 
 
 class Journal:

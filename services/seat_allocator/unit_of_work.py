@@ -6,8 +6,6 @@ record, so a redelivery must get the same refusal back, not a second attempt at 
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from contracts import Reply
 from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
@@ -25,9 +23,9 @@ class Journal(MessageJournal):
 
 
 class UnitOfWork(SessionUnitOfWork):
-    def open(self, session: AsyncSession) -> None:
-        self.products = Products(session, self.sql)
-        self.seats = Seats(session, self.sql)
-        self.users = Users(session, self.sql)
-        self.sets = Sets(session, self.sql)
+    def open(self) -> None:
+        self.products = Products(self)
+        self.seats = Seats(self)
+        self.users = Users(self)
+        self.sets = Sets(self)
         self.journal = Journal(self, ProcessedMessage.__table__, "outcome")

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
-from shared.sqlite import PlainSql, placeholders
+from shared.sqlite import placeholders
+from shared.store import Repository
 
 Member = dict[str, str]
 
 
-class GroupRepository:
-    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
-        self._session, self._sql = session, sql
-
+class GroupRepository(Repository):
     def add(self, row: GroupRow) -> None:
         self._session.add(row)
 

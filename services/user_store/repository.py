@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
 from shared.sqlite import PlainSql, new_row
+from shared.store import Repository
 
 
 #: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
@@ -29,10 +29,7 @@ def new_user(**values: object) -> User:
     return new_row(UserRow, **values)
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
-        self._session, self._sql = session, sql
-
+class UserRepository(Repository):
     async def get(self, tenant_id: str, user_id: str) -> User | None:
         return (await self._sql()).select_one(_USERS, "id = ? AND tenant_id = ?", user_id, tenant_id)
 
@@ -73,12 +70,9 @@ class UserRepository:
                 .execution_options(synchronize_session=False))
 
 
-class SeatIntentRepository:
+class SeatIntentRepository(Repository):
     """Writes waiting on the seat allocator (tables.SeatIntentRow), by message id. Every write command
     reads and writes them: plain SQL (shared/sqlite.PlainSql) but for the rare paths."""
-
-    def __init__(self, session: AsyncSession, sql: Callable[[], Awaitable[PlainSql]]) -> None:
-        self._session, self._sql = session, sql
 
     async def get(self, message_id: str) -> SeatIntentRow | None:
         return await self._session.get(SeatIntentRow, message_id)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from contracts import Result
 from services.user_store.group_repository import GroupRepository
 from services.user_store.repository import SeatIntentRepository, UserRepository
@@ -30,8 +28,8 @@ class Journal(MessageJournal):
 
 
 class UnitOfWork(SessionUnitOfWork):
-    def open(self, session: AsyncSession) -> None:
-        self.users = UserRepository(session, self.sql)
-        self.groups = GroupRepository(session, self.sql)
+    def open(self) -> None:
+        self.users = UserRepository(self)
+        self.groups = GroupRepository(self)
         self.journal = Journal(self, ProcessedMessage.__table__, "result")
-        self.intents = SeatIntentRepository(session, self.sql)
+        self.intents = SeatIntentRepository(self)

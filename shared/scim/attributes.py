@@ -5,6 +5,7 @@ Names are case-insensitive (RFC 7643 §2.1) and may carry their schema URN; exte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,9 @@ class ResourceSchema:
 
     def resolve(self, text: str) -> AttributePath | None:
         """``[urn:]name[.sub]`` to a canonical path, or None if no such attribute exists here."""
+        return _resolved(self, text)
+
+    def _resolve(self, text: str) -> AttributePath | None:
         urn, rest = self._split_urn(text)
         if urn is None or not rest:
             return None
@@ -49,8 +53,12 @@ class ResourceSchema:
 
     def definition(self, path: AttributePath) -> Definition:
         """The definition a resolved path points at (the sub-attribute's when it has one)."""
-        attribute = self._attributes[path.urn][path.name.lower()]
+        attribute = self.attribute(path)
         return attribute if path.sub is None else sub_definition(attribute, path.sub)  # type: ignore[return-value]
+
+    def attribute(self, path: AttributePath) -> Definition:
+        """The top-level attribute of a resolved path (the parent when it names a sub-attribute)."""
+        return self._attributes[path.urn][path.name.lower()]
 
     def attributes(self, urn: str) -> list[Definition]:
         return list(self._attributes[urn].values())
@@ -62,6 +70,13 @@ class ResourceSchema:
             if lowered.startswith(urn.lower() + ":"):
                 return urn, text[len(urn) + 1:]
         return (None, text) if lowered.startswith("urn:") else (self.core, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(schema: ResourceSchema, text: str) -> AttributePath | None:
+    """Resolutions kept: every request names the same few attributes (paths are frozen, so shared);
+    bounded, as the names come from clients."""
+    return schema._resolve(text)
 
 
 def sub_definition(attribute: Definition, name: str) -> Definition | None:

@@ -48,7 +48,7 @@ def _apply(resource: dict[str, Any], operation: PatchOperation, schema: Resource
         return _keep(resource, operation)
     attribute = operation.path.attribute
     container = resource if attribute.urn == schema.core else resource.setdefault(attribute.urn, {})
-    definition = schema.definition(attribute.model_copy(update={"sub": None}))
+    definition = schema.attribute(attribute)
     before = _elements(container.get(definition["name"]), definition)
     after = _changed(before, operation, definition, schema)
     if definition["multiValued"]:

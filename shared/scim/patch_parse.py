@@ -173,7 +173,7 @@ def _check_writable(target: PatchPath, schema: ResourceSchema, where: str) -> No
 
 
 def _read_only(target: PatchPath, schema: ResourceSchema) -> bool:
-    attribute = schema.definition(target.attribute.model_copy(update={"sub": None}))
+    attribute = schema.attribute(target.attribute)
     return "readOnly" in (attribute["mutability"], schema.definition(target.attribute)["mutability"])
 
 

@@ -67,7 +67,7 @@ def _place(resource: dict[str, Any], key: str, value: Any, schema: ResourceSchem
     if path is None:
         return
     container = resource if path.urn == schema.core else resource.setdefault(path.urn, {})
-    attribute = schema.definition(path.model_copy(update={"sub": None}))
+    attribute = schema.attribute(path)
     if path.sub is None:
         _set(container, attribute, stored_value(attribute, value, path.name))
     elif attribute["multiValued"]:

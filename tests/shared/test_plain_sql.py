@@ -58,7 +58,8 @@ async def test_plain_sql_is_part_of_the_unit_of_works_transaction(sessions):
         assert (await uow.sql()).one("SELECT count(*) FROM seat_intents") == (0,)
         (await uow.sql()).insert(SeatIntentRow.__table__, intent("m2"))
         await uow.commit()
-        assert (await uow.sql()).run("DELETE FROM seat_intents WHERE message_id = ?", "m2") == 1  # a new transaction
+        with pytest.raises(RuntimeError, match="committed"):  # its transaction is over: nothing more in it
+            await uow.sql()
     async with UnitOfWork(sessions) as uow:
         assert (await uow.sql()).all("SELECT message_id FROM seat_intents") == [("m2",)]
 
@@ -120,3 +121,16 @@ async def test_a_read_only_unit_of_work_keeps_nothing_and_returns_its_connection
     assert pool.checkedout() == 0
     async with UnitOfWork(sessions, read_only=True) as reader:
         assert (await reader.sql()).all("SELECT message_id FROM seat_intents") == []
+
+
+def test_a_new_row_has_the_models_defaults_under_the_values_given():
+    from services.sync_status.tables import UserStatusRow
+    from shared.sqlite import new_row
+
+    first = new_row(UserStatusRow, tenant_id="t1", user_name="Ann", status="synced")
+    second = new_row(UserStatusRow, tenant_id="t1", products=["Sales"])
+    assert (first.tenant_id, first.user_name, first.status) == ("t1", "Ann", "synced")
+    assert first.products == [] and first.products is not new_row(UserStatusRow).products  # a fresh list each
+    assert second.products == ["Sales"]
+    # every field with a default, and those given; the required ones not given are left out
+    assert set(vars(first)) == set(UserStatusRow.model_fields) - {"user_name_key", "last_attempt"}
