@@ -14,7 +14,8 @@ from contracts.seats.v1 import (
     SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionSetList, SubscriptionSetRecord, SubscriptionSetReport,
 )
 from contracts.sync_status.v1 import (
-    GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, ProvisioningOutcome, SyncSummary, UserHistory, UserStatusPage,
+    GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, OutcomesRecorded, ProvisioningOutcome,
+    ProvisioningOutcomes, SyncSummary, UserHistory, UserStatusPage,
 )
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
@@ -68,6 +69,8 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     SubscriptionSetReport,
     ProvisioningOutcome,
     OutcomeRecorded,
+    ProvisioningOutcomes,
+    OutcomesRecorded,
     ListUserStatuses,
     UserStatusPage,
     GetUserHistory,

@@ -180,10 +180,13 @@ def _pause(seconds: float) -> None:
 
 async def create_tables(database: Database, tables: Sequence[type[SQLModel]]) -> None:
     """Create a service's own tables (only those: every service's models share SQLModel.metadata), and
-    add the columns a newer version gave an existing table."""
+    add the columns and indexes a newer version gave an existing table."""
     with database.sync_engine.begin() as connection:
         SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])
         _add_new_columns(connection, [t.__table__ for t in tables])
+        for table in tables:
+            for index in table.__table__.indexes:  # create_all skips those of a table that exists
+                index.create(connection, checkfirst=True)
 
 
 def _add_new_columns(connection: Connection, tables: Sequence[Table]) -> None:
@@ -376,10 +379,11 @@ class Writer:
     one writer at a time anyway, and queueing in asyncio beats its busy-wait), and commit in groups.
 
     Each unit runs in a SAVEPOINT of a transaction that stays open while more units wait for their
-    turn: it commits when none waits (or GROUP_COMMIT_MAX units are in it), and a unit's ``commit``
-    returns only once its changes are committed, so nothing is answered before it is stored. A COMMIT
-    writes every changed page to the WAL (~0.1 ms of CPU); under load a few units share one. An idle
-    process commits each unit on its own, at once. A unit that fails rolls back to its savepoint only.
+    turn or are about to start: it commits when none does (or GROUP_COMMIT_MAX units are in it), and a
+    unit's ``commit`` returns only once its changes are committed, so nothing is answered before it is
+    stored. A COMMIT writes every changed page to the WAL (~0.1 ms of CPU); under load several units
+    share one, and an idle process commits a lone unit one loop iteration after it is done. A unit that
+    fails rolls back to its savepoint only.
     """
 
     def __init__(self, database: Database) -> None:
@@ -388,6 +392,7 @@ class Writer:
         self._turn = asyncio.Lock()
         self._waiting = 0  # units waiting for their turn
         self._released: list[asyncio.Future[None]] = []  # units done in the open transaction, not committed
+        self._commit_soon = False
 
     @property
     def connection(self) -> Connection:
@@ -447,8 +452,18 @@ class Writer:
         self._settle()
 
     def _settle(self) -> None:
-        """Commit now unless another unit waits to join the transaction (and it is not full yet)."""
-        if self._waiting == 0 and not self._turn.locked() or len(self._released) >= GROUP_COMMIT_MAX:
+        """Commit unless another unit waits to join the transaction (and it is not full yet): not at once,
+        but once the tasks ready to run have run, so that units of records fetched together (which start
+        one after the other without ever waiting for the turn) share the commit too."""
+        if len(self._released) >= GROUP_COMMIT_MAX:
+            self._end_transaction()
+        elif not self._commit_soon:
+            self._commit_soon = True
+            asyncio.get_running_loop().call_soon(self._commit_if_idle)
+
+    def _commit_if_idle(self) -> None:
+        self._commit_soon = False
+        if self._waiting == 0 and not self._turn.locked():  # else the unit that has the turn settles
             self._end_transaction()
 
     def _end_transaction(self, failure: BaseException | None = None) -> None:

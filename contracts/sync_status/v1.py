@@ -1,9 +1,9 @@
 """Sync-status messages, version 1.
 
-The user store reports the outcome of every provisioning write (``ProvisioningOutcome``, cast: no
-reply); the sync-status reporter keeps each user's status and history from them and answers the
-tenant admin's queries. Outcomes are keyed by the command's message id: a redelivered report
-counts once.
+The user store reports the outcome of every provisioning write (``ProvisioningOutcomes``: several
+in one message, cast: no reply; ``ProvisioningOutcome``, one, is still understood); the sync-status
+reporter keeps each user's status and history from them and answers the tenant admin's queries.
+Outcomes are keyed by ids derived from the command's message id: a redelivered report counts once.
 """
 
 from datetime import datetime
@@ -38,6 +38,20 @@ class ProvisioningOutcome(Command):
 
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportedOutcome(_Part):
+    report_id: str  # derived from the command's message id: the same outcome reported again counts once
+    tenant_id: str
+    outcome: ProvisioningOutcome
+
+
+class ProvisioningOutcomes(Command):
+    """Outcomes of any tenants' writes, in one message: the reporter records them in one transaction."""
+
+    TYPE = "sync_status.provisioning_outcomes.v1"
+
+    reports: list[ReportedOutcome] = Field(min_length=1, max_length=1000)
 
 
 class UserStatus(_Part):
@@ -117,3 +131,12 @@ class OutcomeRecorded(Result):
     TYPE = "sync_status.outcome_recorded.v1"
 
     duplicate: bool  # True: this message id was recorded before; nothing changed
+
+
+class OutcomesRecorded(Result):
+    """The reporter's answer to a batch of outcomes (casts get none; a caller that asks gets this)."""
+
+    TYPE = "sync_status.outcomes_recorded.v1"
+
+    recorded: int
+    duplicates: int  # reports recorded before (by report id): nothing changed for them

@@ -31,6 +31,9 @@ USED_SEAT_TRIGGERS = (
          UPDATE products SET used = used - 1 WHERE tenant_id = OLD.tenant_id AND name = OLD.product; END""",
 )
 
+#: Indexes a newer version replaced (create_all adds new indexes, never drops old ones).
+REPLACED_INDEXES = ("ix_seats_tenant_user",)
+
 #: At start: a file from before the column (or restored from a backup) gets the true count.
 RECOUNT_USED = """UPDATE products SET used = (SELECT count(*) FROM seats
                   WHERE seats.tenant_id = products.tenant_id AND seats.product = products.name)"""
@@ -41,3 +44,5 @@ async def create_schema(engine: Database) -> None:
     with engine.sync_engine.begin() as connection:
         for statement in (*USED_SEAT_TRIGGERS, RECOUNT_USED):
             connection.exec_driver_sql(statement)
+        for index in REPLACED_INDEXES:
+            connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{index}"')

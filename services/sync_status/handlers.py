@@ -16,7 +16,9 @@ from contracts.sync_status.v1 import (
     HistoryEntry,
     ListUserStatuses,
     OutcomeRecorded,
+    OutcomesRecorded,
     ProvisioningOutcome,
+    ProvisioningOutcomes,
     SyncSummary,
     UserHistory,
     UserStatus,
@@ -38,17 +40,17 @@ _STATUSES = UserStatusRow.__table__  # type: ignore[attr-defined]
 Status = SimpleNamespace
 
 
-def status_row(sql: PlainSql, tenant_id: str, cmd: ProvisioningOutcome) -> Status | None:
-    """The user's row: by userName when the outcome has one (a rename moves the row), else by id."""
+def status_row(sql: PlainSql, tenant_id: str, cmd: ProvisioningOutcome) -> tuple[Status | None, str | None]:
+    """The user's row: by userName when the outcome has one (a rename moves the row), else by id; and
+    the key of the row the user had under their old userName, which a rename leaves to delete."""
     by_id = None
     if cmd.user_id is not None:
         by_id = sql.select_one(_STATUSES, "tenant_id = ? AND user_id = ? LIMIT 1", tenant_id, cmd.user_id)
     if cmd.user_name is None:
-        return by_id
+        return by_id, None
     key = cmd.user_name.lower()
-    if by_id is not None and by_id.user_name_key != key:  # renamed: the row follows the new userName
-        sql.run("DELETE FROM user_statuses WHERE tenant_id = ? AND user_name_key = ?", tenant_id, by_id.user_name_key)
-    return sql.select_one(_STATUSES, "tenant_id = ? AND user_name_key = ?", tenant_id, key)
+    renamed_from = by_id.user_name_key if by_id is not None and by_id.user_name_key != key else None
+    return sql.select_one(_STATUSES, "tenant_id = ? AND user_name_key = ?", tenant_id, key), renamed_from
 
 
 def new_status(tenant_id: str, user_name: str, cmd: ProvisioningOutcome, at: datetime) -> Status:
@@ -79,23 +81,41 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
 
 
 async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
-    """The outcome joins the history and updates the user's status: in plain SQL, as every write reports."""
-    tenant_id, at = tenant_of(meta), as_utc(cmd.at)
+    """One outcome in a message of its own (how user stores before batches reported)."""
+    async with deps.uow() as uow:
+        recorded = record(await uow.sql(), meta.message_id, tenant_of(meta), cmd)
+        await uow.commit()
+    return OutcomeRecorded(duplicate=not recorded)
+
+
+async def record_outcomes(cmd: ProvisioningOutcomes, meta: MessageMeta, deps: Deps) -> OutcomesRecorded:
+    """A batch of outcomes, in one transaction: per outcome, a message costs the reporter more than
+    recording it (bench/RESULTS.md)."""
     async with deps.uow() as uow:
         sql = await uow.sql()
-        row = status_row(sql, tenant_id, cmd)
-        if row is None and cmd.user_name is not None:
-            row = new_status(tenant_id, cmd.user_name, cmd, at)
-        key = row.user_name_key if row is not None else f"#{cmd.user_id}"
-        entry = {"message_id": meta.message_id, "tenant_id": tenant_id, "user_name_key": key, "at": at,
-                 "action": cmd.action, "status": cmd.status, "detail": cmd.detail, "asked": cmd.asked}
-        if not sql.insert(HistoryRow.__table__, entry, on_conflict="IGNORE"):  # type: ignore[attr-defined]
-            return OutcomeRecorded(duplicate=True)  # a redelivered report; leaving rolls back what it did
-        if row is not None:
-            apply(row, cmd, at)
-            sql.insert(_STATUSES, vars(row), on_conflict="REPLACE")
+        recorded = sum(record(sql, report.report_id, report.tenant_id, report.outcome) for report in cmd.reports)
         await uow.commit()
-    return OutcomeRecorded(duplicate=False)
+    return OutcomesRecorded(recorded=recorded, duplicates=len(cmd.reports) - recorded)
+
+
+def record(sql: PlainSql, report_id: str, tenant_id: str, cmd: ProvisioningOutcome) -> bool:
+    """The outcome joins the history and updates the user's status, in plain SQL (every write reports);
+    False, changing nothing, when this report id was recorded before (a redelivered report)."""
+    at = as_utc(cmd.at)
+    row, renamed_from = status_row(sql, tenant_id, cmd)
+    if row is None and cmd.user_name is not None:
+        row = new_status(tenant_id, cmd.user_name, cmd, at)
+    key = row.user_name_key if row is not None else f"#{cmd.user_id}"
+    entry = {"message_id": report_id, "tenant_id": tenant_id, "user_name_key": key, "at": at,
+             "action": cmd.action, "status": cmd.status, "detail": cmd.detail, "asked": cmd.asked}
+    if not sql.insert(HistoryRow.__table__, entry, on_conflict="IGNORE"):  # type: ignore[attr-defined]
+        return False
+    if renamed_from is not None:  # the row follows the new userName
+        sql.run("DELETE FROM user_statuses WHERE tenant_id = ? AND user_name_key = ?", tenant_id, renamed_from)
+    if row is not None:
+        apply(row, cmd, at)
+        sql.insert(_STATUSES, vars(row), on_conflict="REPLACE")
+    return True
 
 
 def to_status(row: UserStatusRow) -> UserStatus:
@@ -152,6 +172,7 @@ async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {
     ProvisioningOutcome: record_outcome,
+    ProvisioningOutcomes: record_outcomes,
     ListUserStatuses: list_user_statuses,
     GetUserHistory: get_user_history,
     GetSyncSummary: get_sync_summary,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from contracts import Reply
 from contracts.seats.v1 import seats_key
-from contracts.sync_status.v1 import ProvisioningOutcome
-from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS, resource_key
+from contracts.sync_status.v1 import ProvisioningOutcomes
+from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS
 from services.user_store.common import SeatAsk
 from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
-from services.user_store.outcomes import Report, ReportingDispatcher, unreported
+from services.user_store.outcomes import OutcomeBatches, Report, ReportingDispatcher, unreported
 from services.user_store.seat_saga import resume_stale
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
@@ -62,13 +62,11 @@ def seats_over(requester: Requester) -> SeatAsk:
 
 
 def outcomes_over(requester: Requester) -> Report:
-    """Cast outcomes to the sync-status reporter, one user's on one key, with a message id derived
-    from the command's: a redelivered command's report is the same message to the reporter."""
-    async def report(outcome: ProvisioningOutcome, tenant_id: str, message_id: str) -> None:
-        key = resource_key(tenant_id, outcome.user_id or (outcome.user_name or "").lower())
-        await requester.cast(outcome, topic=SYNC_STATUS_COMMANDS.name, key=key, tenant_id=tenant_id,
-                             message_id=message_id)
-    return report
+    """Cast outcomes to the sync-status reporter in batches (outcomes.OutcomeBatches), on no key: the
+    reporter takes any user's outcomes in any order (the newest attempt wins)."""
+    async def send(batch: ProvisioningOutcomes) -> None:
+        await requester.cast(batch, topic=SYNC_STATUS_COMMANDS.name, key=None)
+    return OutcomeBatches(send)
 
 
 @asynccontextmanager

@@ -1,12 +1,14 @@
 """Every provisioning write's outcome, reported to the sync-status reporter (contracts/sync_status).
 
 Reported after the write's reply exists, for every handling of the command: a redelivery (the store
-died before its offset was committed) reports again, under the same derived message id, which the
+died before its offset was committed) reports again, under the same derived report id, which the
 reporter counts once. Reporting never fails the write: a report that cannot be sent is logged.
+Outcomes travel in batches (``OutcomeBatches``): the reporter pays per message far more than per outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
 from contracts.seats.v1 import SubscriptionSetReport
-from contracts.sync_status.v1 import Action, ProvisioningOutcome, Status
+from contracts.sync_status.v1 import Action, ProvisioningOutcome, ProvisioningOutcomes, ReportedOutcome, Status
 from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.worker import send_before_commit
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DepsT = TypeVar("DepsT")
 
-#: Send one outcome: (outcome, tenant id, its message id: derived from the command's, so repeats are one).
+#: Send one outcome: (outcome, tenant id, its report id: derived from the command's, so repeats are one).
 Report = Callable[[ProvisioningOutcome, str, str], Awaitable[None]]
 
 
@@ -77,6 +79,56 @@ def member_outcomes(answers: Sequence[Result], at: datetime) -> list[Provisionin
                                 platform_active=member.platform_active, products=member.products,
                                 subscription_set=member.set_name)
             for answer in answers if isinstance(answer, SubscriptionSetReport) for member in answer.outcomes]
+
+
+#: Outcomes one message carries at most, and how long the first of a batch waits for company. A report
+#: is off the reply's path: only its command's offset commit waits for it (worker.send_before_commit).
+BATCH_MAX = 200
+BATCH_WAIT_SECONDS = 0.02
+
+
+class OutcomeBatches:
+    """A Report that sends outcomes in batches (ProvisioningOutcomes) through ``send``: a batch goes when
+    it is full or BATCH_WAIT_SECONDS after its first outcome, and each report returns once its batch
+    is sent (or raises what the send raised)."""
+
+    def __init__(self, send: Callable[[ProvisioningOutcomes], Awaitable[None]]) -> None:
+        self._send = send
+        self._batch: list[ReportedOutcome] = []
+        self._sent: asyncio.Future[None] | None = None  # the open batch's send
+        self._timer: asyncio.TimerHandle | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, outcome: ProvisioningOutcome, tenant_id: str, report_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._sent is None:
+            self._sent = loop.create_future()
+            self._timer = loop.call_later(BATCH_WAIT_SECONDS, self._flush)
+        sent = self._sent
+        self._batch.append(ReportedOutcome(report_id=report_id, tenant_id=tenant_id, outcome=outcome))
+        if len(self._batch) >= BATCH_MAX:
+            self._flush()
+        await asyncio.shield(sent)  # a cancelled caller must not cancel the others' batch
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        batch, sent = self._batch, self._sent
+        self._batch, self._sent, self._timer = [], None, None
+        if sent is None:
+            return
+        task = asyncio.ensure_future(self._send(ProvisioningOutcomes(reports=batch)))
+        self._sending.add(task)
+        task.add_done_callback(lambda done: self._settle(done, sent))
+
+    def _settle(self, task: asyncio.Task[None], sent: asyncio.Future[None]) -> None:
+        self._sending.discard(task)
+        if task.cancelled():
+            sent.cancel()
+        elif (error := task.exception()) is not None:
+            sent.set_exception(error)
+        else:
+            sent.set_result(None)
 
 
 async def send_quietly(report: Report, outcome: ProvisioningOutcome, tenant_id: str, message_id: str) -> None:

@@ -57,6 +57,20 @@ async def test_units_waiting_for_their_turn_share_one_commit(database):
     assert 1 <= len(commits) < 10
 
 
+async def test_units_started_together_share_one_commit_without_ever_waiting_for_the_turn(database):
+    """Records fetched together: each unit runs start to end without yielding, one after the other."""
+    commits = committing(database)
+
+    async def quick(note_id: str) -> None:
+        async with UnitOfWork(session_factory(database)) as uow:
+            (await uow.sql()).run("INSERT INTO notes (id) VALUES (?)", note_id)
+            await uow.commit()
+
+    await asyncio.gather(*(quick(f"n{i}") for i in range(5)))
+    assert stored(database) == [f"n{i}" for i in range(5)]
+    assert len(commits) == 1
+
+
 async def test_a_unit_left_without_commit_undoes_only_its_own_changes(database):
     async def failing() -> None:
         async with UnitOfWork(session_factory(database)) as uow:

@@ -3,6 +3,7 @@ outcome reports, on a real SQLite file (services/sync_status)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,10 @@ from contracts.sync_status.v1 import (
     GetUserHistory,
     ListUserStatuses,
     OutcomeRecorded,
+    OutcomesRecorded,
     ProvisioningOutcome,
+    ProvisioningOutcomes,
+    ReportedOutcome,
     SyncSummary,
     UserHistory,
     UserStatusPage,
@@ -33,14 +37,24 @@ async def dispatch(tmp_path):
         yield dispatcher
 
 
-def meta(tenant: str = "t1", message_id: str | None = None) -> MessageMeta:
+def meta(tenant: str | None = "t1", message_id: str | None = None) -> MessageMeta:
     return MessageMeta(message_type="x", tenant_id=tenant, **({"message_id": message_id} if message_id else {}))
 
 
+def outcome(minutes: int = 0, tenant: str = "t1", report_id: str | None = None, **values) -> ReportedOutcome:
+    return ReportedOutcome(report_id=report_id or uuid.uuid4().hex, tenant_id=tenant,
+                           outcome=ProvisioningOutcome(at=T0 + timedelta(minutes=minutes), **values))
+
+
+async def report_all(dispatch, *outcomes: ReportedOutcome) -> OutcomesRecorded:
+    """Outcomes in one message, as the user store sends them (of any tenants: the message has none)."""
+    return unwrap(await dispatch(ProvisioningOutcomes(reports=list(outcomes)), meta(None)), OutcomesRecorded)
+
+
 async def report(dispatch, minutes: int = 0, tenant: str = "t1", message_id: str | None = None,
-                 **outcome) -> OutcomeRecorded:
-    command = ProvisioningOutcome(at=T0 + timedelta(minutes=minutes), **outcome)
-    return unwrap(await dispatch(command, meta(tenant, message_id)), OutcomeRecorded)
+                 **values) -> OutcomesRecorded:
+    """One outcome (a message of its own)."""
+    return await report_all(dispatch, outcome(minutes, tenant, message_id, **values))
 
 
 async def statuses(dispatch, tenant: str = "t1", **filters) -> UserStatusPage:
@@ -89,8 +103,38 @@ async def test_an_older_outcome_arriving_late_does_not_override_a_newer_one(disp
 async def test_a_redelivered_outcome_counts_once(dispatch):
     first = await report(dispatch, action="create", status="failed", user_name="joe", message_id="m1", detail="x")
     again = await report(dispatch, action="create", status="failed", user_name="joe", message_id="m1", detail="x")
-    assert (first.duplicate, again.duplicate) == (False, True)
+    assert (first.duplicates, again.duplicates) == (0, 1)
     assert len((await history(dispatch, "joe")).entries) == 1
+
+
+async def test_a_batch_records_each_outcome_once_and_a_redelivered_batch_changes_nothing(dispatch):
+    batch = [outcome(0, report_id="c1", action="create", status="synced", user_name="ann", user_id="u1"),
+             outcome(1, report_id="p1", action="patch", status="failed", user_id="u1", detail="no free seat"),
+             outcome(0, "t2", report_id="c2", action="create", status="synced", user_name="bob", user_id="u2")]
+    assert await report_all(dispatch, *batch) == OutcomesRecorded(recorded=3, duplicates=0)
+    assert await report_all(dispatch, *batch) == OutcomesRecorded(recorded=0, duplicates=3)
+    [ann] = (await statuses(dispatch)).users
+    assert (ann.status, ann.detail) == ("failed", "no free seat")  # both of hers applied, in the batch's order
+    assert [u.user_name for u in (await statuses(dispatch, "t2")).users] == ["bob"]  # each to its own tenant
+    assert len((await history(dispatch, "ann")).entries) == 2
+
+
+async def test_a_redelivered_rename_in_a_batch_leaves_the_users_row_where_it_is(dispatch):
+    rename = outcome(1, report_id="r1", action="replace", status="synced", user_name="ann@new.example", user_id="u1")
+    await report(dispatch, action="create", status="synced", user_name="ann@old.example", user_id="u1")
+    await report_all(dispatch, rename)
+    await report(dispatch, 2, action="replace", status="synced", user_name="ann@old.example", user_id="u1")
+    assert (await report_all(dispatch, rename)).duplicates == 1  # late: it must not move her row again
+    assert [u.user_name for u in (await statuses(dispatch)).users] == ["ann@old.example"]
+
+
+async def test_an_outcome_in_a_message_of_its_own_is_still_recorded(dispatch):
+    """How user stores before batches reported: a rolling upgrade must lose none of theirs."""
+    command = ProvisioningOutcome(at=T0, action="create", status="synced", user_name="ann", user_id="u1")
+    first = unwrap(await dispatch(command, meta(message_id="m1")), OutcomeRecorded)
+    again = unwrap(await dispatch(command, meta(message_id="m1")), OutcomeRecorded)
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert [u.user_name for u in (await statuses(dispatch)).users] == ["ann"]
 
 
 async def test_a_rename_moves_the_users_row(dispatch):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 import pytest
 from user_store_support import meta, patch, subscribe
 
 from contracts.groups.v1 import CreateGroup, GroupRecord
 from contracts.seats.v1 import CreateSubscriptionSet, SubscriptionSetRecord
+from contracts.sync_status.v1 import ProvisioningOutcome, ProvisioningOutcomes
 from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, UserRecord
+from services.user_store import outcomes
 from services.user_store.bootstrap import bootstrap
+from services.user_store.outcomes import OutcomeBatches
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
@@ -89,3 +95,54 @@ async def test_a_groups_members_are_reported_with_what_their_set_did(reported, a
     assert seated.products == ["Sales"] and seated.subscription_set == "Sales Team"
     assert {message_id for _, message_id in outcomes} == {f"{once.message_id}:member:{ann}",
                                                           f"{once.message_id}:member:{bob}"}
+
+
+def an_outcome(user_name: str) -> ProvisioningOutcome:
+    return ProvisioningOutcome(action="create", status="synced", at=datetime(2026, 12, 1, tzinfo=UTC),
+                               user_name=user_name)
+
+
+class Sent:
+    """What an OutcomeBatches sends: each batch's (tenant, report id, userName) triples."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.batches: list[list[tuple[str, str, str]]] = []
+        self.failure = failure
+
+    async def __call__(self, batch: ProvisioningOutcomes) -> None:
+        self.batches.append([(r.tenant_id, r.report_id, r.outcome.user_name) for r in batch.reports])
+        if self.failure is not None:
+            raise self.failure
+
+
+async def test_outcomes_reported_together_travel_in_one_message():
+    sent = Sent()
+    batches = OutcomeBatches(sent)
+    await asyncio.gather(batches(an_outcome("ann"), "t1", "m1:outcome"), batches(an_outcome("bob"), "t2", "m2:outcome"))
+    assert sent.batches == [[("t1", "m1:outcome", "ann"), ("t2", "m2:outcome", "bob")]]
+    await batches(an_outcome("cy"), "t1", "m3:outcome")  # a later one: a batch of its own
+    assert sent.batches[1:] == [[("t1", "m3:outcome", "cy")]]
+
+
+async def test_a_full_batch_goes_at_once(monkeypatch):
+    monkeypatch.setattr(outcomes, "BATCH_WAIT_SECONDS", 60)  # only being full can send it
+    sent = Sent()
+    batches = OutcomeBatches(sent)
+    reports = [batches(an_outcome(f"u{i}"), "t1", f"m{i}") for i in range(outcomes.BATCH_MAX + 1)]
+    done, pending = await asyncio.wait([asyncio.ensure_future(r) for r in reports], timeout=1)
+    assert [len(batch) for batch in sent.batches] == [outcomes.BATCH_MAX]
+    assert len(done) == outcomes.BATCH_MAX and len(pending) == 1  # the one over waits for the next batch
+    for task in pending:
+        task.cancel()
+
+
+async def test_a_failed_send_fails_every_report_in_its_batch_and_a_cancelled_one_cancels_none():
+    sent = Sent(failure=ConnectionError("broker gone"))
+    batches = OutcomeBatches(sent)
+    first = asyncio.ensure_future(batches(an_outcome("ann"), "t1", "m1"))
+    cancelled = asyncio.ensure_future(batches(an_outcome("bob"), "t1", "m2"))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(ConnectionError):
+        await first
+    assert sent.batches == [[("t1", "m1", "ann"), ("t1", "m2", "bob")]]  # bob's went all the same
