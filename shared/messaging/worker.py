@@ -191,7 +191,7 @@ class Pipeline:
         and commit; re-raise what made the pipeline fail."""
         self._closing = True
         while self._tasks:
-            await asyncio.gather(*self._tasks)
+            await asyncio.gather(*self._tasks, return_exceptions=True)  # a failed send: self.failure
         self._committer.cancel()
         await asyncio.gather(self._committer, return_exceptions=True)
         await self._commit()
@@ -199,10 +199,11 @@ class Pipeline:
         if self.failure is not None:
             raise self.failure
 
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+    def _start(self, work: Coroutine[Any, Any, None] | asyncio.Future[None]) -> asyncio.Future[None]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _serve_lane(self, key: object) -> None:
         lane = self._lanes[key]
@@ -216,21 +217,33 @@ class Pipeline:
                     finally:
                         _side_sends.reset(token)
                 if reply is not None:
-                    sends.insert(0, asyncio.ensure_future(reply))
-                self._start(self._settle(entry, sends))
+                    sends.insert(0, self._start(reply))
+                self._settle_when_sent(entry, sends)
                 lane.popleft()
         except Exception as error:  # handle_record answers every command; this is a bug: stop serving
             self._fail(error)
         finally:
             del self._lanes[key]
 
-    async def _settle(self, entry: _Entry, sends: list[asyncio.Future[None]]) -> None:
+    def _settle_when_sent(self, entry: _Entry, sends: list[asyncio.Future[None]]) -> None:
         """The record is done once its sends are acknowledged; a failed send stops the worker, and its
-        record, never committed, is redelivered to whoever serves the partition next."""
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        if errors := [result for result in results if isinstance(result, BaseException)]:
-            self._fail(errors[0])
+        record, never committed, is redelivered to whoever serves the partition next. Most records
+        have one send (their reply): a callback on it, not a task of their own, settles them."""
+        if not sends:
+            self._finished(entry)
             return
+        # drain() waits for what is in self._tasks: the reply is already, a side send is not
+        waited = self._start(sends[0] if len(sends) == 1 else asyncio.gather(*sends, return_exceptions=True))
+        waited.add_done_callback(lambda _: self._after(entry, sends))
+
+    def _after(self, entry: _Entry, sends: Sequence[asyncio.Future[None]]) -> None:
+        for send in sends:
+            if (error := asyncio.CancelledError() if send.cancelled() else send.exception()) is not None:
+                self._fail(error)
+                return
+        self._finished(entry)
+
+    def _finished(self, entry: _Entry) -> None:
         self._progress.finished(entry)
         self._served.count(entry.record)
         self._room_freed.set()

@@ -246,3 +246,28 @@ def test_what_was_served_is_logged_as_counts_per_type(caplog):
     served.flush()  # nothing new: no line
     lines = [r for r in caplog.records if r.getMessage() == "served and committed"]
     assert [line.served for line in lines] == [{"users.create_user.v1": 2, "users.get_user.v1": 1}]
+
+
+async def test_draining_waits_for_the_side_send_of_a_cast_and_then_commits_it():
+    """A cast (no reply) whose only send is a side send: draining still waits for it."""
+    consumer, release = Consumer(), asyncio.Event()
+    sent: list[str] = []
+
+    async def side_send() -> None:
+        await release.wait()
+        sent.append("report")
+
+    async def dispatch(message, meta: MessageMeta) -> Reply:
+        await send_before_commit(side_send())
+        return pong()
+
+    cast = Record("t", 0, 1, None, encode_body(Ping()), tuple(encode_headers(MessageMeta(message_type=Ping.TYPE))))
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([cast])
+    await asyncio.sleep(0.01)
+    draining = asyncio.create_task(pipeline.drain())
+    await asyncio.sleep(0.01)
+    assert not draining.done()
+    release.set()
+    await asyncio.wait_for(draining, 5)
+    assert sent == ["report"] and consumer.committed == {("t", 0): 2}
