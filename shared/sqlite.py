@@ -247,6 +247,10 @@ class PlainSql:
         """Run a statement that changes rows; returns how many it changed."""
         return self._connection.execute(sql, params).rowcount
 
+    def run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """Run one statement once per row of parameters (membership rows, a hundred at a time)."""
+        self._connection.executemany(sql, rows)
+
     def select(self, table: Table, where: str, *params: object) -> list[SimpleNamespace]:
         """The rows of ``table`` matching ``where`` (a LIMIT may follow it), each column an attribute
         converted as the ORM would (JSON decoded, datetimes in UTC): read-only rows at a fraction of an

@@ -37,6 +37,7 @@ from services.user_store.outcomes import member_outcomes, send_quietly
 from shared.messaging.worker import send_before_commit
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
+from services.user_store.group_repository import Group, new_group
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -59,12 +60,12 @@ def without_members(resource: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in resource.items() if key != "members"}
 
 
-async def group_record(uow: UnitOfWork, row: GroupRow, include_members: bool = True) -> GroupRecord:
+async def group_record(uow: UnitOfWork, row: Group, include_members: bool = True) -> GroupRecord:
     members = (await uow.groups.members([row.id])).get(row.id) if include_members else None
     return to_record(row, members)
 
 
-def to_record(row: GroupRow, members: list[dict[str, str]] | None) -> GroupRecord:
+def to_record(row: Group, members: list[dict[str, str]] | None) -> GroupRecord:
     resource = {**row.resource, "members": members} if members else row.resource
     return GroupRecord(id=row.id, resource=resource, created=as_utc(row.created),
                        last_modified=as_utc(row.last_modified), version=row.version)
@@ -83,13 +84,13 @@ async def ensure_members_exist(uow: UnitOfWork, tenant_id: str, ids: set[str]) -
         raise CommandFailed(ErrorCode.INVALID_VALUE, f"members: no such user(s): {', '.join(sorted(missing))}")
 
 
-async def row_for_write(uow: UnitOfWork, meta: MessageMeta, group_id: str, if_match: str | None) -> GroupRow:
+async def row_for_write(uow: UnitOfWork, meta: MessageMeta, group_id: str, if_match: str | None) -> Group:
     row = found(await uow.groups.get(tenant_of(meta), group_id), "Group", group_id)
     check_precondition(row, if_match, "Group")
     return row
 
 
-async def store_group(uow: UnitOfWork, row: GroupRow, resource: dict[str, Any], now: datetime) -> None:
+async def store_group(uow: UnitOfWork, row: Group, resource: dict[str, Any], now: datetime) -> None:
     """Write a new state as row + membership set differences; identical state changes nothing."""
     new_members, old_members = member_ids(resource), await uow.groups.member_ids(row.id)
     stripped = without_members(resource)
@@ -102,7 +103,7 @@ async def store_group(uow: UnitOfWork, row: GroupRow, resource: dict[str, Any], 
     row.resource, row.display_name = stripped, stripped["displayName"]
     row.display_name_key, row.external_id = row.display_name.lower(), stripped.get("externalId")
     row.version, row.last_modified = row.version + 1, now
-    uow.groups.add(row)
+    await uow.groups.save(row)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def membership(resource: Mapping[str, Any]) -> Membership:
     return Membership(resource["displayName"], frozenset(member_ids(resource)))
 
 
-async def stored_membership(uow: UnitOfWork, row: GroupRow) -> Membership:
+async def stored_membership(uow: UnitOfWork, row: Group) -> Membership:
     return Membership(row.display_name, frozenset(await uow.groups.member_ids(row.id)))
 
 
@@ -159,7 +160,7 @@ async def record_members_seats(uow: UnitOfWork, tenant_id: str, answers: list[Se
     await uow.users.record_seat_states(tenant_id, states, now)
 
 
-async def check_new_state(uow: UnitOfWork, row: GroupRow | None, tenant_id: str, resource: dict[str, Any],
+async def check_new_state(uow: UnitOfWork, row: Group | None, tenant_id: str, resource: dict[str, Any],
                           members_before: frozenset[str] = frozenset()) -> None:
     await ensure_display_name_free(uow, tenant_id, resource["displayName"], row and row.id)
     await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
@@ -195,10 +196,10 @@ async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> Group
     async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
         await check_new_state(uow, None, tenant_id, cmd.resource)
         now = deps.clock()
-        row = GroupRow(id=change.group_id, tenant_id=tenant_id, display_name=name,
-                       display_name_key=name.lower(), external_id=cmd.resource.get("externalId"),
-                       resource=without_members(cmd.resource), created=now, last_modified=now)
-        uow.groups.add(row)
+        row = new_group(id=change.group_id, tenant_id=tenant_id, display_name=name,
+                        display_name_key=name.lower(), external_id=cmd.resource.get("externalId"),
+                        resource=without_members(cmd.resource), created=now, last_modified=now)
+        await uow.groups.add(row)
         await uow.groups.add_members(row.id, member_ids(cmd.resource))
         await record_members_seats(uow, tenant_id, answers, now)
         return await group_record(uow, row)
@@ -206,7 +207,7 @@ async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> Group
     return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
 
 
-NewGroupState = Callable[[GroupRow, frozenset[str]], dict[str, Any]]
+NewGroupState = Callable[[Group, frozenset[str]], dict[str, Any]]
 
 
 async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: Deps, new_state: NewGroupState,
@@ -237,7 +238,7 @@ async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> Gro
 
 
 async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    def new_state(row: GroupRow, members: frozenset[str]) -> dict[str, Any]:
+    def new_state(row: Group, members: frozenset[str]) -> dict[str, Any]:
         current = {**row.resource, "members": [{"value": member} for member in sorted(members)]}
         return patched(row.id, current, cmd.patch, GROUP)
 

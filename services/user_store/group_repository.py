@@ -5,36 +5,53 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import delete, func, insert, update
+from types import SimpleNamespace
+
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
-from shared.sqlite import placeholders
+from shared.sqlite import new_row, placeholders
 from shared.store import Repository
 
 Member = dict[str, str]
 
 
+#: A group as stored (GroupRow's columns as attributes): a membership PATCH reads and writes one, so in
+#: plain SQL, never as an ORM object (the group's page queries still read GroupRow).
+Group = SimpleNamespace
+
+_GROUPS = GroupRow.__table__  # type: ignore[attr-defined]
+
+
+def new_group(**values: object) -> Group:
+    """A group not stored yet: the table's defaults (version 1) under ``values``."""
+    return new_row(GroupRow, **values)
+
+
 class GroupRepository(Repository):
-    def add(self, row: GroupRow) -> None:
-        self._session.add(row)
+    async def add(self, row: Group) -> None:
+        """Store a new group; a displayName taken meanwhile raises IntegrityError (the unique key)."""
+        (await self._sql()).insert(_GROUPS, vars(row))
 
-    async def get(self, tenant_id: str, group_id: str) -> GroupRow | None:
-        row = await self._session.get(GroupRow, group_id)
-        return row if row is not None and row.tenant_id == tenant_id else None
+    async def save(self, row: Group) -> None:
+        (await self._sql()).update(_GROUPS, vars(row), key=("id",))
 
-    async def find_by_display_name(self, tenant_id: str, display_name: str) -> GroupRow | None:
-        query = select(GroupRow).where(col(GroupRow.tenant_id) == tenant_id,
-                                       col(GroupRow.display_name_key) == display_name.lower())
-        return (await self._session.exec(query)).first()
+    async def get(self, tenant_id: str, group_id: str) -> Group | None:
+        return (await self._sql()).select_one(_GROUPS, "id = ? AND tenant_id = ?", group_id, tenant_id)
 
-    async def delete(self, row: GroupRow) -> None:
-        await self._session.exec(delete(MembershipRow).where(col(MembershipRow.group_id) == row.id))
-        await self._session.delete(row)
+    async def find_by_display_name(self, tenant_id: str, display_name: str) -> Group | None:
+        return (await self._sql()).select_one(_GROUPS, "tenant_id = ? AND display_name_key = ? LIMIT 1",
+                                              tenant_id, display_name.lower())
+
+    async def delete(self, row: Group) -> None:
+        sql = await self._sql()
+        sql.run("DELETE FROM memberships WHERE group_id = ?", row.id)
+        sql.run("DELETE FROM groups WHERE id = ?", row.id)
 
     async def member_ids(self, group_id: str) -> set[str]:
-        query = select(MembershipRow.member_id).where(col(MembershipRow.group_id) == group_id)
-        return set((await self._session.exec(query)).all())
+        rows = (await self._sql()).all("SELECT member_id FROM memberships WHERE group_id = ?", group_id)
+        return {member_id for (member_id,) in rows}
 
     async def members(self, group_ids: Collection[str]) -> dict[str, list[Member]]:
         """Each group's members as SCIM ``members`` values, in a stable order."""
@@ -63,18 +80,20 @@ class GroupRepository(Repository):
         return found
 
     async def existing_users(self, tenant_id: str, user_ids: Collection[str]) -> set[str]:
-        query = select(UserRow.id).where(col(UserRow.tenant_id) == tenant_id, col(UserRow.id).in_(user_ids))
-        return set((await self._session.exec(query)).all())
+        if not user_ids:
+            return set()
+        rows = (await self._sql()).all(f"SELECT id FROM users WHERE tenant_id = ? AND id IN "
+                                       f"({placeholders(len(user_ids))})", tenant_id, *user_ids)
+        return {user_id for (user_id,) in rows}
 
     async def add_members(self, group_id: str, user_ids: Iterable[str]) -> None:
-        rows = [{"group_id": group_id, "member_id": user_id} for user_id in user_ids]
-        if rows:  # executemany of one cached statement: a VALUES list per row count is compiled anew each time
-            await self._session.exec(insert(MembershipRow).prefix_with("OR IGNORE"), params=rows)
+        (await self._sql()).run_many("INSERT OR IGNORE INTO memberships (group_id, member_id) VALUES (?, ?)",
+                                     [(group_id, user_id) for user_id in user_ids])
 
     async def remove_members(self, group_id: str, user_ids: Collection[str]) -> None:
         if user_ids:
-            await self._session.exec(delete(MembershipRow).where(
-                col(MembershipRow.group_id) == group_id, col(MembershipRow.member_id).in_(user_ids)))
+            (await self._sql()).run(f"DELETE FROM memberships WHERE group_id = ? AND member_id IN "
+                                    f"({placeholders(len(user_ids))})", group_id, *user_ids)
 
     async def forget_user(self, user_id: str, now) -> None:
         """A deleted user leaves every group, and those groups' representations change."""
