@@ -116,8 +116,13 @@ class Sets(OrmTable):
         return await self._session.get(SubscriptionSetRow, set_id)
 
     async def named(self, tenant_id: str, name: str) -> SubscriptionSetRow | None:
-        """The set of exactly this name: an IdP group maps to a set by exact name."""
+        """The set of exactly this name: an IdP group maps to a set by exact name. Most groups are no
+        set: plain SQL says so before the ORM is asked (every group write asks)."""
+        if (await self._sql()).one("SELECT 1 FROM subscription_sets WHERE tenant_id = ? AND name_key = ? "
+                                   "AND name = ?", tenant_id, name.lower(), name) is None:
+            return None
         query = select(SubscriptionSetRow).where(SubscriptionSetRow.tenant_id == tenant_id,
+                                                 SubscriptionSetRow.name_key == name.lower(),
                                                  SubscriptionSetRow.name == name)
         return (await self._session.exec(query)).first()
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-
 from types import SimpleNamespace
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from services.user_store.tables import GroupRow, MembershipRow, UserRow
+from services.user_store.tables import GroupRow, MembershipRow
 from shared.sqlite import new_row, placeholders
 from shared.store import Repository
 
@@ -54,14 +53,16 @@ class GroupRepository(Repository):
         return {member_id for (member_id,) in rows}
 
     async def members(self, group_ids: Collection[str]) -> dict[str, list[Member]]:
-        """Each group's members as SCIM ``members`` values, in a stable order."""
-        display = func.coalesce(func.json_extract(UserRow.resource, "$.displayName"), UserRow.user_name)
-        query = (select(MembershipRow.group_id, UserRow.id, display)
-                 .join(UserRow, col(UserRow.id) == col(MembershipRow.member_id))
-                 .where(col(MembershipRow.group_id).in_(group_ids))
-                 .order_by(col(MembershipRow.group_id), col(UserRow.id)))
+        """Each group's members as SCIM ``members`` values, in a stable order (every group write answers
+        with them: plain SQL)."""
         found: dict[str, list[Member]] = defaultdict(list)
-        for group_id, user_id, name in (await self._session.exec(query)).all():
+        if not group_ids:
+            return found
+        rows = (await self._sql()).all(
+            "SELECT m.group_id, u.id, coalesce(json_extract(u.resource, '$.displayName'), u.user_name) "
+            "FROM memberships m JOIN users u ON u.id = m.member_id "
+            f"WHERE m.group_id IN ({placeholders(len(group_ids))}) ORDER BY m.group_id, u.id", *group_ids)
+        for group_id, user_id, name in rows:
             found[group_id].append({"value": user_id, "type": "User", "display": name})
         return found
 
