@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.util.concurrency import await_, in_greenlet
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
 
 PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
 #: For the rare SQLITE_BUSY inside a transaction (WAL recovery after a crash); short, since it blocks the loop.
@@ -477,10 +480,13 @@ class Writer:
             try:
                 if failure is None:
                     self._finish("commit")
-            except sqlite3.Error as error:
+            except Exception as error:  # sqlite3's, or SQLAlchemy's wrapping it when the ORM took part
                 failure = error
             if failure is not None:
-                self._finish("rollback")
+                try:
+                    self._finish("rollback")
+                except Exception:  # the units in it hear of the failure all the same
+                    log.exception("rolling back a failed transaction failed")
         for committed in released:
             if committed.done():
                 continue  # its unit was cancelled meanwhile; what it did is committed all the same

@@ -96,6 +96,23 @@ async def test_a_commit_that_fails_fails_every_unit_in_it_and_stores_none(databa
     assert stored(database) == ["n2"]
 
 
+async def test_a_failed_commit_of_a_transaction_the_orm_took_part_in_fails_its_units_too(database):
+    """SQLAlchemy commits then, and raises its own error wrapping sqlite3's."""
+    async def with_orm() -> None:
+        async with UnitOfWork(session_factory(database)) as uow:
+            uow.session.add(GroupRow(id="g1", tenant_id="t1", display_name="g1", display_name_key="g1",
+                                     resource={}, created=utc_now(), last_modified=utc_now()))
+            await asyncio.sleep(0)
+            await uow.commit()
+
+    results = await asyncio.wait_for(asyncio.gather(with_orm(), write_note(database, "orphan", "missing"),
+                                                    return_exceptions=True), 5)
+    assert all(isinstance(result, Exception) and "FOREIGN KEY" in str(result) for result in results)
+    assert stored(database) == []
+    await write_note(database, "n1")
+    assert stored(database) == ["n1"]
+
+
 async def test_a_unit_cancelled_while_waiting_for_its_turn_does_not_hold_up_the_others(database):
     """The hard case: cancelled just after the turn was handed to it, so the unit before it left its
     commit to it."""
