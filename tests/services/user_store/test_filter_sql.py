@@ -1,5 +1,6 @@
 """Filters compiled to SQL (RFC 7644 §3.4.2.2) on a real SQLite file select what ``matches`` selects in memory."""
 
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,10 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.filter_sql import (
+    FOLDS_INTO_ASCII,
     GROUP_TARGET,
     USER_TARGET,
     compile_filter,
     sort_key,
+    text_hint,
 )
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
 from shared.scim.attributes import GROUP, USER
@@ -92,6 +95,8 @@ USERS: dict[str, tuple[datetime, dict]] = {
         "userName": "\u212aurt", "displayName": "\u212aelvin", "name": {"familyName": "MÜLLER"}}),
     "u17": (datetime(2024, 11, 1, tzinfo=UTC), {
         "userName": "ipek", "displayName": "İpek", "name": {"familyName": "Müller"}, "title": "Ärztin"}),
+    # DOTTED CAPITAL I as the last letter a filter value matches, and no other "zi" in the stored text
+    "u18": (datetime(2024, 11, 15, tzinfo=UTC), {"userName": "zed", "displayName": "Zİ"}),
 }
 
 #: Filters whose result is also written out, so the two evaluators cannot be wrong together.
@@ -101,7 +106,8 @@ EXPECTED = {
     'externalId eq "ext-2"': set(),
     'name.familyName eq "smith"': {"u01", "u03"},
     'active eq false': {"u02", "u07"},
-    'not (active eq true)': {"u02", "u04", "u06", "u07", "u08", "u10", "u12", "u13", "u15", "u16", "u17"},
+    'not (active eq true)': {"u02", "u04", "u06", "u07", "u08", "u10", "u12", "u13", "u15", "u16", "u17",
+                             "u18"},
     'emails[type eq "work" and value co "@example.com"]': {"u01", "u02", "u07", "u12", "u14"},
     'emails[type eq "work"].value eq "bob@example.com"': {"u02"},
     'emails.type eq "work" and emails.value co "home"': {"u01"},
@@ -140,6 +146,13 @@ DIFFERENTIAL = [
     'not (name.familyName eq "smith") and emails pr', 'phoneNumbers[type eq "mobile"] or ims pr',
     'name.familyName eq "müller"', 'name.familyName eq "MÜLLER"', 'displayName eq "kelvin"', 'displayName sw "k"',
     'displayName sw "i"', 'displayName co "pek"', 'title ew "ZTIN"', 'userName eq "kurt"', 'userName sw "\u212a"',
+    # the LIKE on the stored text before the JSON is read (text_hint): folded letters, wildcards, lists
+    'displayName co "KE"', 'displayName ew "ELVIN"', 'displayName co "zi"', 'displayName ew "I"', 'displayName eq "KELVIN"', 'displayName sw "IP"',
+    'displayName co "ipe"', 'name.familyName co "ll"', 'name.familyName ew "%"', 'name.familyName co "_"',
+    'title co "\'s b"', 'title eq "ZOË\'S BOSS"', 'emails.value co "PEGGY@"', 'emails.value eq "G@OTHER.COM"',
+    'nickName co "ing gr"', 'x509Certificates.value co "base64"', f'{ENT}:costCenter eq "cc-7"',
+    'emails[type eq "home" and value co "PEGGY"]', 'emails[type eq "work"].value eq "GRACE@example.com"',
+    'emails[value co "zz" or type eq "other"]', 'not (emails[type eq "work" and value sw "bob"])',
 ]
 
 
@@ -240,7 +253,7 @@ async def test_sort_keys(session):
     """RFC 7644 §3.4.2.3: case-insensitive unless caseExact; multi-valued by the primary value, else the first."""
     assert (await ordered(session, "userName"))[:3] == ["u01", "u02", "u03"]  # alice, Bob, carol
     assert (await ordered(session, "name.familyName"))[:7] == ["u05", "u09", "u16", "u17", "u02", "u06", "u01"]
-    assert (await ordered(session, "name.familyName"))[-1] == "u15"  # missing sorts last
+    assert (await ordered(session, "name.familyName"))[-2:] == ["u15", "u18"]  # missing sorts last
     assert (await ordered(session, "emails"))[:4] == ["u01", "u02", "u03", "u05"]  # carol's primary is carol@...
     assert (await ordered(session, "emails", descending=True))[:2] == ["u14", "u12"]
     assert (await ordered(session, f"{EXT}:products"))[:3] == ["u10", "u01", "u08"]  # "", Sales, Sales
@@ -319,3 +332,28 @@ def test_members_cannot_be_sorted_on():
                                  (GROUP.resolve("members"), GROUP, GROUP_TARGET)):
         with pytest.raises(ScimError):
             sort_key(path, schema, target)
+
+
+def test_only_two_non_ascii_letters_lower_case_into_ascii():
+    """text_hint relies on it: every other letter folds to non-ASCII, so LIKE's ASCII folding suffices."""
+    folding = {chr(code) for code in range(0x80, sys.maxunicode + 1) if any(c < "\x80" for c in chr(code).lower())}
+    assert folding == set(FOLDS_INTO_ASCII.values())
+
+
+@pytest.mark.parametrize(("value", "folds", "pattern"), [
+    ("Smith", True, "%Sm_th%"), ("Smith", False, "%Smith%"), ("Fam3", True, "%Fam3%"),
+    ("50%_off", True, r"%50\%\_off%"), ("Zoë", True, None), ('say "hi"', True, None), ("a\\b", True, None),
+    ("", True, None), ("tab\there", True, None),
+])
+def test_text_hints(value, folds, pattern):
+    assert text_hint(value, folds) == pattern
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ('name.familyName eq "Fam3"', "%Fam3%"),
+    ('emails[type eq "work"].value eq "ann@example.com"', "%ann@example.com%"),  # Entra's e-mail match
+])
+def test_a_filter_on_a_json_attribute_scans_the_stored_text_before_reading_the_json(text, hint):
+    condition = compile_filter(parse_filter(text, USER), USER, USER_TARGET)
+    sql = str(condition.compile(compile_kwargs={"literal_binds": True}))
+    assert sql.index(f"LIKE '{hint}'") < sql.index("json_")
