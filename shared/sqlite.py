@@ -33,6 +33,7 @@ from weakref import WeakKeyDictionary
 import orjson
 from sqlalchemy import Column, Connection, Dialect, Engine, Table, event, inspect
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util.concurrency import await_, in_greenlet
 from sqlmodel import SQLModel
@@ -61,6 +62,19 @@ class Database:
         self._path = db_path
         self._threaded: AsyncEngine | None = None
         self.writer = Writer(self)
+        self._idle_readers: list[sqlite3.Connection] = []
+
+    def reader(self) -> sqlite3.Connection:
+        """A connection for a snapshot read (Snapshot), from those idle or new; give it back after. Kept
+        here rather than in SQLAlchemy's pool, whose checkout and return cost as much as a read by id."""
+        if self._idle_readers:
+            return self._idle_readers.pop()
+        connection = sqlite3.connect(self._path, factory=_Connection, check_same_thread=False)
+        _on_connect(connection, None)
+        return connection
+
+    def give_back(self, reader: sqlite3.Connection) -> None:
+        self._idle_readers.append(reader)
 
     @property
     def threaded(self) -> AsyncEngine:
@@ -76,6 +90,8 @@ class Database:
 
     async def dispose(self) -> None:
         self.writer.close()
+        while self._idle_readers:
+            self._idle_readers.pop().close()
         self.sync_engine.dispose()
         if self._threaded is not None:
             await self._threaded.dispose()
@@ -361,20 +377,26 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, object], dict[str, Calla
 
 
 class Snapshot:
-    """A read in plain SQL on a pooled connection of its own, in a deferred transaction: under WAL it
-    takes no lock, never waits for a writer and sees one committed state. Nothing it runs is kept."""
+    """A read in plain SQL on a connection of its own, in a deferred transaction: under WAL it takes no
+    lock, never waits for a writer and sees one committed state. Nothing it runs is kept."""
 
     def __init__(self, database: Database) -> None:
-        self._pooled = database.sync_engine.raw_connection()
-        connection = self._pooled.driver_connection
-        connection.execute("BEGIN")
-        self.sql = PlainSql(connection, database.sync_engine.dialect)
+        self._database = database
+        self._connection = database.reader()
+        try:
+            self._connection.execute("BEGIN")
+        except BaseException:
+            self._connection.close()
+            raise
+        self.sql = PlainSql(self._connection, database.sync_engine.dialect)
 
     def close(self) -> None:
         try:
-            self._pooled.driver_connection.execute("ROLLBACK")
-        finally:
-            self._pooled.close()  # back to the pool
+            self._connection.execute("ROLLBACK")
+        except BaseException:
+            self._connection.close()  # not reused in an unknown state
+            raise
+        self._database.give_back(self._connection)
 
 
 #: Units of work one transaction takes at most before it commits, even with more waiting for their turn.
@@ -480,12 +502,12 @@ class Writer:
             try:
                 if failure is None:
                     self._finish("commit")
-            except Exception as error:  # sqlite3's, or SQLAlchemy's wrapping it when the ORM took part
+            except (sqlite3.Error, SQLAlchemyError) as error:  # SQLAlchemy's wraps sqlite3's when the ORM took part
                 failure = error
             if failure is not None:
                 try:
                     self._finish("rollback")
-                except Exception:  # the units in it hear of the failure all the same
+                except (sqlite3.Error, SQLAlchemyError):  # the units in it hear of the failure all the same
                     log.exception("rolling back a failed transaction failed")
         for committed in released:
             if committed.done():

@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
 from contracts.seats.v1 import SubscriptionSetReport
-from contracts.sync_status.v1 import Action, ProvisioningOutcome, ProvisioningOutcomes, ReportedOutcome, Status
+from contracts.sync_status.v1 import (
+    Action,
+    ProvisioningOutcome,
+    ProvisioningOutcomes,
+    ReportedOutcome,
+    Status,
+)
 from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.worker import send_before_commit

@@ -112,13 +112,18 @@ async def test_a_read_only_unit_of_work_reads_committed_rows_without_waiting_for
 
 
 async def test_a_read_only_unit_of_work_keeps_nothing_and_returns_its_connection(sessions):
-    pool = sessions.kw["bind"].sync_engine.pool
+    database = sessions.kw["bind"]
+    first = database.reader()
+    database.give_back(first)
     for _ in range(20):
         async with UnitOfWork(sessions, read_only=True) as reader:
             (await reader.sql()).insert(SeatIntentRow.__table__, intent("m1"))
             with pytest.raises(RuntimeError):
                 await reader.commit()
-    assert pool.checkedout() == 0
+    again = database.reader()
+    assert again is first and not again.in_transaction  # the one connection, reused, nothing left open
+    assert again.execute("SELECT lower('ÄÖ')").fetchone() == ("äö",)  # set up as every connection is
+    database.give_back(again)
     async with UnitOfWork(sessions, read_only=True) as reader:
         assert (await reader.sql()).all("SELECT message_id FROM seat_intents") == []
 
