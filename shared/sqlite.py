@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from weakref import WeakKeyDictionary
 
 import orjson
@@ -274,8 +274,7 @@ class PlainSql:
         """The rows of ``table`` matching ``where`` (a LIMIT may follow it), each column an attribute
         converted as the ORM would (JSON decoded, datetimes in UTC): read-only rows at a fraction of an
         ORM object's cost."""
-        names = tuple(table.columns.keys())
-        readers = [_readers(table, self._dialect)[name] for name in names]
+        names, readers = _row_readers(table, self._dialect)
         rows = self.all(_select_sql(table.name, names, where), *params)
         return [SimpleNamespace(**{name: value if read is None or value is None else read(value)
                                    for name, read, value in zip(names, readers, row, strict=True)})
@@ -306,24 +305,32 @@ class PlainSql:
                 for name, value in values.items()]
 
 
+class _TableProcessors(NamedTuple):
+    binders: Processors  # by column name
+    names: tuple[str, ...]  # the columns, in the table's order
+    readers: tuple[Callable[[Any], Any] | None, ...]  # each column's, in that order
+
+
 #: Per dialect (an engine's own: its JSON serializer), per table: each column's bind and result processors.
-_PROCESSORS: WeakKeyDictionary[Dialect, dict[Table, tuple[Processors, Processors]]] = WeakKeyDictionary()
+_PROCESSORS: WeakKeyDictionary[Dialect, dict[Table, _TableProcessors]] = WeakKeyDictionary()
 
 
 def _binders(table: Table, dialect: Dialect) -> Processors:
-    return _processors(table, dialect)[0]
+    return _processors(table, dialect).binders
 
 
-def _readers(table: Table, dialect: Dialect) -> Processors:
-    return _processors(table, dialect)[1]
+def _row_readers(table: Table, dialect: Dialect) -> tuple[tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]:
+    found = _processors(table, dialect)
+    return found.names, found.readers
 
 
-def _processors(table: Table, dialect: Dialect) -> tuple[Processors, Processors]:
+def _processors(table: Table, dialect: Dialect) -> _TableProcessors:
     per_table = _PROCESSORS.setdefault(dialect, {})
     if (found := per_table.get(table)) is None:
         types = {column.name: column.type.dialect_impl(dialect) for column in table.columns}
-        found = per_table[table] = ({name: kind.bind_processor(dialect) for name, kind in types.items()},
-                                    {name: kind.result_processor(dialect, None) for name, kind in types.items()})
+        found = per_table[table] = _TableProcessors(
+            {name: kind.bind_processor(dialect) for name, kind in types.items()}, tuple(types),
+            tuple(kind.result_processor(dialect, None) for kind in types.values()))
     return found
 
 
