@@ -274,7 +274,8 @@ class PlainSql:
         """The rows of ``table`` matching ``where`` (a LIMIT may follow it), each column an attribute
         converted as the ORM would (JSON decoded, datetimes in UTC): read-only rows at a fraction of an
         ORM object's cost."""
-        names, readers = _row_readers(table, self._dialect)
+        processors = _processors(table, self._dialect)
+        names, readers = processors.names, processors.readers
         rows = self.all(_select_sql(table.name, names, where), *params)
         return [SimpleNamespace(**{name: value if read is None or value is None else read(value)
                                    for name, read, value in zip(names, readers, row, strict=True)})
@@ -300,7 +301,7 @@ class PlainSql:
         return self.run(_update_sql(table.name, names, tuple(key)), *params)
 
     def _bound(self, table: Table, values: Mapping[str, object]) -> list[object]:
-        binders = _binders(table, self._dialect)
+        binders = _processors(table, self._dialect).binders
         return [value if (bind := binders[name]) is None or value is None else bind(value)
                 for name, value in values.items()]
 
@@ -313,15 +314,6 @@ class _TableProcessors(NamedTuple):
 
 #: Per dialect (an engine's own: its JSON serializer), per table: each column's bind and result processors.
 _PROCESSORS: WeakKeyDictionary[Dialect, dict[Table, _TableProcessors]] = WeakKeyDictionary()
-
-
-def _binders(table: Table, dialect: Dialect) -> Processors:
-    return _processors(table, dialect).binders
-
-
-def _row_readers(table: Table, dialect: Dialect) -> tuple[tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]:
-    found = _processors(table, dialect)
-    return found.names, found.readers
 
 
 def _processors(table: Table, dialect: Dialect) -> _TableProcessors:

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from services.user_store.repository import ResourceRows
 from services.user_store.tables import GroupRow, MembershipRow
 from shared.sqlite import new_row, placeholders
-from shared.store import Repository
 
 Member = dict[str, str]
 
@@ -28,16 +28,8 @@ def new_group(**values: object) -> Group:
     return new_row(GroupRow, **values)
 
 
-class GroupRepository(Repository):
-    async def add(self, row: Group) -> None:
-        """Store a new group; a displayName taken meanwhile raises IntegrityError (the unique key)."""
-        (await self._sql()).insert(_GROUPS, vars(row))
-
-    async def save(self, row: Group) -> None:
-        (await self._sql()).update(_GROUPS, vars(row), key=("id",))
-
-    async def get(self, tenant_id: str, group_id: str) -> Group | None:
-        return (await self._sql()).select_one(_GROUPS, "id = ? AND tenant_id = ?", group_id, tenant_id)
+class GroupRepository(ResourceRows):
+    table = _GROUPS
 
     async def find_by_display_name(self, tenant_id: str, display_name: str) -> Group | None:
         return (await self._sql()).select_one(_GROUPS, "tenant_id = ? AND display_name_key = ? LIMIT 1",

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import SimpleNamespace
+from typing import ClassVar
 
-from sqlalchemy import or_, update
+from sqlalchemy import Table, or_, update
 from sqlmodel import col, select
 
 from contracts import Message, MessageMeta
@@ -15,7 +16,6 @@ from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
 from shared.sqlite import PlainSql, new_row
 from shared.store import Repository
-
 
 #: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
 #: SQL, never as an ORM object.
@@ -29,16 +29,24 @@ def new_user(**values: object) -> User:
     return new_row(UserRow, **values)
 
 
-class UserRepository(Repository):
-    async def get(self, tenant_id: str, user_id: str) -> User | None:
-        return (await self._sql()).select_one(_USERS, "id = ? AND tenant_id = ?", user_id, tenant_id)
+class ResourceRows(Repository):
+    """A table of SCIM resources (an ``id`` key, scoped to a tenant) read and written as plain rows."""
 
-    async def add(self, user: User) -> None:
-        """Store a new user; a userName taken meanwhile raises IntegrityError (the unique key)."""
-        (await self._sql()).insert(_USERS, vars(user))
+    table: ClassVar[Table]
 
-    async def save(self, user: User) -> None:
-        (await self._sql()).update(_USERS, vars(user), key=("id",))
+    async def get(self, tenant_id: str, resource_id: str) -> SimpleNamespace | None:
+        return (await self._sql()).select_one(self.table, "id = ? AND tenant_id = ?", resource_id, tenant_id)
+
+    async def add(self, row: SimpleNamespace) -> None:
+        """Store a new resource; a unique name taken meanwhile raises IntegrityError (the unique key)."""
+        (await self._sql()).insert(self.table, vars(row))
+
+    async def save(self, row: SimpleNamespace) -> None:
+        (await self._sql()).update(self.table, vars(row), key=("id",))
+
+
+class UserRepository(ResourceRows):
+    table = _USERS
 
     async def delete(self, user: User) -> None:
         (await self._sql()).run("DELETE FROM users WHERE id = ?", user.id)
