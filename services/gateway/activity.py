@@ -21,6 +21,9 @@ from services.gateway.tenants import TenantDirectory
 log = logging.getLogger(__name__)
 
 PUBLISH_EVERY = timedelta(minutes=1)
+#: A token's uses closer together than this are one use (an admin reads "last used" to the minute):
+#: most calls at load then cost a dict look-up, not two models built and merged.
+USE_RESOLUTION = timedelta(seconds=1)
 #: How often (real seconds) uses that no later call made due are looked at again.
 SWEEP_SECONDS = 60.0
 
@@ -33,15 +36,20 @@ class ActivityTracker:
         self._clock = clock
         self._unpublished: set[str] = set()
         self._published_at: dict[str, datetime] = {}
+        self._last_use: dict[str, tuple[str, datetime]] = {}  # tenant -> (token id, when) merged last
         self._due_now = asyncio.Event()
 
     def touch(self, record: TenantRecord) -> None:
         """A SCIM call this token just authenticated: the tenant is connected, the token used now."""
         assert record.token is not None  # only a verified token gets here
-        now, tenant_id = self._clock(), record.tenant_id
+        now, tenant_id, token_id = self._clock(), record.tenant_id, record.token.token_id
+        last = self._last_use.get(tenant_id)
+        if last is not None and last[0] == token_id and timedelta(0) <= now - last[1] < USE_RESOLUTION:
+            return
+        self._last_use[tenant_id] = (token_id, now)
         first = self._directory.activity(tenant_id) is None
         self._directory.merge_activity(TenantActivity(
-            tenant_id=tenant_id, token_id=record.token.token_id, first_connected_at=now, last_used_at=now))
+            tenant_id=tenant_id, token_id=token_id, first_connected_at=now, last_used_at=now))
         self._unpublished.add(tenant_id)
         if first or self._is_due(tenant_id, now):
             self._due_now.set()

@@ -42,6 +42,23 @@ async def test_uses_within_a_minute_wait_for_the_minute():
     assert due.last_used_at == used_at and due.first_connected_at < used_at
 
 
+async def test_uses_within_a_second_are_one_use_and_a_new_token_is_never_folded_in():
+    clock, directory, tracker, record = tracker_for_new_tenant()
+    tracker.touch(record)
+    first_use = clock()
+    clock.advance(seconds=0.5)
+    tracker.touch(record)
+    assert directory.activity(record.tenant_id).last_used_at == first_use
+    clock.advance(seconds=0.5)
+    tracker.touch(record)
+    assert directory.activity(record.tenant_id).last_used_at == clock()
+    rotated = record.model_copy(update={"token": record.token.model_copy(update={"token_id": "other"})})
+    clock.advance(seconds=0.1)
+    tracker.touch(rotated)
+    assert (directory.activity(record.tenant_id).token_id, directory.activity(record.tenant_id).last_used_at) == (
+        "other", clock())
+
+
 async def shut_down(tracker: ActivityTracker, publish) -> None:
     """Run the publisher loop as on shutdown: stop already set, so only the final flush happens."""
     stop = asyncio.Event()

@@ -488,6 +488,30 @@ def test_a_failing_operation_applies_nothing_and_leaves_the_input_untouched():
     assert resource == original
 
 
+@pytest.mark.parametrize("operation", [
+    {"op": "replace", "path": f"{ENTERPRISE_SCHEMA}:department", "value": "Ops"},
+    {"op": "remove", "path": f"{ENTERPRISE_SCHEMA}:costCenter"},
+    {"op": "replace", "value": {f"{ENTERPRISE_SCHEMA}:manager": {"value": "m2"}}},
+    {"op": "replace", "path": f"{ENTERPRISE_SCHEMA}:manager.value", "value": "m3"},
+    {"op": "replace", "path": 'emails[type eq "work"].value', "value": "new@example.com"},
+    {"op": "add", "path": "emails", "value": [{"value": "home@example.com", "type": "home", "primary": True}]},
+    {"op": "remove", "path": 'emails[type eq "work"]'},
+    {"op": "replace", "path": "name.givenName", "value": "Babs"},
+    {"op": "remove", "path": "name.familyName"},
+    {"op": "replace", "value": {"active": False, "name": {"familyName": "J"}}},
+], ids=lambda operation: f"{operation['op']} {operation.get('path', '(no path)')}")
+def test_a_successful_patch_leaves_its_input_untouched(operation):
+    """The patched copy shares what did not change with the input: the input itself, down to its
+    nested values and the extensions' containers, must stay as it was (the store compares them)."""
+    resource = user(emails=[WORK, {"value": "b@example.org", "type": "other"}],
+                    name={"givenName": "Barbara", "familyName": "Jensen"},
+                    **{ENTERPRISE_SCHEMA: {"department": "Sales", "costCenter": "4130", "manager": {"value": "m1"}}})
+    original = copy.deepcopy(resource)
+    after, changed = patch(resource, operation)
+    assert changed and after != original
+    assert resource == original
+
+
 def test_a_path_less_value_repeating_the_stored_id_is_accepted_but_another_id_is_mutability():
     """RFC 7643 §2.2 readOnly; Okta's group rename repeats the group's own id with the new displayName."""
     group = {"id": "g1", "displayName": "Old", "schemas": [GROUP.core]}
