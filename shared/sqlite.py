@@ -421,6 +421,8 @@ class Writer:
         self._waiting = 0  # units waiting for their turn
         self._released: list[asyncio.Future[None]] = []  # units done in the open transaction, not committed
         self._commit_soon = False
+        self._joined = 0  # units released into a transaction so far (a count that only grows)
+        self._joined_when_asked = 0  # ... when the pending commit check was asked for
 
     @property
     def connection(self) -> Connection:
@@ -453,8 +455,12 @@ class Writer:
             raise
         return self.sql
 
-    async def commit(self) -> None:
-        """Keep the unit's changes, give the turn to the next unit, and return once they are committed."""
+    async def commit(self, on_released: Callable[[], None] | None = None) -> None:
+        """Keep the unit's changes, give the turn to the next unit, and return once they are committed.
+
+        ``on_released`` is called once the changes are in the open transaction (every later unit of work
+        of this process sees them; snapshot reads do not yet), before the commit is considered: what it
+        starts at once (messaging.worker.release_key) joins the same transaction."""
         try:
             self._raw.execute("RELEASE unit_of_work")
         except BaseException:
@@ -462,6 +468,9 @@ class Writer:
             raise
         committed = asyncio.get_running_loop().create_future()
         self._released.append(committed)
+        self._joined += 1
+        if on_released is not None:
+            on_released()
         self._leave()
         await committed
 
@@ -486,13 +495,23 @@ class Writer:
         if len(self._released) >= GROUP_COMMIT_MAX:
             self._end_transaction()
         elif not self._commit_soon:
-            self._commit_soon = True
-            asyncio.get_running_loop().call_soon(self._commit_if_idle)
+            self._ask_commit_if_idle()
+
+    def _ask_commit_if_idle(self) -> None:
+        self._commit_soon, self._joined_when_asked = True, self._joined
+        asyncio.get_running_loop().call_soon(self._commit_if_idle)
 
     def _commit_if_idle(self) -> None:
+        """Commit, unless a unit has the turn or waits for it (it settles when done), or a unit joined
+        since this was asked for: one more loop iteration then, for a chain of units each started by the
+        one before (a key's records released one after another, messaging.worker.release_key)."""
         self._commit_soon = False
-        if self._waiting == 0 and not self._turn.locked():  # else the unit that has the turn settles
-            self._end_transaction()
+        if self._waiting or self._turn.locked():
+            return
+        if self._joined != self._joined_when_asked and self._released:
+            self._ask_commit_if_idle()
+            return
+        self._end_transaction()
 
     def _end_transaction(self, failure: BaseException | None = None) -> None:
         """Commit the open transaction (roll it back on ``failure``) and tell the units in it."""

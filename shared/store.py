@@ -93,7 +93,8 @@ class UnitOfWork:
                 self._writing = None
                 self._database.writer.abort()
 
-    async def commit(self) -> None:
+    async def commit(self, on_released: Callable[[], None] | None = None) -> None:
+        """Return once this unit's changes are committed (``on_released``: see shared/sqlite.Writer.commit)."""
         if self._writing is None:
             raise RuntimeError("a read-only unit of work commits nothing" if self._read_only
                                else "the unit of work is not open (or already committed)")
@@ -102,7 +103,7 @@ class UnitOfWork:
             await self._session.close()
             self._session = None
         self._writing = None
-        await self._database.writer.commit()
+        await self._database.writer.commit(on_released)
 
     async def sql(self) -> PlainSql:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.

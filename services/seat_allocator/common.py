@@ -9,6 +9,7 @@ from contracts import ErrorCode, MessageMeta, Reply, Result
 from services.seat_allocator.domain import RuleBroken, SeatRefusal
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed
+from shared.messaging.worker import release_key
 from shared.store import StoreDeps
 
 ResultT = TypeVar("ResultT", bound=Result)
@@ -27,6 +28,8 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
 
     A broken rule or a refusal that keeps nothing rolls back and is not journaled: the same input
     is refused the same way again. A ``KeptFailure`` commits what the work wrote, and its reply.
+    Once the unit is in the writer's open transaction the tenant's next command may start (its unit
+    sees this one's changes and joins the same COMMIT; if that fails, both fail and are answered so).
     """
     async with deps.uow() as uow:
         if (earlier := await uow.journal.reply_to(meta.message_id)) is not None:
@@ -38,7 +41,7 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
         except (RuleBroken, SeatRefusal) as broken:
             raise CommandFailed(ErrorCode.INVALID_VALUE, broken.detail) from None
         await uow.journal.record_reply(meta.message_id, reply)
-        await uow.commit()
+        await uow.commit(on_released=release_key)  # the tenant's next seat command may join this COMMIT
         return replayed(reply, result_type)
 
 

@@ -71,6 +71,29 @@ async def test_units_started_together_share_one_commit_without_ever_waiting_for_
     assert len(commits) == 1
 
 
+async def test_a_chain_of_units_each_started_as_the_one_before_is_released_shares_one_commit(database):
+    """The allocator serves a tenant's seat commands one by one, each started once the one before released
+    its unit (on_released, messaging.worker.release_key): one COMMIT for the chain, not one per pair."""
+    commits, finished = committing(database), []
+
+    async def link(index: int) -> None:
+        async with UnitOfWork(session_factory(database)) as uow:
+            (await uow.sql()).run("INSERT INTO notes (id) VALUES (?)", f"n{index}")
+            start_next = (lambda: asyncio.ensure_future(link(index + 1))) if index < 5 else None
+            await uow.commit(on_released=start_next)
+        finished.append(index)
+
+    await link(1)
+    await until_true(lambda: len(finished) == 5)
+    assert stored(database) == [f"n{i}" for i in range(1, 6)] and commits == ["COMMIT"]
+
+
+async def until_true(condition, seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
 async def test_a_unit_left_without_commit_undoes_only_its_own_changes(database):
     async def failing() -> None:
         async with UnitOfWork(session_factory(database)) as uow:

@@ -11,7 +11,7 @@ from contracts import MessageMeta, Reply
 from contracts.system.v1 import Ping, Pong
 from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.transport import Record
-from shared.messaging.worker import Pipeline, ServedLog, send_before_commit
+from shared.messaging.worker import Pipeline, ServedLog, release_key, send_before_commit
 
 
 class HeldPublisher:
@@ -142,6 +142,52 @@ async def test_offsets_are_committed_up_to_the_first_record_not_done_per_partiti
     dispatch.open("replies-1")
     await until(lambda: consumer.committed.get(("t", 0)) == 3)
     await pipeline.drain()
+
+
+class Releasing(Gates):
+    """Gates whose named records let their key's next record start (release_key) before they wait."""
+
+    def __init__(self, *held: str, releasing: tuple[str, ...]) -> None:
+        super().__init__(*held)
+        self.releasing = releasing
+
+    async def __call__(self, message, meta: MessageMeta) -> Reply:
+        if meta.reply_to in self.releasing:
+            release_key()
+            release_key()  # a second call changes nothing
+        return await super().__call__(message, meta)
+
+
+async def test_a_record_that_releases_its_key_lets_the_next_start_and_order_holds_for_the_rest():
+    """The allocator's tenant-keyed commands: once a command's writes hold their place, the tenant's next
+    one starts while the first waits for its COMMIT; a record that does not release keeps the order."""
+    dispatch, consumer = Releasing("replies-1", "replies-2", releasing=("replies-1",)), Consumer()
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([record(1, b"a"), record(2, b"a"), record(3, b"a")])
+    await until(lambda: "start replies-2" in dispatch.log)  # 1 still waits
+    await asyncio.sleep(0.01)
+    assert "start replies-3" not in dispatch.log and consumer.committed == {}
+    dispatch.open("replies-2")
+    await until(lambda: "end replies-3" in dispatch.log)
+    await asyncio.sleep(0.01)
+    assert consumer.committed == {}  # 2 and 3 are done, 1 before them is not
+    pipeline.take([record(4, b"a")])  # the key's lane went on without 1: a new record joins it
+    await until(lambda: "end replies-4" in dispatch.log)
+    dispatch.open("replies-1")
+    await until(lambda: consumer.committed == {("t", 0): 5})
+    await pipeline.drain()
+
+
+async def test_a_released_record_is_still_finished_when_draining():
+    dispatch, consumer = Releasing("replies-1", "replies-2", releasing=("replies-1",)), Consumer()
+    pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+    pipeline.take([record(1, b"a"), record(2, b"a"), record(3, b"a")])
+    await until(lambda: "start replies-2" in dispatch.log)
+    draining = asyncio.create_task(pipeline.drain())
+    dispatch.open("replies-1")
+    dispatch.open("replies-2")
+    await asyncio.wait_for(draining, 5)
+    assert "start replies-3" not in dispatch.log and consumer.committed == {("t", 0): 3}
 
 
 async def test_records_finishing_close_together_share_a_commit():
