@@ -54,8 +54,9 @@ DATA_DIR = "data"
 
 NODE_ID = 1
 HOST = "127.0.0.1"
-# Small footprint and fast start-up on a 2-core machine; C1 only trades peak throughput
-# (irrelevant for tests) for a noticeably quicker JVM warm-up.
+# Small footprint and fast start-up on a 2-core machine. C1 only: quicker warm-up, and on 2 cores
+# cheaper for runs of minutes too (bench, 2026-12-02: the full JIT's compiling doubled the broker's
+# CPU in a create phase, 5.5-6 -> 10-14.5 s, and it was no cheaper in the phase after).
 JVM_OPTIONS = (
     "-Xms128m",
     "-Xmx512m",
@@ -64,8 +65,8 @@ JVM_OPTIONS = (
     "-XX:+ExitOnOutOfMemoryError",
     "-Djava.awt.headless=true",
 )
-#: Extra JVM options after the defaults (a later -XX option wins): the bench runs the broker with the
-#: full JIT (``-XX:TieredStopAtLevel=4``) as production would.
+#: Extra JVM options after the defaults (a later -XX option wins), e.g. ``-XX:TieredStopAtLevel=4`` for
+#: the full JIT of a long-running production broker.
 JVM_OPTIONS_ENV = "SCIMFLOW_KAFKA_JVM_OPTIONS"
 
 API_METADATA = 3
