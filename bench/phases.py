@@ -150,8 +150,8 @@ async def group_patch(world: World, runner: Runner) -> Plan:
     for g, group_id in sorted(group_ids.items()):
         chosen = list(itertools.islice(itertools.cycle(ids), g * GROUP_SIZE, (g + 1) * GROUP_SIZE)) if ids else []
         value = members(*dict.fromkeys(chosen))
-        add = Call.json("PATCH", f"{GROUPS}/{group_id}", patch(op("Add", "members", value)))
-        remove = Call.json("PATCH", f"{GROUPS}/{group_id}", patch(op("Remove", "members", value)))
+        add = Call.json("PATCH", f"{GROUPS}/{group_id}", patch(op("Add", "members", value)), expect=204)
+        remove = Call.json("PATCH", f"{GROUPS}/{group_id}", patch(op("Remove", "members", value)), expect=204)
         tasks.append((add, remove) * runner.group_rounds)
     return Plan(tasks, runner.concurrency)
 

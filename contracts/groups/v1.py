@@ -30,10 +30,13 @@ class ReplaceGroup(Command):
     id: str
     resource: dict[str, Any]
     if_match: str | None = None
+    include_members: bool = True  # in the reply's record; False when the gateway will not show them
 
 
 class PatchGroup(PatchResource):
     TYPE = "groups.patch_group.v1"
+
+    include_members: bool = True  # in the reply's record; False when the gateway answers 204
 
 
 class DeleteGroup(DeleteResource):

@@ -38,6 +38,7 @@ from shared.messaging.worker import send_before_commit
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.group_repository import Group, new_group
+from services.user_store.member_delta import member_delta
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -227,7 +228,7 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
         assert change.resource is not None
         await store_group(uow, row, change.resource, now)
         await record_members_seats(uow, row.tenant_id, answers, now)
-        return await group_record(uow, row)
+        return await group_record(uow, row, cmd.include_members)
 
     return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, conflict)
 
@@ -238,11 +239,62 @@ async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> Gro
 
 
 async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
+    if (wanted := member_delta(cmd.patch)) is not None:
+        return await change_members(cmd, meta, deps, wanted)
+
     def new_state(row: Group, members: frozenset[str]) -> dict[str, Any]:
         current = {**row.resource, "members": [{"value": member} for member in sorted(members)]}
         return patched(row.id, current, cmd.patch, GROUP)
 
     return await update_group(cmd, meta, deps, new_state, duplicate("(renamed group)"))
+
+
+@dataclass(frozen=True)
+class MembersChange:
+    """A PATCH of listed members only: who joins and who leaves the group, as read at ``version``."""
+
+    group_id: str
+    name: str
+    joining: frozenset[str]
+    leaving: frozenset[str]
+    version: int
+
+    @property
+    def resource_id(self) -> str:
+        return self.group_id
+
+    @property
+    def created_name(self) -> None:
+        return None
+
+    def steps(self) -> list[SeatCommand]:
+        return [ChangeSetMembership(set_name=self.name, added=sorted(self.joining), removed=sorted(self.leaving))]
+
+
+async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, wanted: Mapping[str, bool]) -> GroupRecord:
+    """member_delta.py: set operations on the members the PATCH names; the rest of the group is not read."""
+    async def prepare(uow: UnitOfWork) -> MembersChange:
+        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        present = await uow.groups.members_among(row.id, wanted)
+        joining = frozenset(user_id for user_id, member in wanted.items() if member and user_id not in present)
+        await ensure_members_exist(uow, row.tenant_id, set(joining))
+        leaving = frozenset(user_id for user_id, member in wanted.items() if not member and user_id in present)
+        return MembersChange(row.id, row.display_name, joining, leaving, row.version)
+
+    async def finish(uow: UnitOfWork, change: MembersChange, answers: list[SeatAnswer]) -> GroupRecord:
+        row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
+                              change.version)
+        now = deps.clock()
+        if change.joining or change.leaving:  # else: the same state again (Entra's cycle), no new version
+            await ensure_members_exist(uow, row.tenant_id, set(change.joining))  # none deleted meanwhile
+            await uow.groups.add_members(row.id, change.joining)
+            await uow.groups.remove_members(row.id, change.leaving)
+            row.version, row.last_modified = row.version + 1, now
+            await uow.groups.save(row)
+        await record_members_seats(uow, row.tenant_id, answers, now)
+        return await group_record(uow, row, cmd.include_members)
+
+    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish)
 
 
 async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> GroupDeleted:

@@ -161,3 +161,28 @@ async def test_delete_group(scim, three):
     assert (await scim.delete(f"/Groups/{created['id']}")).expect(204) is None
     (await scim.get(f"/Groups/{created['id']}")).expect_error(404)
     assert await group_ids_of(scim, three[0]) == set()
+
+
+async def test_a_group_patch_answers_204_with_the_new_etag_unless_it_asks_for_the_group(scim, three):
+    """SCIM-NOTES §1.39 / RFC 7644 §3.5.2: 200 with the resource or 204; Entra advises 204 for groups
+    ("returning a body with a list of all the members isn't advisable"). attributes / excludedAttributes
+    (RFC 7644 §3.9) ask for the group: 200, members shown or left out as asked."""
+    created = await create_group(scim, three[0])
+    path, add = f"/Groups/{created['id']}", patch(op("add", "members", members(three[1])))
+    answered = await scim.patch(path, json=add)
+    assert (answered.status, answered.body) == (204, None)
+    assert answered.headers["ETag"] == (await scim.get(path)).headers["ETag"] != created["meta"]["version"]
+    shown = (await scim.patch(path, json=patch(op("add", "members", members(three[2]))),
+                              params={"attributes": "members"})).expect(200)
+    assert sorted(member["value"] for member in shown["members"]) == sorted(three)
+    left_out = (await scim.patch(path, json=patch(op("replace", "displayName", "Renamed")),
+                                 params={"excludedAttributes": "members"})).expect(200)
+    assert left_out["displayName"] == "Renamed" and "members" not in left_out
+    assert sorted(await member_ids(scim, created["id"])) == sorted(three)
+
+
+async def test_a_group_put_still_answers_with_the_group(scim, three):
+    """RFC 7644 §3.5.1: a PUT answers 200 with the resource, members included."""
+    created = await create_group(scim, three[0])
+    replaced = (await scim.put(f"/Groups/{created['id']}", json=group("Put", (three[1],)))).expect(200)
+    assert [member["value"] for member in replaced["members"]] == [three[1]]

@@ -92,13 +92,13 @@ async def test_an_entra_group_named_like_a_set_hands_out_and_takes_back_its_seat
         first_sync = (await acme.sales_team())["last_synced"]
         assert first_sync is not None
 
-        await acme.scim_call("PATCH", f"/Groups/{group['id']}", members_patch("add", ids))
+        await acme.scim_call("PATCH", f"/Groups/{group['id']}", members_patch("add", ids), status=204)
         assert ((await acme.seats())["used"], (await acme.seats())["free"]) == (100, 0)
         after_add = await acme.sales_team()
         assert after_add["members"] == 100 and after_add["last_synced"] > first_sync
         assert (await acme.user(ids[0]))["platformActive"] is True
 
-        await acme.scim_call("PATCH", f"/Groups/{group['id']}", members_patch("remove", ids[:10]))
+        await acme.scim_call("PATCH", f"/Groups/{group['id']}", members_patch("remove", ids[:10]), status=204)
         assert ((await acme.seats())["used"], (await acme.seats())["free"]) == (90, 10)
         after_remove = await acme.sales_team()
         assert after_remove["members"] == 90 and after_remove["last_synced"] > after_add["last_synced"]

@@ -50,6 +50,9 @@ class ResourceApi:
     read_options: Callable[[Selection], dict[str, Any]] = lambda selection: {}
     # Extra fields for replace/patch commands from the tenant (e.g. its email-change policy).
     write_options: Callable[[web.Request], dict[str, Any]] = lambda request: {}
+    # PATCH answers 204 No Content unless attributes/excludedAttributes ask for the resource (RFC 7644
+    # §3.5.2 allows either; Entra advises against a group's whole member list on every PATCH).
+    patch_answers_no_content: bool = False
 
 
 class ResourceViews:
@@ -62,7 +65,7 @@ class ResourceViews:
         return self._respond(request, await self.create_resource(request, await read_json(request)), status=201)
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        options = self.api.read_options(_selection(request, self.api.schema))
+        options = self.api.read_options(selection_of(request, self.api.schema))
         record = await self._record(request, self.api.get(id=_id(request), **options), _id(request))
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match and etags.matches(if_none_match, record.version):
@@ -75,7 +78,10 @@ class ResourceViews:
 
     async def patch(self, request: web.Request) -> web.Response:
         body = await read_json(request)
-        return self._respond(request, await self.patch_resource(request, _id(request), body, _if_match(request)))
+        record = await self.patch_resource(request, _id(request), body, _if_match(request))
+        if self.api.patch_answers_no_content and not asks_for_resource(request):
+            return web.Response(status=204, headers={"ETag": etags.etag(record.version)})
+        return self._respond(request, record)
 
     async def delete(self, request: web.Request) -> web.Response:
         await self.delete_resource(request, _id(request), _if_match(request))
@@ -137,7 +143,7 @@ class ResourceViews:
         return resource_key(request[keys.TENANT_ID], resource_id)
 
     def _respond(self, request: web.Request, record: Any, status: int = 200) -> web.Response:
-        body = self._representation(request, record, _selection(request, self.api.schema))
+        body = self._representation(request, record, selection_of(request, self.api.schema))
         headers = {"ETag": etags.etag(record.version)}
         if status == 201:  # RFC 7644 §3.3; from the record, as attributes= may leave meta out of the body
             headers["Location"] = location(self.api.schema, record.id, request.app[keys.SETTINGS].scim_base_url)
@@ -156,7 +162,12 @@ def _if_match(request: web.Request) -> str | None:
     return request.headers.get("If-Match")
 
 
-def _selection(request: web.Request, schema: ResourceSchema) -> Selection:
+def asks_for_resource(request: web.Request) -> bool:
+    """Whether the request names attributes to return (or leave out): what makes a PATCH answer 200."""
+    return "attributes" in request.query or "excludedAttributes" in request.query
+
+
+def selection_of(request: web.Request, schema: ResourceSchema) -> Selection:
     """attributes / excludedAttributes apply to every response carrying a resource (RFC 7644 §3.9)."""
     return parse_selection(schema, split_names(request.query.get("attributes")),
                            split_names(request.query.get("excludedAttributes")))

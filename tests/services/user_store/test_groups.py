@@ -48,6 +48,21 @@ async def test_entra_adds_and_removes_members_by_patch(dispatch):
     assert again.version == removed.version
 
 
+async def test_a_write_whose_reply_will_not_show_members_does_not_carry_them(dispatch):
+    """The gateway answers a group PATCH with 204 (include_members=False): the store's reply leaves the
+    member list out, and the members are stored all the same."""
+    ann = await create(dispatch, "ann")
+    sales = await group(dispatch)
+    add = patch({"op": "Add", "path": "members", "value": [{"value": ann.id}]})
+    added = unwrap(await dispatch(PatchGroup(id=sales.id, patch=add, include_members=False), meta()), GroupRecord)
+    assert "members" not in added.resource and added.version == sales.version + 1
+    assert member_ids(unwrap(await dispatch(GetGroup(id=sales.id), meta()), GroupRecord)) == {ann.id}
+    resource = {"displayName": "Sales", "members": [{"value": ann.id}]}
+    replaced = unwrap(await dispatch(ReplaceGroup(id=sales.id, resource=resource, include_members=False), meta()),
+                      GroupRecord)
+    assert "members" not in replaced.resource
+
+
 async def test_unknown_or_foreign_members_are_refused_and_nothing_changes(dispatch):
     ann = await create(dispatch, "ann")
     sales = await group(dispatch)

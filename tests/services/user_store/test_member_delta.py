@@ -1,0 +1,92 @@
+"""A group PATCH that only adds and removes listed members goes as set operations on those members
+(member_delta.py): the same result as the general way, without reading the group's whole member list."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from user_store_support import create, meta, patch
+
+from contracts.groups.v1 import CreateGroup, GetGroup, GroupRecord, PatchGroup
+from services.user_store.member_delta import member_delta
+from shared.messaging.requester import unwrap
+from shared.scim.schemas import GROUP_SCHEMA
+
+
+def add(*ids: str, **extra) -> dict:
+    return {"op": "Add", "path": "members", "value": [{"$ref": None, "value": i, **extra} for i in ids]}
+
+
+def remove(*ids: str) -> dict:
+    return {"op": "Remove", "path": "members", "value": [{"$ref": None, "value": i} for i in ids]}
+
+
+def remove_one(user_id: str) -> dict:
+    return {"op": "remove", "path": f'members[value eq "{user_id}"]'}
+
+
+def test_entra_and_okta_member_operations_are_a_delta_where_the_last_word_counts():
+    assert member_delta(patch(add("a", "b"), remove("b", "c"))) == {"a": True, "b": False, "c": False}
+    assert member_delta(patch(remove_one("a"), add("a", display="Ann"))) == {"a": True}
+    assert member_delta(patch(add("a", "a"))) == {"a": True}
+    # what names nobody (the PatchOp parser drops empty values) moves nobody, as the general way would
+    assert member_delta(patch({"op": "add", "path": "members", "value": [{"display": "no value"}]})) == {}
+
+
+@pytest.mark.parametrize("operations", [
+    [{"op": "replace", "path": "members", "value": [{"value": "a"}]}],  # the whole list
+    [{"op": "remove", "path": "members"}],  # everyone
+    [add("a"), {"op": "replace", "path": "displayName", "value": "Sales"}],  # Okta's rename beside
+    [{"op": "replace", "value": {"id": "g1", "displayName": "Sales"}}],
+    [remove("A1")],  # members.value is compared regardless of case: the general way decides
+    [{"op": "remove", "path": 'members[display eq "Ann"]'}],
+    [{"op": "add", "path": "members", "value": [{"value": 7}]}],  # invalid: the general way says why
+], ids=str)
+def test_anything_else_goes_the_general_way(operations):
+    assert member_delta(patch(*operations)) is None
+
+
+async def group(dispatch, name: str, *ids: str) -> GroupRecord:
+    resource = {"schemas": [GROUP_SCHEMA], "displayName": name, "members": [{"value": i} for i in ids]}  # as parsed
+    return unwrap(await dispatch(CreateGroup(resource=resource), meta()), GroupRecord)
+
+
+async def apply(dispatch, group_id: str, *operations: dict) -> GroupRecord:
+    return unwrap(await dispatch(PatchGroup(id=group_id, patch=patch(*operations)), meta()), GroupRecord)
+
+
+def member_ids(record: GroupRecord) -> set[str]:
+    return {member["value"] for member in record.resource.get("members", [])}
+
+
+async def test_the_delta_way_and_the_general_way_end_in_the_same_state(dispatch):
+    """Random Entra/Okta membership PATCHes on two groups, one of them always sent with a rename to its own
+    name (so the general way applies it): the same members and the same version after each."""
+    ids = [(await create(dispatch, f"u{i}")).id for i in range(8)]
+    fast, general = await group(dispatch, "Fast", *ids[:3]), await group(dispatch, "General", *ids[:3])
+    chosen = random.Random(7)
+    for _ in range(40):
+        operations = [chosen.choice([add, remove])(*chosen.sample(ids, chosen.randint(1, 4))) for _ in range(2)]
+        operations.append(remove_one(chosen.choice(ids)))
+        chosen.shuffle(operations)
+        by_delta = await apply(dispatch, fast.id, *operations)
+        by_general = await apply(dispatch, general.id, *operations,
+                                 {"op": "replace", "path": "displayName", "value": "General"})
+        assert member_ids(by_delta) == member_ids(by_general)
+        assert by_delta.version - fast.version == by_general.version - general.version
+
+
+async def test_a_member_patch_reads_only_the_members_it_names(dispatch):
+    ids = [(await create(dispatch, f"u{i}")).id for i in range(5)]
+    record = await group(dispatch, "Big", *ids[:4])
+    seen: list[str] = []
+    database = dispatch.deps.uow()._database  # the store's SQLite file, as its units of work use it
+    database.writer.connection.connection.dbapi_connection.set_trace_callback(seen.append)
+    changed = unwrap(await dispatch(PatchGroup(id=record.id, patch=patch(add(ids[4]), remove_one(ids[0])),
+                                               include_members=False), meta()), GroupRecord)
+    assert changed.version == record.version + 1
+    reads_of_members = [sql for sql in seen if "FROM memberships" in sql]
+    assert reads_of_members and all("member_id IN" in sql for sql in reads_of_members), reads_of_members
+    got = unwrap(await dispatch(GetGroup(id=record.id), meta()), GroupRecord)
+    assert member_ids(got) == set(ids[1:])
