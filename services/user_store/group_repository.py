@@ -46,11 +46,14 @@ class GroupRepository(ResourceRows):
 
     async def members_among(self, group_id: str, user_ids: Collection[str]) -> set[str]:
         """Which of ``user_ids`` are members of the group (a look-up per id, not the group's whole list)."""
-        if not user_ids:
+        return await self._which("SELECT member_id FROM memberships WHERE group_id = ? AND member_id IN",
+                                 group_id, user_ids)
+
+    async def _which(self, query: str, key: str, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` ``query`` (ending in ``... = ? AND <id column> IN``) finds, with ``key`` for the ?."""
+        if not ids:
             return set()
-        rows = (await self._sql()).all(f"SELECT member_id FROM memberships WHERE group_id = ? AND member_id IN "
-                                       f"({placeholders(len(user_ids))})", group_id, *user_ids)
-        return {member_id for (member_id,) in rows}
+        return {found for (found,) in (await self._sql()).all(f"{query} ({placeholders(len(ids))})", key, *ids)}
 
     async def members(self, group_ids: Collection[str]) -> dict[str, list[Member]]:
         """Each group's members as SCIM ``members`` values, in a stable order (every group write answers
@@ -81,13 +84,9 @@ class GroupRepository(ResourceRows):
         return found
 
     async def existing_users(self, tenant_id: str, user_ids: Collection[str]) -> set[str]:
-        if not user_ids:
-            return set()
         # "+tenant_id": by the primary key, one look-up per id. Without it SQLite (no statistics) takes the
         # tenant's index and walks every user of the tenant on each membership PATCH.
-        rows = (await self._sql()).all(f"SELECT id FROM users WHERE +tenant_id = ? AND id IN "
-                                       f"({placeholders(len(user_ids))})", tenant_id, *user_ids)
-        return {user_id for (user_id,) in rows}
+        return await self._which("SELECT id FROM users WHERE +tenant_id = ? AND id IN", tenant_id, user_ids)
 
     async def add_members(self, group_id: str, user_ids: Iterable[str]) -> None:
         (await self._sql()).run_many("INSERT OR IGNORE INTO memberships (group_id, member_id) VALUES (?, ?)",
