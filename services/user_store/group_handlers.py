@@ -38,7 +38,7 @@ from shared.messaging.worker import send_before_commit
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.group_repository import Group, new_group
-from services.user_store.member_delta import member_delta
+from services.user_store.member_delta import MemberDelta, member_delta
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -239,8 +239,9 @@ async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> Gro
 
 
 async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    if (wanted := member_delta(cmd.patch)) is not None:
-        return await change_members(cmd, meta, deps, wanted)
+    delta = member_delta(cmd.patch)
+    if delta is not None and (not delta.as_stored or await holds_as_stored(deps, meta, cmd.id, delta)):
+        return await change_members(cmd, meta, deps, delta)
 
     def new_state(row: Group, members: frozenset[str]) -> dict[str, Any]:
         current = {**row.resource, "members": [{"value": member} for member in sorted(members)]}
@@ -271,10 +272,21 @@ class MembersChange:
         return [ChangeSetMembership(set_name=self.name, added=sorted(self.joining), removed=sorted(self.leaving))]
 
 
-async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, wanted: Mapping[str, bool]) -> GroupRecord:
+async def holds_as_stored(deps: Deps, meta: MessageMeta, group_id: str, delta: MemberDelta) -> bool:
+    """Whether the group's id and name are what the PATCH repeats (Okta's, with each membership update)."""
+    async with deps.uow(read_only=True) as uow:
+        row = await uow.groups.get(tenant_of(meta), group_id)
+    return row is not None and delta.holds_for(row.id, row.display_name)
+
+
+async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: MemberDelta) -> GroupRecord:
     """member_delta.py: set operations on the members the PATCH names; the rest of the group is not read."""
+    wanted = delta.wanted
+
     async def prepare(uow: UnitOfWork) -> MembersChange:
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+        if not delta.holds_for(row.id, row.display_name):  # renamed since the look (say, in a rebalance)
+            raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
         present = await uow.groups.members_among(row.id, wanted)
         joining = frozenset(user_id for user_id, member in wanted.items() if member and user_id not in present)
         await ensure_members_exist(uow, row.tenant_id, set(joining))

@@ -1,15 +1,17 @@
 """A group PATCH that only adds and removes listed members (Entra's every membership sync), as a delta.
 
 Such a PATCH is applied as set operations on the members it names: its cost follows the PATCH, not the
-group (the general way reads, patches and re-validates the whole member list, every time). Anything
-else (a replace or removal of the whole list, another filter, another attribute, Okta's rename that
-comes with each of its membership updates) returns None and goes the general way (shared/scim/patch.py),
-which also reports what is wrong with a bad PATCH.
+group (the general way reads, patches and re-validates the whole member list, every time). Okta repeats
+the group's id and displayName with each of its membership updates: the delta keeps them as
+expectations, for the store to check on the stored group (a real rename goes the general way). Anything
+else (a replace or removal of the whole list, another filter, another attribute) returns None and goes
+the general way (shared/scim/patch.py), which also reports what is wrong with a bad PATCH.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.filters import Comparison
@@ -18,20 +20,43 @@ from shared.scim.errors import ScimError
 from shared.scim.patch import PatchOperation, parse_patch
 
 
-def member_delta(patch: Mapping[str, Any]) -> dict[str, bool] | None:
-    """Each member the PATCH names, and whether it is to be one (True) or not (False) after it: the last
-    operation naming a user decides, as applying the operations one by one would."""
+@dataclass(frozen=True)
+class MemberDelta:
+    """Each member the PATCH names and whether it is to be one (True) after it: the last operation naming a
+    user decides, as applying them one by one would. ``as_stored``: attributes the PATCH sets that must
+    already hold these values for it to change members only (else it is a rename: the general way)."""
+
+    wanted: dict[str, bool]
+    as_stored: dict[str, str]
+
+    def holds_for(self, group_id: str, display_name: str) -> bool:
+        stored = {"id": group_id, "displayName": display_name}
+        return all(stored[name] == value for name, value in self.as_stored.items())
+
+
+def member_delta(patch: Mapping[str, Any]) -> MemberDelta | None:
+    """The PATCH as a delta of members, or None when it must go the general way."""
     try:
         operations = parse_patch(patch, GROUP)
     except ScimError:
         return None
-    wanted: dict[str, bool] = {}
+    delta = MemberDelta({}, {})
     for operation in operations:
-        named = _members_named(operation)
-        if named is None:
+        if (expected := _expected(operation)) is not None:
+            delta.as_stored[operation.path.attribute.name] = expected
+        elif (named := _members_named(operation)) is not None:
+            delta.wanted.update((user_id, operation.op == "add") for user_id in named)
+        else:
             return None
-        wanted.update((user_id, operation.op == "add") for user_id in named)
-    return wanted
+    return delta
+
+
+def _expected(operation: PatchOperation) -> str | None:
+    """The value of Okta's repeated id (a readOnly "keep") or displayName (a replace), else None."""
+    name, path = operation.path.attribute.name, operation.path
+    repeated = (operation.op, name) in (("keep", "id"), ("replace", "displayName"))
+    plain = path.filter is None and path.attribute.sub is None and isinstance(operation.value, str)
+    return operation.value if repeated and plain else None
 
 
 def _members_named(operation: PatchOperation) -> list[str] | None:

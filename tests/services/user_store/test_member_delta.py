@@ -26,19 +26,39 @@ def remove_one(user_id: str) -> dict:
     return {"op": "remove", "path": f'members[value eq "{user_id}"]'}
 
 
+def OKTA_RENAME(group_id: str, name: str) -> dict:  # noqa: N802 - Okta's op, sent with every membership update
+    return {"op": "replace", "value": {"id": group_id, "displayName": name}}
+
+
+#: An operation the delta way does not take and the general way applies as no change: forces the general way.
+NOTHING_THE_GENERAL_WAY = {"op": "remove", "path": "externalId"}
+
+
+def wanted(*operations: dict) -> dict[str, bool] | None:
+    delta = member_delta(patch(*operations))
+    return None if delta is None else delta.wanted
+
+
 def test_entra_and_okta_member_operations_are_a_delta_where_the_last_word_counts():
-    assert member_delta(patch(add("a", "b"), remove("b", "c"))) == {"a": True, "b": False, "c": False}
-    assert member_delta(patch(remove_one("a"), add("a", display="Ann"))) == {"a": True}
-    assert member_delta(patch(add("a", "a"))) == {"a": True}
+    assert wanted(add("a", "b"), remove("b", "c")) == {"a": True, "b": False, "c": False}
+    assert wanted(remove_one("a"), add("a", display="Ann")) == {"a": True}
+    assert wanted(add("a", "a")) == {"a": True}
     # what names nobody (the PatchOp parser drops empty values) moves nobody, as the general way would
-    assert member_delta(patch({"op": "add", "path": "members", "value": [{"display": "no value"}]})) == {}
+    assert wanted({"op": "add", "path": "members", "value": [{"display": "no value"}]}) == {}
+
+
+def test_oktas_repeated_id_and_name_are_expectations_on_the_stored_group():
+    delta = member_delta(patch(OKTA_RENAME("g1", "Sales"), remove_one("a"), add("b")))
+    assert delta is not None and (delta.wanted, delta.as_stored) == ({"a": False, "b": True},
+                                                                     {"id": "g1", "displayName": "Sales"})
+    assert delta.holds_for("g1", "Sales") and not delta.holds_for("g1", "sales") and not delta.holds_for("g2", "Sales")
 
 
 @pytest.mark.parametrize("operations", [
     [{"op": "replace", "path": "members", "value": [{"value": "a"}]}],  # the whole list
     [{"op": "remove", "path": "members"}],  # everyone
-    [add("a"), {"op": "replace", "path": "displayName", "value": "Sales"}],  # Okta's rename beside
-    [{"op": "replace", "value": {"id": "g1", "displayName": "Sales"}}],
+    [add("a"), {"op": "replace", "path": "externalId", "value": "x"}],
+    [add("a"), {"op": "remove", "path": "displayName"}],
     [remove("A1")],  # members.value is compared regardless of case: the general way decides
     [{"op": "remove", "path": 'members[display eq "Ann"]'}],
     [{"op": "add", "path": "members", "value": [{"value": 7}]}],  # invalid: the general way says why
@@ -61,8 +81,9 @@ def member_ids(record: GroupRecord) -> set[str]:
 
 
 async def test_the_delta_way_and_the_general_way_end_in_the_same_state(dispatch):
-    """Random Entra/Okta membership PATCHes on two groups, one of them always sent with a rename to its own
-    name (so the general way applies it): the same members and the same version after each."""
+    """Random Entra/Okta membership PATCHes (Okta's with the group's id and name repeated) on two groups,
+    one of them always sent with an operation only the general way takes: the same members and the same
+    version after each."""
     ids = [(await create(dispatch, f"u{i}")).id for i in range(8)]
     fast, general = await group(dispatch, "Fast", *ids[:3]), await group(dispatch, "General", *ids[:3])
     chosen = random.Random(7)
@@ -70,11 +91,21 @@ async def test_the_delta_way_and_the_general_way_end_in_the_same_state(dispatch)
         operations = [chosen.choice([add, remove])(*chosen.sample(ids, chosen.randint(1, 4))) for _ in range(2)]
         operations.append(remove_one(chosen.choice(ids)))
         chosen.shuffle(operations)
-        by_delta = await apply(dispatch, fast.id, *operations)
-        by_general = await apply(dispatch, general.id, *operations,
-                                 {"op": "replace", "path": "displayName", "value": "General"})
+        okta = chosen.random() < 0.5
+        by_delta = await apply(dispatch, fast.id, *([OKTA_RENAME(fast.id, "Fast")] if okta else []), *operations)
+        by_general = await apply(dispatch, general.id, *([OKTA_RENAME(general.id, "General")] if okta else []),
+                                 *operations, NOTHING_THE_GENERAL_WAY)
         assert member_ids(by_delta) == member_ids(by_general)
         assert by_delta.version - fast.version == by_general.version - general.version
+
+
+async def test_oktas_update_that_renames_the_group_goes_the_general_way(dispatch):
+    ann, bob = [(await create(dispatch, name)).id for name in ("ann", "bob")]
+    record = await group(dispatch, "Old", ann)
+    renamed = await apply(dispatch, record.id, OKTA_RENAME(record.id, "New"), remove_one(ann), add(bob))
+    assert (renamed.resource["displayName"], member_ids(renamed)) == ("New", {bob})
+    got = unwrap(await dispatch(GetGroup(id=record.id), meta()), GroupRecord)
+    assert (got.resource["displayName"], member_ids(got), got.version) == ("New", {bob}, record.version + 1)
 
 
 async def test_a_member_patch_reads_only_the_members_it_names(dispatch):
@@ -83,8 +114,9 @@ async def test_a_member_patch_reads_only_the_members_it_names(dispatch):
     seen: list[str] = []
     database = dispatch.deps.uow()._database  # the store's SQLite file, as its units of work use it
     database.writer.connection.connection.dbapi_connection.set_trace_callback(seen.append)
-    changed = unwrap(await dispatch(PatchGroup(id=record.id, patch=patch(add(ids[4]), remove_one(ids[0])),
-                                               include_members=False), meta()), GroupRecord)
+    okta_update = patch(OKTA_RENAME(record.id, "Big"), add(ids[4]), remove_one(ids[0]))
+    changed = unwrap(await dispatch(PatchGroup(id=record.id, patch=okta_update, include_members=False), meta()),
+                     GroupRecord)
     assert changed.version == record.version + 1
     reads_of_members = [sql for sql in seen if "FROM memberships" in sql]
     assert reads_of_members and all("member_id IN" in sql for sql in reads_of_members), reads_of_members
