@@ -18,6 +18,8 @@ from contracts.topics import (
     USERS_COMMANDS,
 )
 from services.gateway.app import create_app
+from services.user_store.database import create_engine as create_users_engine
+from services.user_store.database import create_schema as create_users_schema
 from services.gateway.settings import GatewaySettings
 from services.notifier.bootstrap import bootstrap as notifier_bootstrap
 from services.notifier.settings import NotifierSettings
@@ -118,6 +120,15 @@ async def tenant(gateway) -> dict:
 @pytest.fixture
 def auth(tenant: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {tenant['token']}"}
+
+
+@pytest.fixture
+async def users_database(tmp_path: Path):
+    """A fresh user-store SQLite file with its schema, as the store opens it (disposed after the test)."""
+    engine = create_users_engine(tmp_path / "users.sqlite3")
+    await create_users_schema(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

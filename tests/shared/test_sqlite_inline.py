@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 import shared.sqlite
-from services.user_store.database import create_engine, create_schema, session_factory
+from services.user_store.database import session_factory
 from services.user_store.tables import ProcessedMessage
 from shared.sqlite import threaded_session_factory
 from shared.store import prune_journal
@@ -17,11 +17,8 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database(tmp_path):
-    engine = create_engine(tmp_path / "users.sqlite3")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
+def database(users_database):
+    return users_database
 
 
 def other_process_lock(database) -> sqlite3.Connection:

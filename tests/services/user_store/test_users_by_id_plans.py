@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from services.user_store.database import create_engine, create_schema, session_factory
+from services.user_store.database import session_factory
 from services.user_store.seat_state import SeatState
 from services.user_store.unit_of_work import UnitOfWork
 from shared.store import utc_now
@@ -14,11 +14,8 @@ IDS = [f"u{i}" for i in range(100)]
 
 
 @pytest.fixture
-async def database(tmp_path):
-    engine = create_engine(tmp_path / "users.sqlite3")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
+def database(users_database):
+    return users_database
 
 
 def statements_of_users(database) -> list[tuple[str, ...]]:
