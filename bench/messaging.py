@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from bench.procstat import sample
 from bench.report import format_table, number
@@ -113,7 +114,7 @@ async def serve(servers: str, topic: str) -> None:
     bus = KafkaBus(servers, client_id="bench-messaging-worker")
     await bus.ensure_topics([TopicSpec(topic, PARTITIONS)])
     identity = ServiceIdentity("bench-messaging", "worker")
-    deps = type("Deps", (), {"identity": identity})()
+    deps = SimpleNamespace(identity=identity)  # all Ping's handler asks of a service's dependencies
     await run_worker(bus, topics=[topic], group_id=f"{topic}.worker", dispatch=Dispatcher({Ping: ping}, deps),
                      source=identity.source, stop=asyncio.Event())
 

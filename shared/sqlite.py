@@ -421,8 +421,7 @@ class Writer:
         self._waiting = 0  # units waiting for their turn
         self._released: list[asyncio.Future[None]] = []  # units done in the open transaction, not committed
         self._commit_soon = False
-        self._joined = 0  # units released into a transaction so far (a count that only grows)
-        self._joined_when_asked = 0  # ... when the pending commit check was asked for
+        self._released_when_asked = 0  # units in the open transaction when the pending commit check was asked
 
     @property
     def connection(self) -> Connection:
@@ -468,7 +467,6 @@ class Writer:
             raise
         committed = asyncio.get_running_loop().create_future()
         self._released.append(committed)
-        self._joined += 1
         if on_released is not None:
             on_released()
         self._leave()
@@ -498,7 +496,7 @@ class Writer:
             self._ask_commit_if_idle()
 
     def _ask_commit_if_idle(self) -> None:
-        self._commit_soon, self._joined_when_asked = True, self._joined
+        self._commit_soon, self._released_when_asked = True, len(self._released)
         asyncio.get_running_loop().call_soon(self._commit_if_idle)
 
     def _commit_if_idle(self) -> None:
@@ -508,7 +506,7 @@ class Writer:
         self._commit_soon = False
         if self._waiting or self._turn.locked():
             return
-        if self._joined != self._joined_when_asked and self._released:
+        if len(self._released) > self._released_when_asked:
             self._ask_commit_if_idle()
             return
         self._end_transaction()

@@ -98,13 +98,19 @@ async def store_group(uow: UnitOfWork, row: Group, resource: dict[str, Any], now
     if stripped == row.resource and new_members == old_members:
         return
     await ensure_display_name_free(uow, row.tenant_id, stripped["displayName"], row.id)
-    await ensure_members_exist(uow, row.tenant_id, new_members - old_members)
-    await uow.groups.add_members(row.id, new_members - old_members)
-    await uow.groups.remove_members(row.id, old_members - new_members)
+    await move_members(uow, row, new_members - old_members, old_members - new_members)
     row.resource, row.display_name = stripped, stripped["displayName"]
     row.display_name_key, row.external_id = row.display_name.lower(), stripped.get("externalId")
     row.version, row.last_modified = row.version + 1, now
     await uow.groups.save(row)
+
+
+async def move_members(uow: UnitOfWork, row: Group, joining: set[str] | frozenset[str],
+                       leaving: set[str] | frozenset[str]) -> None:
+    """Members in and out as set operations; those joining must (still) be the tenant's users."""
+    await ensure_members_exist(uow, row.tenant_id, set(joining))
+    await uow.groups.add_members(row.id, joining)
+    await uow.groups.remove_members(row.id, leaving)
 
 
 @dataclass(frozen=True)
@@ -298,9 +304,7 @@ async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: 
                               change.version)
         now = deps.clock()
         if change.joining or change.leaving:  # else: the same state again (Entra's cycle), no new version
-            await ensure_members_exist(uow, row.tenant_id, set(change.joining))  # none deleted meanwhile
-            await uow.groups.add_members(row.id, change.joining)
-            await uow.groups.remove_members(row.id, change.leaving)
+            await move_members(uow, row, change.joining, change.leaving)  # checked again: none deleted meanwhile
             row.version, row.last_modified = row.version + 1, now
             await uow.groups.save(row)
         await record_members_seats(uow, row.tenant_id, answers, now)

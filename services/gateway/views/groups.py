@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from contracts.groups.v1 import (
     CreateGroup,
     DeleteGroup,
@@ -15,8 +17,6 @@ from contracts.groups.v1 import (
 )
 from contracts.topics import GROUPS_COMMANDS, new_group_key
 from services.gateway.scim.groups import parse_group
-from aiohttp import web
-
 from services.gateway.views.resources import ResourceApi, ResourceViews, asks_for_resource, selection_of
 from shared.scim.attributes import GROUP
 
