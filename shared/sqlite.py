@@ -62,18 +62,17 @@ class Database:
         self._path = db_path
         self._threaded: AsyncEngine | None = None
         self.writer = Writer(self)
-        self._idle_readers: list[sqlite3.Connection] = []
+        self._idle_readers: list[Connection] = []
 
-    def reader(self) -> sqlite3.Connection:
-        """A connection for a snapshot read (Snapshot), from those idle or new; give it back after. Kept
-        here rather than in SQLAlchemy's pool, whose checkout and return cost as much as a read by id."""
+    def reader(self) -> Connection:
+        """A connection for a snapshot read (Snapshot), from those idle or new; give it back after. Idle
+        ones are kept here, checked out of SQLAlchemy's pool for good: its checkout and return cost as
+        much as a read by id. A SQLAlchemy connection still, so an ORM session can read on it too."""
         if self._idle_readers:
             return self._idle_readers.pop()
-        connection = sqlite3.connect(self._path, factory=_Connection, check_same_thread=False)
-        _on_connect(connection, None)
-        return connection
+        return self.sync_engine.connect()
 
-    def give_back(self, reader: sqlite3.Connection) -> None:
+    def give_back(self, reader: Connection) -> None:
         self._idle_readers.append(reader)
 
     @property
@@ -376,26 +375,42 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, object], dict[str, Calla
 
 
 class Snapshot:
-    """A read in plain SQL on a connection of its own, in a deferred transaction: under WAL it takes no
-    lock, never waits for a writer and sees one committed state. Nothing it runs is kept."""
+    """A read on a connection of its own, in a deferred transaction: under WAL it takes no lock, never
+    waits for a writer and sees one committed state, whether read in plain SQL (``sql``) or through the
+    ORM (``session``), or both. Nothing it runs is kept."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection = database.reader()
+        raw = self._connection.connection.dbapi_connection
         try:
-            self._connection.execute("BEGIN")
+            raw.execute("BEGIN")
         except BaseException:
-            self._connection.close()
+            _discard(self._connection)
             raise
-        self.sql = PlainSql(self._connection, database.sync_engine.dialect)
+        self.sql = PlainSql(raw, database.sync_engine.dialect)
+
+    def session(self, sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+        """An ORM session reading in this snapshot's transaction."""
+        if not self._connection.in_transaction():
+            self._connection.begin()  # SQLAlchemy learns of the deferred BEGIN (_begin_immediate adds none)
+        return sessions(bind=_ConnectionBind(self._connection))
 
     def close(self) -> None:
         try:
-            self._connection.execute("ROLLBACK")
+            if self._connection.in_transaction():
+                self._connection.rollback()
+            else:
+                self.sql.run("ROLLBACK")
         except BaseException:
-            self._connection.close()  # not reused in an unknown state
+            _discard(self._connection)  # not reused in an unknown state
             raise
         self._database.give_back(self._connection)
+
+
+def _discard(connection: Connection) -> None:
+    connection.invalidate()
+    connection.close()
 
 
 #: Units of work one transaction takes at most before it commits, even with more waiting for their turn.

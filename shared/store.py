@@ -70,7 +70,7 @@ class UnitOfWork:
         """The ORM, in this unit's transaction (a write unit's savepoint), made on first use."""
         if self._session is None:
             if self._read_only:
-                self._session = self._sessions()
+                self._session = self._snapshot_now().session(self._sessions)
             elif self._writing is None:
                 raise RuntimeError("the unit of work is not open (or already committed)")
             else:
@@ -84,11 +84,11 @@ class UnitOfWork:
 
     async def __aexit__(self, *exc_info: object) -> None:
         try:
-            if self._snapshot is not None:
-                self._snapshot.close()
             if self._session is not None:
                 await self._session.close()  # rolls back what the ORM did and did not commit
         finally:
+            if self._snapshot is not None:
+                self._snapshot.close()
             if self._writing is not None:
                 self._writing = None
                 self._database.writer.abort()
@@ -109,15 +109,20 @@ class UnitOfWork:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.
         Changes made through the ORM are flushed first, as the ORM's own queries would (autoflush)."""
         if self._read_only:
-            if self._snapshot is None:
-                self._snapshot = Snapshot(self._database)
-            return self._snapshot.sql
+            return self._snapshot_now().sql
         if self._writing is None:
             raise RuntimeError("the unit of work is not open (or already committed)")
         session = self._session
         if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
         return self._writing
+
+
+    def _snapshot_now(self) -> Snapshot:
+        """A read-only unit's one snapshot, taken at its first read (plain SQL and ORM read the same state)."""
+        if self._snapshot is None:
+            self._snapshot = Snapshot(self._database)
+        return self._snapshot
 
 
 class Repository:

@@ -86,7 +86,7 @@ async def change_subscription(cmd: ChangeSubscription, meta: MessageMeta, deps: 
 
 
 async def get_seat_summary(_: GetSeatSummary, meta: MessageMeta, deps: Deps) -> SeatSummary:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         subscriptions = await uow.products.subscriptions(tenant_of(meta))
         return SeatSummary(products=[product_seats(s, deps) for s in subscriptions.values()])
 
@@ -127,7 +127,7 @@ async def release_seats(cmd: ReleaseSeats, meta: MessageMeta, deps: Deps) -> Sea
 
 
 async def get_user_seats(cmd: GetUserSeats, meta: MessageMeta, deps: Deps) -> SeatAllocation:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         user = await uow.users.get(tenant_of(meta), cmd.user_id)
         return empty_allocation(cmd.user_id) if user is None else await current(uow, user)
 

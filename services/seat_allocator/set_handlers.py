@@ -168,7 +168,7 @@ async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, dep
 
 
 async def list_subscription_sets(_: ListSubscriptionSets, meta: MessageMeta, deps: Deps) -> SubscriptionSetList:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows = await uow.sets.all(tenant_of(meta))
         members = await uow.users.counts_by_set([row.id for row in rows])
         return SubscriptionSetList(sets=[set_record(row, members.get(row.id, 0)) for row in rows])

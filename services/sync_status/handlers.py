@@ -140,7 +140,7 @@ async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Dep
         held = select(text("1")).select_from(func.json_each(UserStatusRow.products)).where(
             text("json_each.value = :product")).params(product=cmd.product)
         conditions.append(exists(held))
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         total = (await uow.session.exec(select(func.count()).select_from(UserStatusRow).where(*conditions))).one()
         query = (select(UserStatusRow).where(*conditions)
                  .order_by(col(UserStatusRow.last_attempt).desc(), col(UserStatusRow.user_name_key))
@@ -153,7 +153,7 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
     query = (select(HistoryRow)
              .where(col(HistoryRow.tenant_id) == tenant_of(meta), col(HistoryRow.user_name_key) == cmd.user_name.lower())
              .order_by(col(HistoryRow.at).desc()).limit(cmd.count))
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows = (await uow.session.exec(query)).all()
         entries = [HistoryEntry(at=as_utc(row.at), action=row.action, status=row.status,  # type: ignore[arg-type]
                                 detail=row.detail, asked=row.asked) for row in rows]
@@ -162,7 +162,7 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
 
 async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> SyncSummary:
     tenant = col(UserStatusRow.tenant_id) == tenant_of(meta)
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         counts = (await uow.session.exec(select(UserStatusRow.status, func.count())
                                          .where(tenant).group_by(col(UserStatusRow.status)))).all()
         last = (await uow.session.exec(select(func.max(UserStatusRow.last_synced)).where(tenant))).one()

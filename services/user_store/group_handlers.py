@@ -329,13 +329,13 @@ async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> Group
 
 
 async def get_group(cmd: GetGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         row = found(await uow.groups.get(tenant_of(meta), cmd.id), "Group", cmd.id)
         return await group_record(uow, row, cmd.include_members)
 
 
 async def query_groups(cmd: QueryGroups, meta: MessageMeta, deps: Deps) -> GroupPage:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows, total = await page_of(uow.session, GroupRow, GROUP_TARGET, GROUP, tenant_of(meta), cmd)
         members = await uow.groups.members([row.id for row in rows]) if cmd.include_members else {}
         return GroupPage(total_results=total, start_index=cmd.start_index,

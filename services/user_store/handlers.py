@@ -184,7 +184,7 @@ async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
 
 async def query_users(cmd: QueryUsers, meta: MessageMeta, deps: Deps) -> UserPage:
     user_name = user_name_asked(cmd)
-    async with deps.uow(read_only=user_name is not None) as uow:  # the general path pages through the ORM
+    async with deps.uow(read_only=True) as uow:
         if user_name is not None:
             matches = await uow.users.with_user_name(tenant_of(meta), user_name)
             rows, total = matches[cmd.start_index - 1:][:cmd.count], len(matches)

@@ -281,7 +281,7 @@ async def _drop_intent(deps: Deps, message_id: str) -> None:
 
 async def repair(deps: Deps, meta: MessageMeta, user_id: str) -> None:
     """Bring the allocator back in line with the user as stored (after a write that moved seats failed)."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         row = await uow.users.get(tenant_of(meta), user_id)
         stored = None if row is None else row.resource
     step = seat_step(Transition(user_id, None, stored)) if stored is not None else None
@@ -326,7 +326,7 @@ SEAT_COMMANDS: dict[str, type[SeatCommand]] = {kind.TYPE: kind for kind in (Allo
 async def resume_stale(deps: Deps, dispatch: Callable[[Any, MessageMeta], Awaitable[Reply]],
                        older_than: timedelta) -> int:
     """Run again every command whose seat step nobody finished (its caller gave up, nobody redelivered it)."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         stale = [(older_meta(row), row.body) for row in await uow.intents.stale(deps.clock() - older_than)]
     for meta, body in stale:
         try:

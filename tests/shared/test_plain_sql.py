@@ -121,11 +121,36 @@ async def test_a_read_only_unit_of_work_keeps_nothing_and_returns_its_connection
             with pytest.raises(RuntimeError):
                 await reader.commit()
     again = database.reader()
-    assert again is first and not again.in_transaction  # the one connection, reused, nothing left open
-    assert again.execute("SELECT lower('ÄÖ')").fetchone() == ("äö",)  # set up as every connection is
+    raw = again.connection.dbapi_connection
+    assert again is first and not raw.in_transaction  # the one connection, reused, nothing left open
+    assert raw.execute("SELECT lower('ÄÖ')").fetchone() == ("äö",)  # set up as every connection is
     database.give_back(again)
     async with UnitOfWork(sessions, read_only=True) as reader:
         assert (await reader.sql()).all("SELECT message_id FROM seat_intents") == []
+
+
+async def test_a_read_only_unit_of_work_reads_one_committed_state_through_plain_sql_and_the_orm(sessions):
+    async with UnitOfWork(sessions) as uow:
+        (await uow.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+        await uow.commit()
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        in_sql = (await reader.sql()).all("SELECT message_id FROM seat_intents")
+        async with UnitOfWork(sessions) as writer:  # commits between the reader's two reads
+            (await writer.sql()).insert(SeatIntentRow.__table__, intent("m2"))
+            await writer.commit()
+        in_orm = (await reader.session.exec(select(SeatIntentRow.message_id))).all()
+    assert in_sql == [("m1",)] and in_orm == ["m1"]  # the ORM read in the snapshot plain SQL began
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        assert (await reader.session.exec(select(SeatIntentRow.message_id))).all() == ["m1", "m2"]
+
+
+async def test_a_read_only_orm_read_neither_waits_for_the_writer_nor_sees_its_unfinished_work(sessions):
+    async with UnitOfWork(sessions) as writer:  # holds the write lock and this process's turn
+        (await writer.sql()).insert(SeatIntentRow.__table__, intent("m1"))
+        async with asyncio.timeout(1), UnitOfWork(sessions, read_only=True) as reader:
+            seen = (await reader.session.exec(select(SeatIntentRow.message_id))).all()
+        await writer.commit()
+    assert seen == []
 
 
 def test_a_new_row_has_the_models_defaults_under_the_values_given():

@@ -4,6 +4,8 @@ Seeds 001 (ZoomInfo with Entra ID): name 3–35 of [a-zA-Z0-9.\\- ], description
 products, optional admin role for all members; Created, Modified, Last Synced ("UnSynced").
 """
 
+import asyncio
+
 import pytest
 from seat_support import (
     START,
@@ -33,6 +35,7 @@ from contracts.seats.v1 import (
     SeatFailureReason as Reason,
 )
 from shared.messaging.requester import unwrap
+from tests.support.unfinished_write import READ_WITHIN_SECONDS, unfinished_write
 
 
 @pytest.fixture
@@ -154,3 +157,14 @@ async def test_a_deactivated_member_added_again_holds_nothing_until_reallocated(
     assert (await membership(dispatch, "Team", added=["u1"])).outcomes[0].platform_active is False
     reactivated = unwrap(await allocate(dispatch, "u1"), SeatAllocation)
     assert (reactivated.products, reactivated.set_name) == (["Sales"], "Team")
+
+
+async def test_reads_answer_beside_an_unfinished_write_and_show_only_what_is_committed(dispatch, products):
+    await create_set(dispatch, "NA Sales Team", "Sales")
+    await membership(dispatch, "NA Sales Team", added=["u1"])
+    wiped = ("DELETE FROM seats", "DELETE FROM seat_users", "DELETE FROM subscription_sets", "DELETE FROM products")
+    async with unfinished_write(dispatch, *wiped), asyncio.timeout(READ_WITHIN_SECONDS):
+        in_use, held = await used(dispatch), await seats_of(dispatch, "u1")
+        listed = await ok(dispatch, ListSubscriptionSets(), SubscriptionSetList)
+    assert (in_use, held.products, held.set_name) == (1, ["Sales"], "NA Sales Team")
+    assert [(s.name, s.members) for s in listed.sets] == [("NA Sales Team", 1)]

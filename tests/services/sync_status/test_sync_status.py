@@ -3,6 +3,7 @@ outcome reports, on a real SQLite file (services/sync_status)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,7 @@ from services.sync_status.bootstrap import bootstrap
 from services.sync_status.settings import SyncStatusSettings
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
+from tests.support.unfinished_write import READ_WITHIN_SECONDS, unfinished_write
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REFUSED = "Seats for user 'joe@acme.example' not allocated: product 'Sales' has no free seat (100 of 100 in use)"
@@ -177,3 +179,13 @@ async def test_the_window_of_a_failure_digest(dispatch):
         await report(dispatch, minute, action="create", status="failed", user_name=name, detail="x")
     page = await statuses(dispatch, status="failed", since=T0 + timedelta(minutes=5), until=T0 + timedelta(minutes=20))
     assert [u.user_name for u in page.users] == ["inside"]
+
+
+async def test_reads_answer_beside_an_unfinished_write_and_show_only_what_is_committed(dispatch):
+    await report(dispatch, action="create", status="synced", user_name="a", user_id="1")
+    async with unfinished_write(dispatch, "DELETE FROM user_statuses", "DELETE FROM provisioning_history"):
+        async with asyncio.timeout(READ_WITHIN_SECONDS):
+            page = await statuses(dispatch)
+            entries = (await history(dispatch, "a")).entries
+            summary = unwrap(await dispatch(GetSyncSummary(), meta()), SyncSummary)
+    assert ([u.user_name for u in page.users], len(entries), summary.users) == (["a"], 1, 1)

@@ -1,5 +1,7 @@
 """Groups in the user store: members as set operations, the user's read-only groups (RFC 7643 §4.2)."""
 
+import asyncio
+
 import pytest
 from user_store_support import create, meta, patch
 
@@ -14,8 +16,9 @@ from contracts.groups.v1 import (
     QueryGroups,
     ReplaceGroup,
 )
-from contracts.users.v1 import DeleteUser, GetUser, UserRecord
+from contracts.users.v1 import DeleteUser, GetUser, QueryUsers, UserPage, UserRecord
 from shared.messaging.requester import RemoteError, unwrap
+from tests.support.unfinished_write import READ_WITHIN_SECONDS, unfinished_write
 
 
 async def group(dispatch, name: str = "Sales", members=()) -> GroupRecord:
@@ -115,3 +118,15 @@ async def test_excluding_members_skips_them_and_filters_find_by_display_name(dis
     page = unwrap(await dispatch(query, meta()), GroupPage)
     assert [g.resource["displayName"] for g in page.resources] == ["Sales"]
     assert "members" not in page.resources[0].resource
+
+
+async def test_reads_answer_beside_an_unfinished_write_and_show_only_what_is_committed(dispatch):
+    ann = await create(dispatch, "ann")
+    sales = await group(dispatch, members=[ann.id])
+    async with unfinished_write(dispatch, "DELETE FROM memberships", "DELETE FROM groups", "DELETE FROM users"):
+        async with asyncio.timeout(READ_WITHIN_SECONDS):
+            got = unwrap(await dispatch(GetGroup(id=sales.id), meta()), GroupRecord)
+            groups = unwrap(await dispatch(QueryGroups(), meta()), GroupPage)
+            users = unwrap(await dispatch(QueryUsers(), meta()), UserPage)  # the general path, through the ORM
+    assert member_ids(got) == {ann.id} and [member_ids(g) for g in groups.resources] == [{ann.id}]
+    assert [(u.id, u.resource["groups"][0]["value"]) for u in users.resources] == [(ann.id, sales.id)]
