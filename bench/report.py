@@ -52,6 +52,8 @@ class Report:
     phases: list[PhaseResult] = field(default_factory=list)
     at_start: dict[str, ProcSample | None] = field(default_factory=dict)
     checkpoints: list[tuple[int, dict[str, ProcSample | None]]] = field(default_factory=list)
+    idle_seconds: float = 0.0
+    idle_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process over idle_seconds
     load_after: str = "?"
     remarks: list[str] = field(default_factory=list)  # anything else the reader must know
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -132,6 +134,15 @@ def usage_tables(report: Report) -> str:
     )
 
 
+def idle_table(report: Report) -> str:
+    """Each process's CPU with no requests, in % of one core; the bench client (asleep) left out."""
+    system = {label: cpu for label, cpu in report.idle_cpu.items() if label != CLIENT}
+    rows = [[label, number(100 * cpu / report.idle_seconds)] for label, cpu in [*system.items(),
+                                                                              ("all", sum(system.values()))]]
+    return (f"Idle CPU (% of one core) over {report.idle_seconds:g} s with no requests, before the phases:\n"
+            + format_table(["process", "% of a core"], rows))
+
+
 def checkpoint_table(report: Report) -> str:
     labels = list(report.at_start)
     header = ["process", *(f"{users} users" for users, _ in report.checkpoints)]
@@ -159,6 +170,8 @@ def render(report: Report) -> str:
         phase_table(report.phases),
         "", usage_tables(report),
     ]
+    if report.idle_cpu:
+        parts += ["", idle_table(report)]
     if report.checkpoints:
         parts += ["", checkpoint_table(report)]
     if extra := [*notes(report.phases), *report.remarks]:

@@ -50,8 +50,10 @@ from tests.idp_flows.bodies import OKTA_HEADERS
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PROFILE_HOOK = Path(__file__).with_name("profiling")
-FULL = {"users": 5000, "concurrency": 32, "group_rounds": 4, "baseline_calls": 2000, "max_phase_seconds": 0.0}
-QUICK = {"users": 500, "concurrency": 16, "group_rounds": 2, "baseline_calls": 500, "max_phase_seconds": 4.0}
+FULL = {"users": 5000, "concurrency": 32, "group_rounds": 4, "baseline_calls": 2000, "max_phase_seconds": 0.0,
+        "idle_seconds": 10.0}
+QUICK = {"users": 500, "concurrency": 16, "group_rounds": 2, "baseline_calls": 500, "max_phase_seconds": 4.0,
+         "idle_seconds": 2.0}
 WARM_UP_TIMEOUT = 60.0
 #: Settings of the system under load, unless the environment sets them: the per-tenant rate limit
 #: (100 calls/s by default) would otherwise turn the load into 429s and measure the limiter.
@@ -69,6 +71,7 @@ class Settings:
     group_rounds: int
     baseline_calls: int
     max_phase_seconds: float
+    idle_seconds: float
     phases: list[str]
     checkpoints: list[int]
     quick: bool
@@ -94,6 +97,9 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
                         help="requests per phase replayed against the do-nothing server (default 2000, quick 500)")
     parser.add_argument("--max-phase-seconds", type=float,
                         help="start no new request in a phase after this long (default: none; quick: 4)")
+    parser.add_argument("--idle-seconds", type=float,
+                        help="before the phases, measure every process's CPU this long with no requests "
+                             "(default 10, quick 2; 0: skip)")
     parser.add_argument("--rss-checkpoints", default="",
                         help="after the phases, create users up to each of these counts (e.g. 5000,20000,50000) "
                              "and report every process's RSS at each")
@@ -122,6 +128,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         group_rounds=args.group_rounds or defaults["group_rounds"],
         baseline_calls=args.baseline_calls or defaults["baseline_calls"],
         max_phase_seconds=defaults["max_phase_seconds"] if args.max_phase_seconds is None else args.max_phase_seconds,
+        idle_seconds=defaults["idle_seconds"] if args.idle_seconds is None else args.idle_seconds,
         phases=[name for name in PHASES if name in wanted],
         checkpoints=sorted(int(n) for n in args.rss_checkpoints.split(",") if n.strip()),
         quick=args.quick, results=None if args.no_results else Path(args.results), keep=args.keep,
@@ -326,6 +333,8 @@ class Bench:
             self.client.headers["Authorization"] = f"Bearer {token}"
             await self.warm_up()
             self.report.at_start = self.samples()
+            if self.settings.idle_seconds > 0:
+                await self.measure_idle(self.settings.idle_seconds)
             if "create" not in self.settings.phases and self.settings.phases:
                 print_step(f"seeding {self.users} users (create is not a measured phase) …")
                 await self.unmeasured(*create_users(self.world, self.users))
@@ -392,6 +401,16 @@ class Bench:
             notes.append(f"stopped after {self.settings.max_phase_seconds:g} s: {timings.ops} of {planned} requests")
         note = "; ".join(notes) or None
         return PhaseResult(name, description, plan.concurrency, timings, baseline, usage, note)
+
+    async def measure_idle(self, seconds: float) -> None:
+        """Every process's CPU while nobody asks anything: what polling and timers cost an idle system."""
+        print_step(f"idle for {seconds:g} s …")
+        before = self.samples()
+        await asyncio.sleep(seconds)
+        after = self.samples()
+        self.report.idle_seconds = seconds
+        self.report.idle_cpu = {label: after[label].cpu_seconds - before[label].cpu_seconds
+                                for label in self.pids if before.get(label) and after.get(label)}
 
     async def checkpoint(self, users: int) -> None:
         """Grow to ``users`` (creates that fail are counted, not fatal: memory is what is measured here)."""

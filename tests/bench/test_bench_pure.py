@@ -12,10 +12,13 @@ from bench import procstat, status_queries
 from bench.client import Call, take_calls
 from bench.report import (
     PhaseResult,
+    Report,
     Usage,
     format_table,
+    idle_table,
     number,
     phase_table,
+    render,
     target_cells,
 )
 from bench.run import parse_args, process_pids
@@ -75,6 +78,19 @@ def test_phase_table_shows_ratio_cpu_and_target() -> None:
                    ">=1500/s", "p99<=60", "yes"]
     phase.timings.fail("HTTP 500")
     assert target_cells(phase)[1] == "NO"
+
+
+def test_idle_cpu_is_a_share_of_one_core_per_process_and_in_all_without_the_client() -> None:
+    report = Report(command="x", settings={}, machine={}, idle_seconds=10.0,
+                    idle_cpu={"gateway": 0.25, "kafka": 0.5, "bench client": 3.0})
+    rows = [line.split() for line in idle_table(report).splitlines()[3:]]
+    assert rows == [["gateway", "2.5"], ["kafka", "5.0"], ["all", "7.5"]]
+    assert "Idle CPU" in render(report) and "Idle CPU" not in render(Report(command="x", settings={}, machine={}))
+
+
+def test_idle_seconds_default_per_mode_and_zero_skips() -> None:
+    assert (parse_args([]).idle_seconds, parse_args(["--quick"]).idle_seconds) == (10.0, 2.0)
+    assert parse_args(["--idle-seconds", "0"]).idle_seconds == 0.0
 
 
 def test_take_calls_keeps_whole_tasks() -> None:
