@@ -382,13 +382,13 @@ class Snapshot:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection = database.reader()
-        raw = self._connection.connection.dbapi_connection
+        self._raw = self._connection.connection.dbapi_connection
         try:
-            raw.execute("BEGIN")
+            self._raw.execute("BEGIN")
         except BaseException:
             _discard(self._connection)
             raise
-        self.sql = PlainSql(raw, database.sync_engine.dialect)
+        self.sql = PlainSql(self._raw, database.sync_engine.dialect)
 
     def session(self, sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
         """An ORM session reading in this snapshot's transaction."""
@@ -401,7 +401,7 @@ class Snapshot:
             if self._connection.in_transaction():
                 self._connection.rollback()
             else:
-                self.sql.run("ROLLBACK")
+                self._raw.rollback()  # nothing to do if SQLite already ended the transaction (an error)
         except BaseException:
             _discard(self._connection)  # not reused in an unknown state
             raise

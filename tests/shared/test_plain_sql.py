@@ -153,6 +153,17 @@ async def test_a_read_only_orm_read_neither_waits_for_the_writer_nor_sees_its_un
     assert seen == []
 
 
+async def test_a_snapshot_whose_transaction_sqlite_already_ended_closes_and_its_connection_is_reused(sessions):
+    database = sessions.kw["bind"]
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        (await reader.sql()).run("ROLLBACK")  # as SQLite does itself after some errors
+    again = database.reader()
+    assert not again.connection.dbapi_connection.in_transaction
+    database.give_back(again)
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        assert (await reader.sql()).all("SELECT message_id FROM seat_intents") == []
+
+
 def test_a_new_row_has_the_models_defaults_under_the_values_given():
     from services.sync_status.tables import UserStatusRow
     from shared.sqlite import new_row
