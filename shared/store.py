@@ -117,7 +117,6 @@ class UnitOfWork:
             await session.flush()
         return self._writing
 
-
     def _snapshot_now(self) -> Snapshot:
         """A read-only unit's one snapshot, taken at its first read (plain SQL and ORM read the same state)."""
         if self._snapshot is None:

@@ -18,8 +18,6 @@ from contracts.topics import (
     USERS_COMMANDS,
 )
 from services.gateway.app import create_app
-from services.user_store.database import create_engine as create_users_engine
-from services.user_store.database import create_schema as create_users_schema
 from services.gateway.settings import GatewaySettings
 from services.notifier.bootstrap import bootstrap as notifier_bootstrap
 from services.notifier.settings import NotifierSettings
@@ -27,6 +25,8 @@ from services.seat_allocator.bootstrap import bootstrap as seat_allocator_bootst
 from services.sync_status.bootstrap import bootstrap as sync_status_bootstrap
 from services.sync_status.settings import SyncStatusSettings
 from services.user_store.bootstrap import on_bus as user_store_on_bus
+from services.user_store.database import create_engine as create_users_engine
+from services.user_store.database import create_schema as create_users_schema
 from shared.devtools.local_kafka import free_port
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.memory import InMemoryBus

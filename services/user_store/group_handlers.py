@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,19 +33,18 @@ from services.user_store.common import (
     unchanged_since,
 )
 from services.user_store.filter_sql import GROUP_TARGET
-from services.user_store.paging import page_of
-from services.user_store.outcomes import member_outcomes, send_quietly
-from shared.messaging.worker import send_before_commit
-from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
-from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.group_repository import Group, new_group
 from services.user_store.member_delta import MemberDelta, member_delta
+from services.user_store.outcomes import member_outcomes, send_quietly
+from services.user_store.paging import page_of
+from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
+from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import GroupRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
+from shared.messaging.worker import send_before_commit
 from shared.scim.attributes import GROUP
 from shared.store import as_utc, found
-
 
 ResultT = TypeVar("ResultT", bound=Result)
 
@@ -78,7 +78,7 @@ async def ensure_display_name_free(uow: UnitOfWork, tenant_id: str, name: str, o
         raise duplicate(name)
 
 
-async def ensure_members_exist(uow: UnitOfWork, tenant_id: str, ids: set[str]) -> None:
+async def ensure_members_exist(uow: UnitOfWork, tenant_id: str, ids: AbstractSet[str]) -> None:
     """Members must be users of the same tenant (RFC 7643 §4.2); another tenant's id is just unknown."""
     missing = ids - await uow.groups.existing_users(tenant_id, ids)
     if missing:
@@ -105,10 +105,9 @@ async def store_group(uow: UnitOfWork, row: Group, resource: dict[str, Any], now
     await uow.groups.save(row)
 
 
-async def move_members(uow: UnitOfWork, row: Group, joining: set[str] | frozenset[str],
-                       leaving: set[str] | frozenset[str]) -> None:
+async def move_members(uow: UnitOfWork, row: Group, joining: AbstractSet[str], leaving: AbstractSet[str]) -> None:
     """Members in and out as set operations; those joining must (still) be the tenant's users."""
-    await ensure_members_exist(uow, row.tenant_id, set(joining))
+    await ensure_members_exist(uow, row.tenant_id, joining)
     await uow.groups.add_members(row.id, joining)
     await uow.groups.remove_members(row.id, leaving)
 
@@ -295,7 +294,7 @@ async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: 
             raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
         present = await uow.groups.members_among(row.id, wanted)
         joining = frozenset(user_id for user_id, member in wanted.items() if member and user_id not in present)
-        await ensure_members_exist(uow, row.tenant_id, set(joining))
+        await ensure_members_exist(uow, row.tenant_id, joining)
         leaving = frozenset(user_id for user_id, member in wanted.items() if not member and user_id in present)
         return MembersChange(row.id, row.display_name, joining, leaving, row.version)
 

@@ -17,7 +17,12 @@ from contracts.groups.v1 import (
 )
 from contracts.topics import GROUPS_COMMANDS, new_group_key
 from services.gateway.scim.groups import parse_group
-from services.gateway.views.resources import ResourceApi, ResourceViews, asks_for_resource, selection_of
+from services.gateway.views.resources import (
+    ResourceApi,
+    ResourceViews,
+    asks_for_resource,
+    selection_of,
+)
 from shared.scim.attributes import GROUP
 
 
@@ -26,6 +31,7 @@ def members_in_reply(request: web.Request) -> dict[str, bool]:
     unless it asks for the group, and excludedAttributes=members leaves them out."""
     shown = not selection_of(request, GROUP).omits(GROUP.core, "members")
     return {"include_members": shown and (request.method != "PATCH" or asks_for_resource(request))}
+
 
 GROUPS = ResourceApi(
     schema=GROUP, topic=GROUPS_COMMANDS.name, parse=parse_group,
