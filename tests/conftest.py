@@ -33,6 +33,8 @@ from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
 
+pytest_plugins = ["tests.support.hang_report"]
+
 OPERATOR_KEY = "test-operator-key"
 
 
