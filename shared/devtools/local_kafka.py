@@ -323,6 +323,7 @@ class LocalKafka:
         self.controller_port = controller_port if controller_port is not None else free_port()
         self.already_running = False
         self._process: subprocess.Popen[bytes] | None = None
+        self._exit_status: int | None = None  # of the broker this object started, once reaped
 
     # ---- public API
 
@@ -473,6 +474,7 @@ class LocalKafka:
     def _launch(self, jars: Path) -> None:
         """Own session/process group, so the broker outlives a CLI caller and stop() can signal the group."""
         command = [*self._java_command(jars), "kafka.Kafka", str(self.workdir / PROPERTIES_FILE)]
+        self._exit_status = None
         with open(self.workdir / STDOUT_FILE, "ab") as output:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
@@ -497,7 +499,8 @@ class LocalKafka:
         while True:
             if self._live_pid() is None:
                 raise RuntimeError(
-                    f"Kafka from {self.workdir} exited during start-up.\n{self._diagnostics()}"
+                    f"Kafka from {self.workdir} exited during start-up ({self._how_it_ended()}).\n"
+                    f"{self._diagnostics()}"
                 )
             if self.answers(timeout=1.0):
                 return
@@ -507,6 +510,14 @@ class LocalKafka:
                     f"within {timeout}s.\n{self._diagnostics()}"
                 )
             time.sleep(0.2)
+
+    def _how_it_ended(self) -> str:
+        """A JVM killed early (by a signal, before log4j) leaves no line anywhere: its status says so."""
+        if self._exit_status is None:
+            return "exit status unknown"
+        if self._exit_status < 0:
+            return f"killed by {signal.Signals(-self._exit_status).name}"
+        return f"exit status {self._exit_status}"
 
     def _diagnostics(self) -> str:
         """Errors first: a failed start ends in dozens of shutdown lines that bury the cause."""
@@ -519,7 +530,10 @@ class LocalKafka:
     # ---- process bookkeeping
 
     def _live_pid(self) -> int | None:
-        if self._process is not None and self._process.poll() is not None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                return self._process.pid  # our own child says so itself; /proc is for a broker found by pidfile
+            self._exit_status = self._process.returncode
             self._process = None  # reaped: it may have been stopped from another process
         state = _read_state(self.workdir / STATE_FILE)
         if state is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devtools import broker_choice
+from shared.devtools import broker_choice, local_kafka
 from shared.devtools.broker_choice import docker_available, kafka_bootstrap
 from shared.devtools.local_kafka import (
     REPO_ROOT,
@@ -92,12 +92,51 @@ def test_failed_start_reports_the_cause_and_cleans_up(tmp_path: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))  # bound but not listening: only Kafka's own bind fails
         broker = LocalKafka(tmp_path, squatter.getsockname()[1])
-        with pytest.raises(RuntimeError, match="exited during start-up") as failure:
+        with pytest.raises(RuntimeError, match=r"exited during start-up \(exit status [1-9]\d*\)") as failure:
             broker.start(timeout=30)
 
     assert "Address already in use" in str(failure.value)
     assert not broker.is_running()
     assert LocalKafka.from_pidfile(tmp_path) is None
+
+
+def _fake_java(home: Path, broker_part: str) -> None:
+    """A `java` for LocalKafka (through JAVA_HOME) whose storage format succeeds and whose broker runs
+    ``broker_part`` (shell)."""
+    java = home / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(f'#!/bin/sh\ncase "$*" in *StorageTool*) exit 0;; esac\n{broker_part}\n')
+    java.chmod(0o755)
+
+
+@pytest.fixture
+def fake_jvm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Install a fake `java` and return a broker that will run it (no jars, no real JVM)."""
+    monkeypatch.setattr(local_kafka, "ensure_jars", lambda: tmp_path / "jars")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
+
+    def broker_running(broker_part: str) -> LocalKafka:
+        _fake_java(tmp_path / "jdk", broker_part)
+        return LocalKafka(tmp_path / "kafka", free_port())
+    return broker_running
+
+
+def test_a_broker_killed_before_it_logs_anything_is_reported_with_its_signal(fake_jvm) -> None:
+    broker = fake_jvm("kill -KILL $$")
+    with pytest.raises(RuntimeError, match=r"exited during start-up \(killed by SIGKILL\)"):
+        broker.start(timeout=10)
+    assert not broker.is_running()
+
+
+def test_a_starting_broker_of_its_own_is_alive_while_its_process_is(fake_jvm) -> None:
+    """Whatever its /proc entry shows meanwhile (here another command line): only a broker found by
+    pidfile is judged by it."""
+    broker = fake_jvm("exec sleep 30")
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="did not answer"):
+        broker.start(timeout=1.5)
+    assert time.monotonic() - started >= 1.5
+    assert not broker.is_running()  # and the failed start stopped it
 
 
 @pytest.mark.integration
