@@ -269,11 +269,14 @@ class Pipeline:
         waited = self._start(sends[0] if len(sends) == 1 else asyncio.gather(*sends, return_exceptions=True))
         waited.add_done_callback(lambda _: self._after(entry, sends))
 
-    def _after(self, entry: _Entry, sends: Sequence[asyncio.Future[None]]) -> None:
-        for send in sends:
-            if (error := asyncio.CancelledError() if send.cancelled() else send.exception()) is not None:
-                self._fail(error)
-                return
+    def _after(self, entry: _Entry, sends: list[asyncio.Future[None]]) -> None:
+        errors = [asyncio.CancelledError() if send.cancelled() else send.exception() for send in sends]
+        # A side send's task was started in the handler's context, which holds this list: emptied, the
+        # task is no longer in a reference cycle and is freed at once, not by the cycle collector.
+        sends.clear()
+        if (error := next((error for error in errors if error is not None), None)) is not None:
+            self._fail(error)
+            return
         self._finished(entry)
 
     def _finished(self, entry: _Entry) -> None:

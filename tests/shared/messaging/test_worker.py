@@ -4,6 +4,7 @@ record not done (issue 8)."""
 
 import asyncio
 import logging
+import weakref
 
 import pytest
 
@@ -12,6 +13,7 @@ from contracts.system.v1 import Ping, Pong
 from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.transport import Record
 from shared.messaging.worker import Pipeline, ServedLog, release_key, send_before_commit
+from tests.support.refcounting import cycle_collector_off
 
 
 class HeldPublisher:
@@ -224,6 +226,27 @@ async def test_a_side_send_does_not_delay_the_reply_and_the_commit_waits_for_it(
     side_release.set()
     await until(lambda: consumer.committed == {("t", 0): 2})
     await pipeline.drain()
+
+
+async def test_a_settled_records_side_send_is_freed_at_once_not_by_the_cycle_collector():
+    """Its task was started in the handler's context, which holds the record's list of side sends."""
+    consumer, side_sends = Consumer(), []
+
+    async def side_send() -> None:
+        await asyncio.sleep(0)
+
+    async def dispatch(message, meta: MessageMeta) -> Reply:
+        send = side_send()
+        side_sends.append(weakref.ref(send))
+        await send_before_commit(send)
+        return pong()
+
+    with cycle_collector_off():
+        pipeline = Pipeline(dispatch, Publisher(), "src", consumer)
+        pipeline.take([record(1), record(2, b"k")])
+        await until(lambda: consumer.committed == {("t", 0): 3})
+        await pipeline.drain()
+        assert len(side_sends) == 2 and all(send() is None for send in side_sends)
 
 
 async def test_a_side_send_outside_a_worker_is_awaited():
