@@ -33,4 +33,6 @@ async def test_every_ask_is_answered_through_the_broker_at_each_concurrency(kafk
         with contextlib.suppress(asyncio.CancelledError):
             await worker
     assert [(f.concurrency, f.timings.ops, f.timings.error_count) for f in floors] == [(1, 40, 0), (8, 40, 0)]
-    assert all(f.cpu_seconds["asker"] > 0 for f in floors)
+    # /proc counts CPU in 10 ms units: 40 asks at C=8 may take less than one (this failed once in CI);
+    # the 40 at C=1 take ~25 ms of the asker's CPU.
+    assert all(f.cpu_seconds["asker"] >= 0 for f in floors) and sum(f.cpu_seconds["asker"] for f in floors) > 0
