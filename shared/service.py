@@ -7,6 +7,7 @@ finishes and commits the commands it is handling before exiting, so a stop loses
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -23,6 +24,14 @@ from shared.messaging.worker import run_worker
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
+
+#: Net container allocations between two collections of the young generation (CPython's default: 700).
+#: With requests in flight, a busy service's live objects alone crossed 700 ~25 times a second, every
+#: 10th collection went on to the middle generation and every 100th was a full one (~50 ms in the user
+#: store, stalling all it had in flight): ~5 % of the store's CPU. Commands leave no reference cycles
+#: (tests/support/refcounting.py), so collecting less often leaves no more garbage; measured at 10 000,
+#: ~14 collections in a run instead of ~1 000, none of them full, PATCH 7-24 % faster.
+YOUNG_COLLECTION_THRESHOLD = 10_000
 
 DispatcherFactory = Callable[[ServiceIdentity], AbstractAsyncContextManager[Dispatcher]]
 
@@ -65,9 +74,15 @@ async def serve(
     log.info("stopped")
 
 
+def prepare_process(service: str, settings: CommonSettings) -> None:
+    """What every process (the gateway and each service) sets up before its event loop runs."""
+    configure_logging(service, settings.log_level)
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def main(settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec],
          dispatcher: DispatcherFactory) -> None:
-    configure_logging(service, settings.log_level)
+    prepare_process(service, settings)
     with asyncio.Runner(loop_factory=partial(new_event_loop, settings)) as runner:
         runner.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher))
 

@@ -2,12 +2,11 @@ from aiohttp import web
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from shared.logging import configure_logging
-from shared.service import new_event_loop
+from shared.service import new_event_loop, prepare_process
 
 if __name__ == "__main__":
     settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level)
+    prepare_process("gateway", settings)
     web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
                 reuse_port=settings.http_reuse_port or None, loop=new_event_loop(settings),
                 print=None, access_log=None)
