@@ -53,8 +53,13 @@ class InMemoryBus:
         self._changed = asyncio.Event()
 
     async def _wait_for_change(self, timeout_ms: int) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for returns normally when the event is set
+        # in the loop turn a cancel arrives, and the cancel is lost (gh-86296). A reply reader cancelled
+        # as a record came then fetched on for ever: the suite's rare teardown hang, named at last by
+        # tests/support/hang_report.py.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout_ms / 1000)
+            async with asyncio.timeout(timeout_ms / 1000):
+                await self._changed.wait()
 
     @asynccontextmanager
     async def publisher(self) -> AsyncIterator[_MemoryPublisher]:

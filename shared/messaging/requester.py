@@ -15,8 +15,14 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
-from shared.messaging.codec import DecodeError, decode_headers, decode_reply, encode_body, encode_headers
 from contracts.topics import reply_topic
+from shared.messaging.codec import (
+    DecodeError,
+    decode_headers,
+    decode_reply,
+    encode_body,
+    encode_headers,
+)
 from shared.messaging.transport import Bus, Publisher, TopicReader
 
 log = logging.getLogger(__name__)
@@ -118,9 +124,13 @@ async def open_requester(bus: Bus, *, instance: str, source: str, timeout: float
     await bus.ensure_topics([replies])
     async with bus.publisher() as publisher, bus.reader(replies.name, from_beginning=False) as reader:
         requester = Requester(publisher, replies.name, source=source, timeout=timeout)
-        task = asyncio.create_task(requester.consume_replies(reader, asyncio.Event()))
+        stop = asyncio.Event()
+        task = asyncio.create_task(requester.consume_replies(reader, stop))
         try:
             yield requester
         finally:
-            task.cancel()  # only reads; nobody waits for a reply any more
+            # Cancelled (it only reads; nobody waits for a reply any more), and told to stop: on Python
+            # 3.11 a cancel can be lost in a library's wait_for (gh-86296); then its next fetch ends it.
+            stop.set()
+            task.cancel()
             await asyncio.gather(task, return_exceptions=True)
