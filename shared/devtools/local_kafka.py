@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,11 +211,14 @@ def _read_string(buffer: bytes, offset: int) -> tuple[str | None, int]:
 # --------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def free_port(*, other_than: Container[int] = ()) -> int:
+    """A TCP port on 127.0.0.1 that is free right now (the OS picks it), none of ``other_than``: once
+    closed, a port the OS just handed out may be handed out again at once."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            if (port := sock.getsockname()[1]) not in other_than:
+                return port
 
 
 def _port_accepts(port: int) -> bool:
@@ -320,7 +323,7 @@ class LocalKafka:
     def __init__(self, workdir: Path, port: int, controller_port: int | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
-        self.controller_port = controller_port if controller_port is not None else free_port()
+        self.controller_port = controller_port if controller_port is not None else free_port(other_than={port})
         self.already_running = False
         self._process: subprocess.Popen[bytes] | None = None
         self._exit_status: int | None = None  # of the broker this object started, once reaped

@@ -100,6 +100,30 @@ def test_failed_start_reports_the_cause_and_cleans_up(tmp_path: Path) -> None:
     assert LocalKafka.from_pidfile(tmp_path) is None
 
 
+def test_the_controller_port_is_never_the_broker_port(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The OS may hand out a port it just handed out (the suite's broker once failed to format so)."""
+    handed_out = iter([40001, 40001, 40002])
+
+    class Socket:
+        def __init__(self, *args) -> None:
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info) -> None:
+            pass
+
+        def bind(self, address) -> None:
+            pass
+
+        def getsockname(self):
+            return ("127.0.0.1", next(handed_out))
+
+    monkeypatch.setattr(local_kafka.socket, "socket", Socket)
+    assert LocalKafka(tmp_path, 40001).controller_port == 40002
+
+
 def _fake_java(home: Path, broker_part: str) -> None:
     """A `java` for LocalKafka (through JAVA_HOME) whose storage format succeeds and whose broker runs
     ``broker_part`` (shell)."""
