@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from shared.devtools.local_kafka import REPO_ROOT
 from tests.support import hang_report
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 HANGING_TESTS = '''
 import asyncio

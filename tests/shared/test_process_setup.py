@@ -7,13 +7,11 @@ import ast
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from shared.devtools.local_kafka import REPO_ROOT
 from shared.service import YOUNG_COLLECTION_THRESHOLD
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs a process's `python -m` entry point up to the moment it would start serving, then prints the
 #: garbage collector's thresholds instead.
