@@ -19,12 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -42,8 +42,9 @@ from bench.report import (
     markdown_section,
     render,
 )
+from shared.devtools import REPO_ROOT
 from shared.devtools.broker_choice import BOOTSTRAP_ENV, kafka_bootstrap
-from shared.devtools.launcher import REPO_ROOT, SERVICES, ServiceProcess, System
+from shared.devtools.launcher import SERVICES, ServiceProcess, System
 from shared.devtools.local_kafka import JVM_OPTIONS_ENV, LocalKafka, free_port
 from shared.operator_key import operator_key
 from tests.idp_flows.bodies import OKTA_HEADERS

@@ -137,9 +137,9 @@ def _detail(raw: bytes) -> str:
 
 
 def run_system(_: argparse.Namespace) -> int:
+    from shared.devtools import REPO_ROOT
     from shared.devtools.broker_choice import kafka_bootstrap
     from shared.devtools.launcher import System
-    from shared.devtools.local_kafka import REPO_ROOT
 
     stop_requested = []
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,6 +9,7 @@ reads a snapshot instead, without the write lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -206,10 +207,9 @@ async def periodically(what: str, every: timedelta, work: Callable[[], Awaitable
                 await work()
             except Exception:
                 log.exception("%s failed; the next round retries", what)
-            try:
-                await asyncio.wait_for(stop.wait(), every.total_seconds())
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):  # not wait_for: in 3.11 it can lose a cancel (gh-86296)
+                async with asyncio.timeout(every.total_seconds()):
+                    await stop.wait()
 
     task = asyncio.create_task(loop())
     try:

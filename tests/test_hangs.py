@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from shared.devtools.local_kafka import REPO_ROOT
+from shared.devtools import REPO_ROOT
 from tests.support import hang_report
 
 HANGING_TESTS = '''

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from shared.devtools import REPO_ROOT
+
 WORKERS = ("user_store", "seat_allocator", "notifier", "sync_status")
 GATEWAY = "gateway"
 SERVICES = (*WORKERS, GATEWAY)
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass

@@ -34,9 +34,10 @@ from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from shared.devtools import REPO_ROOT
+
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPTS = REPO_ROOT / "scripts" / "kafka"
 POM_PATH = KAFKA_SCRIPTS / "pom.xml"
 LOG4J_CONFIG = KAFKA_SCRIPTS / "log4j2.xml"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from shared.devtools.local_kafka import REPO_ROOT
+from shared.devtools import REPO_ROOT
 from shared.service import YOUNG_COLLECTION_THRESHOLD
 
 #: Runs a process's `python -m` entry point up to the moment it would start serving, then prints the

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.devtools import broker_choice, local_kafka
+from shared.devtools import REPO_ROOT, broker_choice, local_kafka
 from shared.devtools.broker_choice import docker_available, kafka_bootstrap
 from shared.devtools.local_kafka import (
-    REPO_ROOT,
     LocalKafka,
     api_versions,
     cluster_metadata,
