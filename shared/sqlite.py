@@ -465,6 +465,7 @@ class Writer:
                 self._settle()
         try:
             if not self._raw.in_transaction:
+                await self._database.checkpoints.writes_may_begin()
                 await _begin_immediate_on_loop(self._raw)
             self._raw.execute("SAVEPOINT unit_of_work")
         except BaseException:
@@ -573,7 +574,7 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 #: passive checkpoint never finishes before the next commit, so the WAL would grow for as long as they
 #: come. The next checkpoint then waits for the writer (RESTART), briefly holding its next transaction.
 WAL_RESTART_PAGES = 4_000
-#: How long a RESTART checkpoint waits for the writer's transaction and older readers to end.
+#: How long a RESTART checkpoint waits for other processes' writers and older readers to end.
 RESTART_WAIT_MS = 2_000
 
 
@@ -585,8 +586,12 @@ class Checkpointer:
     bench run. The Writer's connection turns that off and tells this after each COMMIT; at most every
     CHECKPOINT_EVERY_SECONDS a checkpoint runs on a connection of its own (sqlite3 leaves the GIL while
     SQLite works), never two at once. It is PASSIVE (it waits for nobody) until the WAL is WAL_RESTART_PAGES
-    long, then one RESTART lets the WAL start over. Other processes on the file do the same; a
-    checkpoint running in one makes another's return busy, which is harmless.
+    long, then one RESTART lets the WAL start over. A RESTART needs the write lock, and the process's
+    writer, always busy under load, would take it back before SQLite's polling for it got a turn: so
+    while one runs (it starts just after a COMMIT) the writer begins no transaction; its units wait
+    for it as for another process's lock, and the loop serves everything else meanwhile. Other
+    processes on the file do the same; a checkpoint running in one makes another's return busy,
+    which is harmless.
     """
 
     def __init__(self, db_path: Path, *, every: float = CHECKPOINT_EVERY_SECONDS,
@@ -598,14 +603,22 @@ class Checkpointer:
         self._running: asyncio.Future[tuple[int, int, int]] | None = None
         self._last_start = time.monotonic()  # the first one an interval after start: none for a short life
         self._restart_due = False
+        self._restarted: asyncio.Event | None = None  # while a RESTART runs: set once it is over
 
     def after_commit(self) -> None:
         if self._running is not None or time.monotonic() - self._last_start < self._every:
             return
         self._last_start = time.monotonic()
         mode = "RESTART" if self._restart_due else "PASSIVE"
+        if mode == "RESTART":
+            self._restarted = asyncio.Event()
         self._running = asyncio.ensure_future(asyncio.to_thread(self._checkpoint, mode))
         self._running.add_done_callback(functools.partial(self._done, mode))
+
+    async def writes_may_begin(self) -> None:
+        """Return once no RESTART checkpoint is running (at once, mostly)."""
+        if self._restarted is not None:
+            await self._restarted.wait()
 
     async def idle(self) -> None:
         """Return once no checkpoint is running."""
@@ -627,6 +640,9 @@ class Checkpointer:
 
     def _done(self, mode: str, running: asyncio.Future[tuple[int, int, int]]) -> None:
         self._running = None
+        if self._restarted is not None:
+            self._restarted.set()
+            self._restarted = None
         if running.cancelled():
             return
         if (error := running.exception()) is not None:

@@ -93,8 +93,9 @@ async def test_none_runs_within_the_interval_of_the_last(database, monkeypatch):
 
 
 async def test_under_continuous_writes_the_wal_starts_over(database):
-    """A passive checkpoint does not finish before the next commit here, so the WAL would never start
-    over and would hold everything written; a RESTART, due once it is 200 pages long, lets it."""
+    """Here a passive checkpoint does not finish before the next commit, so with passive ones only the
+    WAL mostly never starts over (measured: it grows with every checkpoint); a RESTART, due once it is
+    200 pages long, makes it."""
     results = []
     checkpoint = Checkpointer._checkpoint
 
@@ -103,17 +104,64 @@ async def test_under_continuous_writes_the_wal_starts_over(database):
         results.append((mode, wal))
         return busy, wal, copied
 
+    def started_over_once_long():
+        lengths = [wal for _, wal in results]
+        long = next((i for i, wal in enumerate(lengths) if wal >= 200), None)
+        return long is not None and any(wal < lengths[long] for wal in lengths[long + 1:])
+
     checkpoints = checkpointing(database, every=0, restart_pages=200)
     checkpoints._checkpoint = recording.__get__(checkpoints)
-    for _ in range(50):
+    for _ in range(200):
         await asyncio.gather(*(write_blob(database) for _ in range(20)))
+        if started_over_once_long():
+            break
     await checkpoints.idle()
-    await write_blob(database)
+    assert started_over_once_long(), results
+    assert "RESTART" in [mode for mode, _ in results]
+
+
+def scripted(database, answers, **settings):
+    """A Checkpointer whose checkpoints answer (busy, WAL pages, copied) from ``answers``, in order."""
+    modes = []
+    answers = iter(answers)
+    checkpoints = checkpointing(database, **settings)
+    checkpoints._checkpoint = lambda mode: modes.append(mode) or next(answers)
+    return checkpoints, modes
+
+
+async def test_a_long_wal_makes_the_next_checkpoint_a_restart_at_once_and_one_that_got_its_locks_ends_it(database):
+    answers = [(0, 250, 250), (1, 300, 120), (0, 320, 320), (0, 40, 40), (0, 90, 90)]
+    checkpoints, modes = scripted(database, answers, every=NEVER, restart_pages=200)
+    checkpoints._last_start = -NEVER  # the first one at the first commit
+    for _ in answers:
+        await write_blob(database)
+        await checkpoints.idle()
+    # PASSIVE finds 250 pages: RESTART at the next commit, not an interval later; a busy one is
+    # retried; once one got its locks, the next is an interval away again.
+    assert modes == ["PASSIVE", "RESTART", "RESTART"]
+
+
+async def test_the_writer_begins_no_transaction_while_a_restart_runs(database, tmp_path):
+    """Otherwise its next transaction would take the write lock back before the RESTART's polling for it
+    got a turn, for as long as writes keep coming."""
+    release = threading.Event()
+
+    def restart_held(mode):
+        release.wait(10)
+        return (0, 300, 300)
+
+    checkpoints = checkpointing(database, every=NEVER)
+    checkpoints._restart_due, checkpoints._last_start = True, -NEVER
+    checkpoints._checkpoint = restart_held
+    await write_blob(database)  # its COMMIT starts the RESTART
+    held = asyncio.create_task(write_blob(database))
+    await asyncio.sleep(0.1)
+    assert not held.done()
+    release.set()
+    await asyncio.wait_for(held, 5)
     await checkpoints.idle()
-    restarts = [i for i, (mode, _) in enumerate(results) if mode == "RESTART"]
-    assert restarts, results
-    after_it = results[restarts[0] + 1:]
-    assert any(wal < results[restarts[0]][1] for _, wal in after_it), results
+    with sqlite3.connect(database.sync_engine.url.database) as other:
+        assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 2
 
 
 async def test_a_failed_checkpoint_is_logged_and_a_later_commit_tries_again(database, monkeypatch, caplog):
