@@ -574,8 +574,9 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 #: passive checkpoint never finishes before the next commit, so the WAL would grow for as long as they
 #: come. The next checkpoint then waits for the writer (RESTART), briefly holding its next transaction.
 WAL_RESTART_PAGES = 4_000
-#: How long a RESTART checkpoint waits for other processes' writers and older readers to end.
-RESTART_WAIT_MS = 2_000
+#: How long a RESTART checkpoint waits for other processes' writers and older readers to end (this
+#: process's writes wait meanwhile); if they do not, it is tried again an interval later.
+RESTART_WAIT_MS = 500
 
 
 class Checkpointer:
@@ -651,7 +652,7 @@ class Checkpointer:
         busy, wal_pages, _copied = running.result()
         restarted = mode == "RESTART" and not busy  # the next write starts the WAL over, whatever its length
         self._restart_due = not restarted and wal_pages >= self._restart_pages
-        if self._restart_due:
+        if self._restart_due and mode == "PASSIVE":
             self._last_start = -float("inf")  # at the next commit, not an interval later
 
 

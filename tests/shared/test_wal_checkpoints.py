@@ -130,15 +130,25 @@ def scripted(database, answers, **settings):
 
 
 async def test_a_long_wal_makes_the_next_checkpoint_a_restart_at_once_and_one_that_got_its_locks_ends_it(database):
-    answers = [(0, 250, 250), (1, 300, 120), (0, 320, 320), (0, 40, 40), (0, 90, 90)]
+    answers = iter([(0, 250, 250), (1, 300, 120), (0, 320, 320), (0, 40, 40)])
     checkpoints, modes = scripted(database, answers, every=NEVER, restart_pages=200)
-    checkpoints._last_start = -NEVER  # the first one at the first commit
-    for _ in answers:
+
+    async def commit(*, interval_over: bool = False) -> None:
+        if interval_over:
+            checkpoints._last_start = -NEVER
         await write_blob(database)
         await checkpoints.idle()
-    # PASSIVE finds 250 pages: RESTART at the next commit, not an interval later; a busy one is
-    # retried; once one got its locks, the next is an interval away again.
-    assert modes == ["PASSIVE", "RESTART", "RESTART"]
+
+    await commit(interval_over=True)
+    assert modes == ["PASSIVE"]  # finds 250 pages: a RESTART is due,
+    await commit()
+    assert modes == ["PASSIVE", "RESTART"]  # at the next commit, not an interval later; it was busy,
+    await commit()
+    assert modes == ["PASSIVE", "RESTART"]  # so it is tried again an interval later
+    await commit(interval_over=True)
+    assert modes == ["PASSIVE", "RESTART", "RESTART"]  # it got its locks: the WAL starts over
+    await commit(interval_over=True)
+    assert modes == ["PASSIVE", "RESTART", "RESTART", "PASSIVE"]
 
 
 async def test_the_writer_begins_no_transaction_while_a_restart_runs(database, tmp_path):
