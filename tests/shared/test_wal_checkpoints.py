@@ -33,6 +33,43 @@ def checkpointing(database, **settings) -> Checkpointer:
     return database.checkpoints
 
 
+def recorded(database, **settings):
+    """A Checkpointer whose real checkpoints are recorded as they run: (thread, mode, WAL pages)."""
+    runs = []
+    checkpoints = checkpointing(database, **settings)
+    checkpoint = checkpoints._checkpoint
+
+    def recording(mode):
+        busy, wal, copied = checkpoint(mode)
+        runs.append((threading.get_ident(), mode, wal))
+        return busy, wal, copied
+
+    checkpoints._checkpoint = recording
+    return checkpoints, runs
+
+
+def scripted(database, answers, **settings):
+    """A Checkpointer whose checkpoints answer (busy, WAL pages, copied) from ``answers``, in order, or
+    raise the exception found there instead."""
+    modes = []
+    answers = iter(answers)
+
+    def answer(mode):
+        modes.append(mode)
+        if isinstance(result := next(answers), Exception):
+            raise result
+        return result
+
+    checkpoints = checkpointing(database, **settings)
+    checkpoints._checkpoint = answer
+    return checkpoints, modes
+
+
+def interval_over(checkpoints) -> None:
+    """As if the last checkpoint had started an interval ago."""
+    checkpoints._last_start = -NEVER
+
+
 async def write_blob(database) -> None:
     """One unit of work writing about one page."""
     async with UnitOfWork(session_factory(database)) as uow:
@@ -62,30 +99,20 @@ async def test_commits_on_the_loop_never_checkpoint(database, tmp_path):
     assert rows_in_the_database_file(database, tmp_path) == 0
 
 
-async def test_a_checkpoint_copies_the_committed_pages_on_another_thread(database, tmp_path, monkeypatch):
-    threads = []
-    checkpoint = Checkpointer._checkpoint
-
-    def recording(self, mode):
-        threads.append((threading.get_ident(), mode))
-        return checkpoint(self, mode)
-
-    monkeypatch.setattr(Checkpointer, "_checkpoint", recording)
-    checkpoints = checkpointing(database, every=0)
+async def test_a_checkpoint_copies_the_committed_pages_on_another_thread(database, tmp_path):
+    checkpoints, runs = recorded(database, every=0)
     for _ in range(20):
         await write_blob(database)
     await checkpoints.idle()
-    assert threads and all(ident != threading.get_ident() for ident, _ in threads)
-    assert {mode for _, mode in threads} == {"PASSIVE"}
+    assert runs and all(ident != threading.get_ident() for ident, _, _ in runs)
+    assert {mode for _, mode, _ in runs} == {"PASSIVE"}
     await write_blob(database)  # the last one after the last checkpoint:
     await checkpoints.idle()
     assert rows_in_the_database_file(database, tmp_path) >= 20
 
 
-async def test_none_runs_within_the_interval_of_the_last(database, monkeypatch):
-    modes = []
-    monkeypatch.setattr(Checkpointer, "_checkpoint", lambda self, mode: modes.append(mode) or (0, 0, 0))
-    checkpoints = checkpointing(database, every=NEVER)
+async def test_none_runs_within_the_interval_of_the_last(database):
+    checkpoints, modes = scripted(database, [], every=NEVER)
     for _ in range(5):
         await write_blob(database)
     await checkpoints.idle()
@@ -96,58 +123,41 @@ async def test_under_continuous_writes_the_wal_starts_over(database):
     """Here a passive checkpoint does not finish before the next commit, so with passive ones only the
     WAL mostly never starts over (measured: it grows with every checkpoint); a RESTART, due once it is
     200 pages long, makes it."""
-    results = []
-    checkpoint = Checkpointer._checkpoint
-
-    def recording(self, mode):
-        busy, wal, copied = checkpoint(self, mode)
-        results.append((mode, wal))
-        return busy, wal, copied
+    checkpoints, runs = recorded(database, every=0, restart_pages=200)
 
     def started_over_once_long():
-        lengths = [wal for _, wal in results]
+        lengths = [wal for _, _, wal in runs]
         long = next((i for i, wal in enumerate(lengths) if wal >= 200), None)
         return long is not None and any(wal < lengths[long] for wal in lengths[long + 1:])
 
-    checkpoints = checkpointing(database, every=0, restart_pages=200)
-    checkpoints._checkpoint = recording.__get__(checkpoints)
     for _ in range(200):
         await asyncio.gather(*(write_blob(database) for _ in range(20)))
         if started_over_once_long():
             break
     await checkpoints.idle()
-    assert started_over_once_long(), results
-    assert "RESTART" in [mode for mode, _ in results]
-
-
-def scripted(database, answers, **settings):
-    """A Checkpointer whose checkpoints answer (busy, WAL pages, copied) from ``answers``, in order."""
-    modes = []
-    answers = iter(answers)
-    checkpoints = checkpointing(database, **settings)
-    checkpoints._checkpoint = lambda mode: modes.append(mode) or next(answers)
-    return checkpoints, modes
+    assert started_over_once_long(), runs
+    assert "RESTART" in [mode for _, mode, _ in runs]
 
 
 async def test_a_long_wal_makes_the_next_checkpoint_a_restart_at_once_and_one_that_got_its_locks_ends_it(database):
-    answers = iter([(0, 250, 250), (1, 300, 120), (0, 320, 320), (0, 40, 40)])
+    answers = [(0, 250, 250), (1, 300, 120), (0, 320, 320), (0, 40, 40)]
     checkpoints, modes = scripted(database, answers, every=NEVER, restart_pages=200)
 
-    async def commit(*, interval_over: bool = False) -> None:
-        if interval_over:
-            checkpoints._last_start = -NEVER
+    async def commit(*, after_an_interval: bool = False) -> None:
+        if after_an_interval:
+            interval_over(checkpoints)
         await write_blob(database)
         await checkpoints.idle()
 
-    await commit(interval_over=True)
+    await commit(after_an_interval=True)
     assert modes == ["PASSIVE"]  # finds 250 pages: a RESTART is due,
     await commit()
     assert modes == ["PASSIVE", "RESTART"]  # at the next commit, not an interval later; it was busy,
     await commit()
     assert modes == ["PASSIVE", "RESTART"]  # so it is tried again an interval later
-    await commit(interval_over=True)
+    await commit(after_an_interval=True)
     assert modes == ["PASSIVE", "RESTART", "RESTART"]  # it got its locks: the WAL starts over
-    await commit(interval_over=True)
+    await commit(after_an_interval=True)
     assert modes == ["PASSIVE", "RESTART", "RESTART", "PASSIVE"]
 
 
@@ -161,7 +171,8 @@ async def test_the_writer_begins_no_transaction_while_a_restart_runs(database, t
         return (0, 300, 300)
 
     checkpoints = checkpointing(database, every=NEVER)
-    checkpoints._restart_due, checkpoints._last_start = True, -NEVER
+    checkpoints._restart_due = True
+    interval_over(checkpoints)
     checkpoints._checkpoint = restart_held
     await write_blob(database)  # its COMMIT starts the RESTART
     held = asyncio.create_task(write_blob(database))
@@ -174,17 +185,9 @@ async def test_the_writer_begins_no_transaction_while_a_restart_runs(database, t
         assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 2
 
 
-async def test_a_failed_checkpoint_is_logged_and_a_later_commit_tries_again(database, monkeypatch, caplog):
-    calls = []
-
-    def failing_once(self, mode):
-        calls.append(mode)
-        if len(calls) == 1:
-            raise sqlite3.OperationalError("disk I/O error")
-        return (0, 0, 0)
-
-    monkeypatch.setattr(Checkpointer, "_checkpoint", failing_once)
-    checkpoints = checkpointing(database, every=0)
+async def test_a_failed_checkpoint_is_logged_and_a_later_commit_tries_again(database, caplog):
+    answers = [sqlite3.OperationalError("disk I/O error"), (0, 0, 0)]
+    checkpoints, calls = scripted(database, answers, every=0)
     await write_blob(database)
     await checkpoints.idle()
     await write_blob(database)
