@@ -24,3 +24,5 @@ class ErrorCode(StrEnum):
     UNKNOWN_COMMAND = "unknownCommand"  # no handler for this message type here
     INTERNAL = "internal"  # a handler crashed; details only in the service log
     UNAVAILABLE = "unavailable"  # a service this one depends on did not answer in time; retry later
+    TOO_LARGE = "tooLarge"  # a command, or the resource it would store, is larger than the services carry
+    TOO_MANY = "tooMany"  # RFC 7644 §3.12: the answer is larger than the services carry; ask for less

@@ -11,16 +11,22 @@ from services.gateway.messaging import messaging_ctx
 from services.gateway.middlewares import auth_middleware, errors_middleware
 from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
+from services.gateway.scim.queries import MAX_FILTER_LENGTH
 from services.gateway.settings import GatewaySettings
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
 from shared.operator_key import operator_key
 
+#: A GET's filter may be MAX_FILTER_LENGTH characters, each up to 9 bytes percent-encoded (3-byte UTF-8), plus
+#: the other parameters; aiohttp's default line (8 190 bytes) cut it short with a plain-text 400.
+MAX_REQUEST_LINE = 9 * MAX_FILTER_LENGTH + 8192
+
 
 def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
                clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
-    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=2 * MAX_PAYLOAD_SIZE)
+    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=2 * MAX_PAYLOAD_SIZE,
+                          handler_args={"max_line_size": MAX_REQUEST_LINE})
     app[keys.SETTINGS] = settings
     app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
     tenant_store.install(app, clock or (lambda: datetime.now(UTC)))

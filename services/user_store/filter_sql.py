@@ -57,6 +57,7 @@ from shared.scim.filter_values import (
     folds_case,
     parse_datetime,
 )
+from shared.scim.schemas import EXTENSION_SCHEMA
 
 Condition = ColumnElement[bool]
 
@@ -140,14 +141,17 @@ def _user_groups() -> Elements:
 
 
 def _target(schema: ResourceSchema, table: Any, key: str, key_column: ColumnElement[Any],
-            elsewhere: str, elements: Callable[[], Elements]) -> FilterTarget:
-    """A table with id, a lower-cased unique key, externalId, created and last_modified columns."""
+            elsewhere: str, elements: Callable[[], Elements],
+            computed: Mapping[AttributePath, ColumnElement[Any]] | None = None) -> FilterTarget:
+    """A table with id, a lower-cased unique key, externalId, created and last_modified columns; ``computed``
+    holds the attributes rendered from other columns."""
     path = {text: schema.resolve(text) for text in ("id", key, "externalId", "meta", "meta.created",
                                                    "meta.lastModified", "meta.resourceType", elsewhere)}
     return FilterTarget(
         resource=col(table.resource),
         columns={path["id"]: col(table.id), path[key]: key_column, path["externalId"]: col(table.external_id),
-                 path["meta.created"]: col(table.created), path["meta.lastModified"]: col(table.last_modified)},
+                 path["meta.created"]: col(table.created), path["meta.lastModified"]: col(table.last_modified),
+                 **(computed or {})},
         lowered=frozenset({path[key]}),
         constants={path["meta.resourceType"]: schema.name},
         elements={path[elsewhere]: elements},
@@ -155,7 +159,29 @@ def _target(schema: ResourceSchema, table: Any, key: str, key_column: ColumnElem
     )
 
 
-USER_TARGET = _target(USER, UserRow, "userName", col(UserRow.user_name_key), "groups", _user_groups)
+def _json_path(*keys: str | int) -> str:
+    # Every key quoted: URNs hold ':' and '.', and "$ref" holds '$'. Keys are schema names, never client text.
+    return "$" + "".join(f"[{key}]" if isinstance(key, int) else f'."{key}"' for key in keys)
+
+
+def _seat_state() -> dict[AttributePath, ColumnElement[Any]]:
+    """The vendor extension's read-only seat state as handlers.with_seat_state renders it from the row: it
+    is not in the stored resource, so a filter or sortBy must read it where it is kept."""
+    def path(name: str) -> AttributePath:
+        return USER.resolve(f"{EXTENSION_SCHEMA}:{name}")  # type: ignore[return-value]
+
+    resource, set_role = col(UserRow.resource), col(UserRow.set_role)
+    own_role = func.json_extract(resource, _json_path(EXTENSION_SCHEMA, "role"))
+    return {
+        path("scimActive"): func.coalesce(func.json_type(resource, _json_path("active")), "") != "false",
+        path("platformActive"): col(UserRow.platform_active),
+        path("subscriptionSet"): col(UserRow.subscription_set),
+        path("effectiveRole"): case((col(UserRow.subscription_set).is_not(None), func.coalesce(
+            func.nullif(set_role, ""), func.nullif(own_role, ""), "User"))),
+    }
+
+
+USER_TARGET = _target(USER, UserRow, "userName", col(UserRow.user_name_key), "groups", _user_groups, _seat_state())
 GROUP_TARGET = _target(GROUP, GroupRow, "displayName", col(GroupRow.display_name_key), "members", _group_members)
 
 
@@ -180,11 +206,6 @@ def sort_key(path: AttributePath, schema: ResourceSchema, target: FilterTarget) 
 
 def _unfilterable(path: AttributePath, what: str = "filtered or sorted on") -> NoReturn:
     raise invalid_filter(f"Invalid filter: {path} cannot be {what}")
-
-
-def _json_path(*keys: str | int) -> str:
-    # Every key quoted: URNs hold ':' and '.', and "$ref" holds '$'. Keys are schema names, never client text.
-    return "$" + "".join(f"[{key}]" if isinstance(key, int) else f'."{key}"' for key in keys)
 
 
 def _sub(path: AttributePath) -> tuple[str, ...]:

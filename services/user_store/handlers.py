@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from contracts import ErrorCode, MessageMeta
 from contracts.filters import Comparison
 from contracts.system.v1 import Ping
@@ -33,13 +35,20 @@ from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.paging import filter_of, page_of
 from services.user_store.repository import User, new_user
-from services.user_store.seat_saga import SeatAnswer, Transition, is_active, seat_state, with_seats
+from services.user_store.seat_saga import (
+    SeatAnswer,
+    Transition,
+    is_active,
+    seat_state,
+    with_seats,
+)
 from services.user_store.seat_state import SeatState
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
+from shared.scim.resource import with_user_defaults
 from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.store import as_utc, found
 
@@ -80,6 +89,17 @@ async def row_for_write(uow: UnitOfWork, meta: MessageMeta, user_id: str, if_mat
     return row
 
 
+#: The largest user the store keeps, as JSON: a thousand times a real one. A PATCH cannot grow a user
+#: past it, so every user fits in a reply the bus carries (shared/messaging/transport.MAX_RECORD_BYTES).
+MAX_USER_BYTES = 256 * 1024
+
+
+def ensure_storable(resource: dict[str, Any]) -> dict[str, Any]:
+    if len(orjson.dumps(resource)) > MAX_USER_BYTES:
+        raise CommandFailed(ErrorCode.TOO_LARGE, f"The user would be larger than {MAX_USER_BYTES // 1024} KiB")
+    return resource
+
+
 async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str, own_id: str | None) -> None:
     """RFC 7643 §4.1.1: userName is unique per tenant, compared case-insensitively."""
     holder = await uow.users.id_by_user_name(tenant_id, user_name)
@@ -114,6 +134,7 @@ async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRec
     tenant_id, user_name = tenant_of(meta), cmd.resource["userName"]
 
     async def prepare(uow: UnitOfWork) -> Transition:
+        ensure_storable(cmd.resource)
         await ensure_user_name_free(uow, tenant_id, user_name, None)
         user_id = (await uow.intents.user_of(meta.message_id)
                    or await uow.intents.pending_create(tenant_id, CreateUser.TYPE, user_name) or uuid.uuid4().hex)
@@ -140,7 +161,8 @@ async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Dep
     """PUT and PATCH: the new state is computed from the stored row, then written with its seats."""
     async def prepare(uow: UnitOfWork) -> Transition:
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        return Transition(row.id, row.resource, kept_emails(new_state(row), row, cmd.keep_emails), row.version)
+        after = ensure_storable(kept_emails(new_state(row), row, cmd.keep_emails))
+        return Transition(row.id, row.resource, after, row.version)
 
     async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
         row = unchanged_since(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id,
@@ -157,7 +179,8 @@ async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserR
 
 
 async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    return await update_user(cmd, meta, deps, lambda row: patched(row.id, row.resource, cmd.patch, USER),
+    return await update_user(cmd, meta, deps,
+                             lambda row: with_user_defaults(patched(row.id, row.resource, cmd.patch, USER)),
                              duplicate("(the new userName)"))
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import ErrorCode
-from contracts.filters import And, Comparison, Filter
+from contracts.filters import And, AttributePath, Comparison, Filter
 from services.user_store.filter_sql import FilterTarget, compile_filter, sort_key
 from shared.messaging.dispatch import CommandFailed
 from shared.scim.attributes import ResourceSchema
@@ -48,7 +48,7 @@ def statements(table: Any, target: FilterTarget, schema: ResourceSchema, tenant_
         where.append(_compiled(node, schema, target))
     order = [col(table.created), col(table.id)]
     if query.sort_by is not None:
-        key = sort_key(query.sort_by, schema, target)
+        key = _sort_key(query.sort_by, schema, target)
         # RFC 7644 §3.4.2.3: resources without the attribute come last, whichever the order.
         order.insert(0, (key.desc() if query.descending else key.asc()).nulls_last())
     count = select(func.count()).select_from(table).where(*where)
@@ -64,6 +64,15 @@ def _compiled(node: Filter, schema: ResourceSchema, target: FilterTarget) -> Any
         return compile_filter(node, schema, target)
     except ScimError as error:
         raise CommandFailed(ErrorCode.INVALID_FILTER, error.detail) from None
+
+
+def _sort_key(path: AttributePath, schema: ResourceSchema, target: FilterTarget) -> Any:
+    """The gateway checked that sortBy names an attribute; one the table cannot order by (members, meta) is
+    the client's error too."""
+    try:
+        return sort_key(path, schema, target)
+    except ScimError:
+        raise CommandFailed(ErrorCode.INVALID_VALUE, f"sortBy: {path} cannot be sorted on") from None
 
 
 def filter_of(query: Any, schema: ResourceSchema) -> Filter | None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from shared.devtools import REPO_ROOT
+from shared.messaging.transport import MAX_RECORD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +457,7 @@ class LocalKafka:
             "share.coordinator.state.topic.replication.factor": 1,
             "share.coordinator.state.topic.min.isr": 1,
             "group.initial.rebalance.delay.ms": 0,
+            "message.max.bytes": MAX_RECORD_BYTES,  # the topics we create say so too; this covers the rest
         }
         text = "".join(f"{key}={value}\n" for key, value in settings.items())
         (self.workdir / PROPERTIES_FILE).write_text(text)

@@ -9,10 +9,14 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    MessageSizeTooLargeError,
+)
 
 from contracts.topics import TopicSpec
-from shared.messaging.transport import Record
+from shared.messaging.transport import MAX_RECORD_BYTES, Record, RecordTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class KafkaBus:
             # keeps one per broker); a linger only delayed a lone record (bench: create at C=4 +15-40 %,
             # the echo at C=1 x2, C=32 equal).
             linger_ms=0,
+            max_request_size=MAX_RECORD_BYTES,
         )
         await producer.start()
         try:
@@ -75,6 +80,7 @@ class KafkaBus:
             enable_auto_commit=False,  # commit only after the reply went out: at-least-once
             auto_offset_reset="earliest",
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            max_partition_fetch_bytes=MAX_RECORD_BYTES,
         )
         await consumer.start()
         try:
@@ -90,6 +96,7 @@ class KafkaBus:
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            max_partition_fetch_bytes=MAX_RECORD_BYTES,
         )
         await consumer.start()
         try:
@@ -99,7 +106,9 @@ class KafkaBus:
 
 
 async def _create_topics(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
-    new = [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in specs]
+    # Every topic takes the records our clients send, whatever the cluster's default (1 MiB) is.
+    size = {"max.message.bytes": str(MAX_RECORD_BYTES)}
+    new = [NewTopic(s.name, s.partitions, 1, topic_configs={**size, **s.config}) for s in specs]
     response = await admin.create_topics(new)
     for topic, code, *rest in response.topic_errors:
         if code not in (0, TOPIC_ALREADY_EXISTS):  # another process may have won the race
@@ -120,9 +129,12 @@ class KafkaPublisher:
     async def send(
         self, topic: str, value: bytes, *, key: str | None, headers: list[tuple[str, bytes]]
     ) -> None:
-        await self._producer.send_and_wait(
-            topic, value, key=key.encode() if key is not None else None, headers=headers
-        )
+        try:
+            await self._producer.send_and_wait(
+                topic, value, key=key.encode() if key is not None else None, headers=headers
+            )
+        except MessageSizeTooLargeError as error:  # refused by the client's check or by the broker
+            raise RecordTooLarge(str(error)) from None
 
 
 class KafkaGroupConsumer:

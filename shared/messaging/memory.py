@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from contracts.topics import TopicSpec
-from shared.messaging.transport import Record
+from shared.messaging.transport import MAX_RECORD_BYTES, Record, RecordTooLarge
 
 TopicPartitionKey = tuple[str, int]
 
@@ -101,6 +101,9 @@ class _MemoryPublisher:
         self._bus = bus
 
     async def send(self, topic: str, value: bytes, *, key: str | None, headers) -> None:
+        size = len(value) + len(key or "") + sum(len(name) + len(data) for name, data in headers)
+        if size > MAX_RECORD_BYTES:
+            raise RecordTooLarge(f"the record is {size} bytes, more than the bus carries ({MAX_RECORD_BYTES})")
         await self._bus._append(topic, value, key, headers)
 
 

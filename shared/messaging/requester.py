@@ -23,7 +23,13 @@ from shared.messaging.codec import (
     encode_body,
     encode_headers,
 )
-from shared.messaging.transport import Bus, Publisher, TopicReader
+from shared.messaging.transport import (
+    MAX_RECORD_BYTES,
+    Bus,
+    Publisher,
+    RecordTooLarge,
+    TopicReader,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,9 @@ class Requester:
             async with asyncio.timeout(timeout):
                 await self._publisher.send(topic, encode_body(command), key=key, headers=encode_headers(meta))
                 return await future
+        except RecordTooLarge:
+            raise RemoteError(ErrorCode.TOO_LARGE, f"The request is larger than the {MAX_RECORD_BYTES // 2**20} MiB "
+                              "the services exchange") from None
         except TimeoutError:
             raise RequestTimeout(f"no reply to {command.TYPE} within {timeout:.1f}s") from None
         finally:

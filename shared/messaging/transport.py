@@ -13,6 +13,14 @@ from typing import Protocol
 
 from contracts.topics import TopicSpec
 
+#: The largest record (key, value, headers) the bus carries. Kafka's default is 1 MiB, which one reply
+#: of a 10 000-member group exceeds; our topics, clients and local broker allow this much.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+
+
+class RecordTooLarge(Exception):
+    """The bus refused a record for its size: the sender answers otherwise, it never stops over it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -28,7 +36,7 @@ class Publisher(Protocol):
     async def send(
         self, topic: str, value: bytes, *, key: str | None, headers: list[tuple[str, bytes]]
     ) -> None:
-        """Return once the bus has durably accepted the record."""
+        """Return once the bus has durably accepted the record; RecordTooLarge if it never will."""
 
 
 class GroupConsumer(Protocol):

@@ -32,7 +32,14 @@ from shared.messaging.codec import (
     encode_body,
     encode_headers,
 )
-from shared.messaging.transport import Bus, GroupConsumer, Publisher, Record
+from shared.messaging.transport import (
+    MAX_RECORD_BYTES,
+    Bus,
+    GroupConsumer,
+    Publisher,
+    Record,
+    RecordTooLarge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -369,4 +376,16 @@ async def send_reply(publisher: Publisher, request: MessageMeta, reply: Reply, s
     except (TypeError, ValueError):  # serialise-check before replying (nameko Responder)
         log.exception("reply not serialisable")
         body = encode_body(Reply.failure(ErrorCode.INTERNAL, "internal error", retryable=True))
-    await publisher.send(request.reply_to, body, key=None, headers=encode_headers(meta))
+    headers = encode_headers(meta)
+    try:
+        await publisher.send(request.reply_to, body, key=None, headers=headers)
+    except RecordTooLarge:  # the asker still gets an answer, and the worker goes on
+        log.warning("reply too large for the bus", extra={"message_type": request.message_type, "bytes": len(body)})
+        await publisher.send(request.reply_to, encode_body(TOO_LARGE_REPLY), key=None, headers=headers)
+
+
+#: What the asker gets instead of an answer the bus cannot carry (a page of huge users, a group of
+#: ~70 000 members): the request is repeatable with less (RFC 7644 §3.12 tooMany).
+TOO_LARGE_REPLY = Reply.failure(
+    ErrorCode.TOO_MANY, f"The answer is larger than the {MAX_RECORD_BYTES // 2**20} MiB the services exchange; "
+    "ask for less: a smaller count, or excludedAttributes=members")

@@ -27,6 +27,7 @@ class Selection:
     attributes: frozenset[tuple[str, str, str | None]] = frozenset()
     excluded: frozenset[tuple[str, str, str | None]] = frozenset()
     whole_schemas: frozenset[str] = frozenset()  # ``attributes=urn:...:enterprise:2.0:User``
+    excluded_schemas: frozenset[str] = frozenset()  # ``excludedAttributes=urn:...:enterprise:2.0:User``
     #: ``attributes=emails[type eq "work"]`` (Microsoft's Postman collection): only matching elements.
     element_filters: Mapping[tuple[str, str], Filter] = field(default_factory=dict)
 
@@ -34,7 +35,7 @@ class Selection:
         """True when no part of attribute ``name`` can be in the response (so it need not be loaded)."""
         if self.explicit:
             return urn not in self.whole_schemas and not any((u, n) == (urn, name) for u, n, _ in self.attributes)
-        return (urn, name, None) in self.excluded
+        return (urn, name, None) in self.excluded or urn in self.excluded_schemas
 
     @property
     def explicit(self) -> bool:
@@ -49,9 +50,9 @@ def parse_selection(schema: ResourceSchema, attributes: Iterable[str] = (),
     value_paths = [_value_path(name, schema) for name in attributes if "[" in name]
     wanted, urns = _paths(schema, [name for name in attributes if "[" not in name])
     wanted |= {(node.path.urn, node.path.name, None) for node in value_paths}
-    unwanted, _ = _paths(schema, excluded)
+    unwanted, unwanted_urns = _paths(schema, excluded)
     filters = {(node.path.urn, node.path.name): node.filter for node in value_paths}
-    return Selection(wanted, unwanted, urns, filters)
+    return Selection(wanted, unwanted, urns, unwanted_urns, filters)
 
 
 def split_names(value: str | list[str] | None) -> list[str]:
@@ -63,7 +64,7 @@ def split_names(value: str | list[str] | None) -> list[str]:
 def project(resource: Mapping[str, Any], schema: ResourceSchema, selection: Selection) -> dict[str, Any]:
     """The representation of ``resource`` the request asked for."""
     result: dict[str, Any] = {key: resource[key] for key in ALWAYS if key in resource}
-    default = not selection.explicit and not selection.excluded
+    default = not selection.explicit and not selection.excluded and not selection.excluded_schemas
     for urn in schema.urns:
         container = resource if urn == schema.core else resource.get(urn)
         if not isinstance(container, Mapping):
@@ -134,7 +135,7 @@ def _project_attribute(attribute: Definition, value: Any, schema: ResourceSchema
             return value
         subs = {sub for (u, n, sub) in selection.attributes if (u, n) == (urn, name) and sub}
         return _keep_subs(attribute, value, subs) if subs else None
-    if key in selection.excluded or returned == "request":
+    if key in selection.excluded or urn in selection.excluded_schemas or returned == "request":
         return None
     dropped = {sub for (u, n, sub) in selection.excluded if (u, n) == (urn, name) and sub}
     return _drop_subs(attribute, value, dropped) if dropped else value

@@ -31,6 +31,13 @@ def parse_resource(payload: Any, schema: ResourceSchema) -> dict[str, Any]:
     return resource
 
 
+def with_user_defaults(resource: dict[str, Any]) -> dict[str, Any]:
+    """A user whose ``active`` the IdP leaves out (POST, PUT) or takes away (PATCH remove, null) is active:
+    the stored user always says whether it is, as its seats and ``scimActive`` do."""
+    resource.setdefault("active", True)
+    return resource
+
+
 def schemas_of(resource: Mapping[str, Any], schema: ResourceSchema) -> list[str]:
     """The core schema plus every extension the resource has attributes of (RFC 7643 §3)."""
     return [schema.core, *(urn for urn in schema.extensions if resource.get(urn))]
@@ -126,6 +133,8 @@ def _single_value(definition: Definition, value: Any, where: str) -> Any:
 
 
 def _complex(definition: Definition, value: Any, where: str) -> dict[str, Any] | None:
+    if isinstance(value, str) and not definition["multiValued"] and sub_definition(definition, "value"):
+        value = {"value": value}  # Entra's default mapping sends the manager as its bare id
     if not isinstance(value, Mapping):
         raise invalid_value(f"{where} must be an object")
     result: dict[str, Any] = {}

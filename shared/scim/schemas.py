@@ -145,7 +145,9 @@ def _group_attributes() -> list[dict]:
     return [
         *common_attributes("Group"),
         # RFC 7643 §4.2 calls displayName REQUIRED; the §8.7.1 listing's "required": false contradicts it.
-        attribute("displayName", "string", "A human-readable name for the group. REQUIRED.", required=True),
+        # Unique per tenant (Entra requires it; a second group of the same name is 409), as userName is.
+        attribute("displayName", "string", "A human-readable name for the group. REQUIRED.", required=True,
+                  uniqueness="server"),
         complex_attribute("members", "The members of the group.", [
             attribute("value", "string", "The id of the member.", **immutable),
             attribute("$ref", "reference", "The member's URI.", reference_types=["User", "Group"], **immutable),

@@ -20,6 +20,8 @@ REMOTE_ERRORS: dict[ErrorCode, tuple[int, str | None]] = {
     ErrorCode.UNKNOWN_COMMAND: (500, None),
     ErrorCode.INTERNAL: (500, None),
     ErrorCode.UNAVAILABLE: (503, None),
+    ErrorCode.TOO_LARGE: (413, None),  # RFC 7644 §3.12: the request payload is too large
+    ErrorCode.TOO_MANY: (400, "tooMany"),
 }
 
 

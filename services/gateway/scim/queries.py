@@ -43,11 +43,29 @@ def from_search_body(body: Any, schema: ResourceSchema) -> ListQuery:
     if not isinstance(body, Mapping):
         raise ScimError(400, "The request body must be a JSON object", "invalidSyntax")
     schemas = body.get("schemas")
-    if schemas is not None and SEARCH_REQUEST_SCHEMA not in schemas:
+    if schemas is not None and (not isinstance(schemas, list) or SEARCH_REQUEST_SCHEMA not in schemas):
         raise invalid_value(f"schemas must be [{SEARCH_REQUEST_SCHEMA}]")
     params = {key: value for key, value in body.items() if key != "schemas"}
+    _check_search_types(params)
     params.update({k: str(params[k]) for k in ("startIndex", "count") if params.get(k) is not None})
     return _list_query(params, schema)
+
+
+def _check_search_types(params: Mapping[str, Any]) -> None:
+    """A SearchRequest's members are JSON strings (lists of them for the attribute lists) or null: anything
+    else is the client's mistake, not a filter to leave out (which would answer with every resource)."""
+    def given(name: str) -> Any:
+        return "" if params.get(name) is None else params[name]
+
+    if not isinstance(given("filter"), str):
+        raise invalid_filter("filter must be a string")
+    for name in ("sortBy", "sortOrder"):
+        if not isinstance(given(name), str):
+            raise invalid_value(f"{name} must be a string")
+    for name in ("attributes", "excludedAttributes"):
+        value = given(name)
+        if not isinstance(value, str) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise invalid_value(f"{name} must be a string or a list of strings")
 
 
 def _list_query(params: Mapping[str, Any], schema: ResourceSchema) -> ListQuery:

@@ -42,3 +42,22 @@ async def test_root_search_with_a_bad_filter_is_400(gateway, auth):
     body = {"schemas": [SEARCH], "filter": "userName eq"}
     response = await gateway.post("/scim/v2/.search", json=body, headers=auth)
     assert response.status == 400 and (await response.json())["scimType"] == "invalidFilter"
+
+
+@pytest.mark.parametrize(("member", "scim_type"), [
+    ({"attributes": 5}, "invalidValue"), ({"attributes": [5]}, "invalidValue"), ({"excludedAttributes": 7}, "invalidValue"),
+    ({"sortBy": ["userName"]}, "invalidValue"), ({"filter": 5}, "invalidFilter"), ({"filter": ["x"]}, "invalidFilter"),
+    ({"schemas": SEARCH}, "invalidValue"),  # a string, not the list of schema URNs
+])
+async def test_search_members_of_the_wrong_json_type_are_400_not_ignored(gateway, auth, member, scim_type):
+    """A filter that is not a string must not be left out: that answered with every user."""
+    body = {"schemas": [SEARCH], **member}
+    response = await gateway.post("/scim/v2/Users/.search", json=body, headers=auth)
+    assert response.status == 400 and (await response.json())["scimType"] == scim_type
+
+
+async def test_search_members_may_be_null(gateway, auth):
+    await created(gateway, auth, "Users", {"userName": "ann"})
+    body = {"schemas": [SEARCH], "filter": None, "attributes": None, "sortBy": None, "count": None}
+    page = await (await gateway.post("/scim/v2/Users/.search", json=body, headers=auth)).json()
+    assert [r["userName"] for r in page["Resources"]] == ["ann"]

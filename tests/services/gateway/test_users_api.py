@@ -125,3 +125,15 @@ async def test_string_active_is_coerced(gateway, auth):
     body = okta_user() | {"active": "True"}
     created = await (await gateway.post("/scim/v2/Users", json=body, headers=auth)).json()
     assert created["active"] is True
+
+
+async def test_a_filter_of_the_longest_length_fits_in_the_request_line(gateway, auth):
+    """MAX_FILTER_LENGTH characters, percent-encoded (6 bytes each for "ä"): past aiohttp's default 8 190
+    bytes, which answered a plain-text 400 before any SCIM code ran."""
+    from services.gateway.scim.queries import MAX_FILTER_LENGTH
+
+    name = "ä" * (MAX_FILTER_LENGTH - len('userName eq ""'))
+    response = await gateway.get("/scim/v2/Users", params={"filter": f'userName eq "{name}"'}, headers=auth)
+    assert response.status == 200 and (await response.json())["totalResults"] == 0
+    longer = await gateway.get("/scim/v2/Users", params={"filter": f'userName eq "{name}a"'}, headers=auth)
+    assert longer.status == 400 and (await longer.json())["scimType"] == "invalidFilter"

@@ -18,6 +18,8 @@ from services.user_store.filter_sql import (
     sort_key,
     text_hint,
 )
+from services.user_store.handlers import with_seat_state
+from services.user_store.seat_state import SeatState
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
@@ -79,7 +81,7 @@ USERS: dict[str, tuple[datetime, dict]] = {
     "u12": (datetime(2024, 8, 1, tzinfo=UTC), {
         "userName": "niaj", "emails": [work("niaj@example.com", primary=True)],
         ENT: {"department": "Engineering"},
-        EXT: {"userCredit": "Limited", "creditLimit": 50, "scimActive": True}}),
+        EXT: {"userCredit": "Limited", "creditLimit": 50}}),
     "u13": (datetime(2024, 8, 15, tzinfo=UTC), {
         "userName": "olivia", "x509Certificates": [{"value": "MIIBase64=="}],
         "roles": [{"value": "admin", "primary": True}]}),
@@ -98,6 +100,10 @@ USERS: dict[str, tuple[datetime, dict]] = {
     # DOTTED CAPITAL I as the last letter a filter value matches, and no other "zi" in the stored text
     "u18": (datetime(2024, 11, 15, tzinfo=UTC), {"userName": "zed", "displayName": "Zİ"}),
 }
+
+#: What the seat allocator last said of some users: kept in the row's columns, rendered in the extension.
+SEATS = {"u01": SeatState(True, "Sales Team"), "u05": SeatState(True), "u08": SeatState(True, "Sales Team"),
+         "u10": SeatState(False, "Sales Team"), "u12": SeatState(True, "Ops", "Admin")}
 
 #: Filters whose result is also written out, so the two evaluators cannot be wrong together.
 EXPECTED = {
@@ -124,6 +130,11 @@ EXPECTED = {
     'name pr': {"u01", "u02", "u03", "u05", "u06", "u09", "u14", "u16", "u17"},
     'name.familyName eq "müller"': {"u16", "u17"},  # MÜLLER too: folded as Python folds, not ASCII only
     'displayName sw "k"': {"u16"},  # KELVIN SIGN lower-cases to an ASCII k
+    # the seat state, read from the row's columns as the handler renders it (never in the stored resource)
+    f"{EXT}:scimActive eq true": set(USERS) - {"u02", "u07"},
+    f"{EXT}:platformActive eq true": {"u01", "u05", "u08", "u12"},
+    f'{EXT}:subscriptionSet eq "sales TEAM"': {"u01", "u08", "u10"},
+    f'{EXT}:effectiveRole eq "admin"': {"u08", "u12"},  # heidi's own role, the Ops set's role
 }
 
 DIFFERENTIAL = [
@@ -137,7 +148,10 @@ DIFFERENTIAL = [
     'emails[type eq "work" and not (value pr)]', "emails[value pr]", 'emails.primary eq false',
     f'{ENT}:department eq "sales"', f'{ENT}:manager.value eq "u05"', f'{ENT}:manager eq "U01"',
     f"{ENT}:department pr", f"{ENT}:manager pr", f'{ENT}:manager[value eq "u01"]', f'not ({EXT}:products eq "Sales")',
-    f"{EXT}:creditLimit gt 10", f"{EXT}:creditLimit eq 0", f"{EXT}:creditLimit ne 0", f"{EXT}:scimActive eq true",
+    f"{EXT}:creditLimit gt 10", f"{EXT}:creditLimit eq 0", f"{EXT}:creditLimit ne 0", f"{EXT}:scimActive eq false",
+    f"not ({EXT}:scimActive eq true)", f"{EXT}:platformActive eq false", f"{EXT}:platformActive pr",
+    f"{EXT}:subscriptionSet pr", f'{EXT}:subscriptionSet sw "s"', f"{EXT}:effectiveRole pr",
+    f'{EXT}:effectiveRole eq "User"', f'not ({EXT}:effectiveRole eq "User")',
     f'{EXT}:role eq "admin"', 'meta.created ge "2024-06-01T00:00:00Z"', 'meta.lastModified gt "2024-10-01T00:00:00Z"',
     'meta.created eq "2023-12-31T23:59:59.5Z"', 'meta.resourceType eq "User"', 'meta.resourceType eq "Group"',
     "meta.resourceType pr", 'userType eq "employee"', 'x509Certificates.value eq "MIIBase64=="',
@@ -157,11 +171,20 @@ DIFFERENTIAL = [
 
 
 def rendered(user_id: str) -> dict:
-    """The resource as GET renders it: stored attributes plus id and meta."""
+    """The resource as GET renders it: stored attributes plus id, meta and the seat state."""
     created, resource = USERS[user_id]
     meta = {"resourceType": "User", "created": format_datetime(created),
             "lastModified": format_datetime(created + timedelta(days=1))}
-    return {**resource, "id": user_id, "meta": meta}
+    return with_seat_state({**resource, "id": user_id, "meta": meta}, SEATS.get(user_id, SeatState()))
+
+
+def stored_row(user_id: str) -> UserRow:
+    created, resource = USERS[user_id]
+    row = UserRow(id=user_id, tenant_id="t1", user_name=resource["userName"],
+                  user_name_key=resource["userName"].lower(), external_id=resource.get("externalId"),
+                  resource=resource, created=created, last_modified=created + timedelta(days=1))
+    SEATS.get(user_id, SeatState()).write_on(row)
+    return row
 
 
 @pytest.fixture(scope="module")
@@ -175,10 +198,7 @@ async def session(database) -> AsyncIterator[AsyncSession]:
     await create_schema(engine)
     async with session_factory(engine)() as session:
         if not await session.get(UserRow, "u01"):
-            session.add_all(UserRow(
-                id=user_id, tenant_id="t1", user_name=resource["userName"], user_name_key=resource["userName"].lower(),
-                external_id=resource.get("externalId"), resource=resource, created=created,
-                last_modified=created + timedelta(days=1)) for user_id, (created, resource) in USERS.items())
+            session.add_all(stored_row(user_id) for user_id in USERS)
             await session.commit()
         yield session
     await engine.dispose()
@@ -258,6 +278,8 @@ async def test_sort_keys(session):
     assert (await ordered(session, "emails", descending=True))[:2] == ["u14", "u12"]
     assert (await ordered(session, f"{EXT}:products"))[:3] == ["u10", "u01", "u08"]  # "", Sales, Sales
     assert (await ordered(session, "meta.created"))[0] == "u07"
+    assert (await ordered(session, f"{EXT}:effectiveRole"))[:5] == ["u08", "u12", "u01", "u10", "u02"]
+    assert (await ordered(session, f"{EXT}:platformActive", descending=True))[:4] == ["u01", "u05", "u08", "u12"]
 
 
 #: id -> (displayName, member ids). Members live in ``memberships``, not in the group's resource.

@@ -15,6 +15,8 @@ from contracts.users.v1 import (
     UserRecord,
 )
 from shared.messaging.requester import RemoteError, unwrap
+from shared.scim.attributes import USER
+from shared.scim.filter_parser import parse_filter
 
 
 async def failure(dispatch, command, **kwargs) -> ErrorCode:
@@ -40,6 +42,18 @@ async def test_patch_deactivates_with_entra_strings_and_a_repeat_changes_nothing
     again = unwrap(await dispatch(PatchUser(id=user.id, patch=body), meta()), UserRecord)
     assert first.resource["active"] is False and first.version == user.version + 1
     assert (again.version, again.last_modified) == (first.version, first.last_modified)
+
+
+@pytest.mark.parametrize("operation", [{"op": "remove", "path": "active"},
+                                       {"op": "replace", "value": {"active": None}}])
+async def test_a_patch_taking_active_away_leaves_the_user_saying_it_is_active(dispatch, operation):
+    """Absent ``active`` means active (as a POST or PUT without it): the stored user says so, so that
+    ``active eq true`` finds whom the seats and scimActive count as active."""
+    user = await create(dispatch, active=False)
+    record = unwrap(await dispatch(PatchUser(id=user.id, patch=patch(operation)), meta()), UserRecord)
+    assert record.resource["active"] is True
+    page = unwrap(await dispatch(QueryUsers(filter=parse_filter("active eq true", USER)), meta()), UserPage)
+    assert [r.id for r in page.resources] == [user.id]
 
 
 async def test_a_failing_patch_changes_nothing(dispatch):
@@ -96,6 +110,33 @@ async def test_query_filters_and_sorts_in_sql(dispatch):
                        descending=True)
     page = unwrap(await dispatch(query, meta()), UserPage)
     assert [r.resource["userName"] for r in page.resources] == ["c", "a"] and page.total_results == 2
+
+
+@pytest.mark.parametrize("sort_by", ["groups", "groups.display", "meta", "name", "addresses"])
+async def test_sorting_on_what_cannot_be_ordered_is_the_clients_error(dispatch, sort_by):
+    """The gateway checks that sortBy names an attribute; that it can be ordered by, only the store can tell:
+    400 invalidValue, never the 500 of a crashed handler."""
+    from shared.scim.attributes import USER
+
+    await create(dispatch, "a")
+    assert await failure(dispatch, QueryUsers(sort_by=USER.resolve(sort_by))) == ErrorCode.INVALID_VALUE
+
+
+async def test_no_user_grows_past_what_a_reply_can_carry(dispatch):
+    """A user over MAX_USER_BYTES is refused (413), created or grown by PATCHes, so every stored user fits
+    in a reply: one that did not would fail every later read of it, and every page holding it."""
+    from services.user_store.handlers import MAX_USER_BYTES
+
+    third = "n" * (MAX_USER_BYTES // 3)
+    with pytest.raises(RemoteError) as raised:
+        await create(dispatch, "big", nickName="n" * MAX_USER_BYTES)
+    assert raised.value.code == ErrorCode.TOO_LARGE
+    user = await create(dispatch, "grows", nickName=third)
+    body = patch({"op": "add", "path": "addresses", "value": [{"streetAddress": third}, {"locality": third}]})
+    assert await failure(dispatch, PatchUser(id=user.id, patch=body)) == ErrorCode.TOO_LARGE
+    assert unwrap(await dispatch(GetUser(id=user.id), meta()), UserRecord) == user
+    page = unwrap(await dispatch(QueryUsers(), meta()), UserPage)
+    assert [record.resource["userName"] for record in page.resources] == ["grows"]
 
 
 async def test_keep_emails_leaves_the_stored_emails_whatever_the_idp_sends(dispatch):

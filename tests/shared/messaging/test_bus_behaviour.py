@@ -19,6 +19,7 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity, ping
 from shared.messaging.requester import RemoteError, Requester, RequestTimeout, unwrap
+from shared.messaging.transport import MAX_RECORD_BYTES, RecordTooLarge
 from shared.messaging.worker import run_worker
 
 
@@ -189,3 +190,47 @@ async def test_expired_commands_are_dropped_not_served(bus):
         stop.set()
         await task
     assert reply.ok and len(calls) == 1
+
+
+async def test_records_above_kafkas_default_size_pass_and_those_above_ours_are_refused(bus):
+    """Kafka's default limit is 1 MiB, less than one reply of a 10 000-member group; ours is
+    MAX_RECORD_BYTES on every topic we create, and the publisher says when a record exceeds it."""
+    topic = await new_topic(bus, 1)
+    big = b"m" * (3 * 1024 * 1024)
+    async with bus.publisher() as publisher, bus.reader(topic, from_beginning=True) as reader:
+        with pytest.raises(RecordTooLarge):
+            await publisher.send(topic, b"x" * (MAX_RECORD_BYTES + 1), key="k", headers=[])
+        await publisher.send(topic, big, key="k", headers=[])  # the publisher still works
+        assert [record.value for record in await fetch_until(reader, 1)] == [big]
+
+
+async def test_a_reply_too_large_for_the_bus_is_answered_too_many_and_the_worker_goes_on(bus):
+    calls = []
+
+    async def huge_then_small(cmd, meta, deps):
+        calls.append(meta.message_id)
+        name = "s" * (MAX_RECORD_BYTES + 1) if len(calls) == 1 else "svc"
+        return Pong(service=name, instance="one")
+
+    topic = await new_topic(bus)
+    stop, task = await serve(bus, topic, huge_then_small)
+    try:
+        first = await ask_ping(bus, topic)
+        second = await ask_ping(bus, topic)
+    finally:
+        stop.set()
+        await task
+    with pytest.raises(RemoteError) as raised:
+        unwrap(first, Pong)
+    assert raised.value.code == ErrorCode.TOO_MANY and "ask for less" in raised.value.detail
+    assert unwrap(second, Pong) == Pong(service="svc", instance="one")
+
+
+async def test_a_command_too_large_for_the_bus_is_a_too_large_error_not_a_crash(bus):
+    topic = await new_topic(bus)
+    replies = await new_topic(bus, 1)
+    async with bus.publisher() as publisher:
+        requester = Requester(publisher, replies, source="test", timeout=5.0)
+        with pytest.raises(RemoteError) as raised:
+            await requester.ask(Pong(service="s" * (MAX_RECORD_BYTES + 1), instance="i"), topic=topic, key="k")
+    assert raised.value.code == ErrorCode.TOO_LARGE

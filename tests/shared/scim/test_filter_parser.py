@@ -144,6 +144,14 @@ def test_literal_values_are_typed():
     assert parse_filter(f"{SCIMFLOW}:creditLimit lt 1000", USER) == eq(f"{SCIMFLOW}:creditLimit", 1000, op="lt")
 
 
+def test_a_quoted_boolean_is_the_boolean():
+    """Entra's app-role mapping targets ``roles[primary eq "True"].value`` (Microsoft's "Customize
+    attribute mappings", SingleAppRoleAssignment): Entra quotes the boolean."""
+    assert parse_filter('roles[primary eq "True"]', USER) == ValuePath(path=path("roles"),
+                                                                       filter=eq("roles.primary", True))
+    assert parse_filter('active eq "false"', USER) == eq("active", False)
+
+
 def test_null_compares_with_eq_and_ne_only():
     assert parse_filter("title eq null", USER) == eq("title", None)
     assert parse_filter("title ne null", USER) == eq("title", None, op="ne")
@@ -162,7 +170,7 @@ def test_date_times_are_normalised_to_utc():
 
 
 @pytest.mark.parametrize(("text", "detail"), [
-    ('active eq "true"', '"true" is not a valid boolean value for active'),
+    ('active eq "yes"', '"yes" is not a valid boolean value for active'),
     ("userName eq 5", "5 is not a valid string value for userName"),
     (f"{SCIMFLOW}:creditLimit eq 1.5", "1.5 is not a valid integer value"),
     (f"{SCIMFLOW}:creditLimit eq 1e3", "1000.0 is not a valid integer value"),  # RFC 7643 §2.3.4: no exponent

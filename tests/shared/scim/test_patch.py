@@ -127,6 +127,24 @@ def test_entra_add_manager_unqualified_and_as_a_one_element_list():
         "$ref": "http://example.com/scim/Users/2819c223-7f76-453a-919d", "value": "2819c223-7f76-453a-919d"}}
 
 
+@pytest.mark.parametrize("operation", [
+    {"op": "Add", "path": f"{ENTERPRISE_SCHEMA}:manager", "value": "m1"},
+    {"op": "Replace", "path": "manager", "value": "m1"},
+    {"op": "replace", "value": {f"{ENTERPRISE_SCHEMA}:manager": "m1"}},
+])
+def test_entra_manager_as_its_bare_id(operation):
+    """Entra's default mapping sends the manager's id alone as the value (Microsoft Q&A 188003)."""
+    assert patched(user(), operation)[ENTERPRISE_SCHEMA] == {"manager": {"value": "m1"}}
+
+
+def test_entra_single_app_role_assignment_creates_the_primary_role():
+    """Entra's SingleAppRoleAssignment mapping writes to ``roles[primary eq "True"].value``, quoting the boolean."""
+    resource = patched(user(), {"op": "Add", "path": 'roles[primary eq "True"].value', "value": "Admin"})
+    assert resource["roles"] == [{"primary": True, "value": "Admin"}]
+    again = patched(resource, {"op": "Replace", "path": 'roles[primary eq "True"].value', "value": "User"})
+    assert again["roles"] == [{"primary": True, "value": "User"}]
+
+
 def test_entra_add_many_members_in_one_operation_with_null_ref():
     """Entra gallery: "Support updating multiple group memberships with a single PATCH", with "$ref": null."""
     resource = replay(group("u1"), ENTRA_ADD_MEMBERS, GROUP)[0]

@@ -37,6 +37,13 @@ def test_attributes_naming_a_schema_returns_its_attributes():
     assert shown([ENTERPRISE_SCHEMA]).keys() == {"schemas", "id", ENTERPRISE_SCHEMA}
 
 
+def test_excluded_attributes_naming_a_schema_removes_its_attributes():
+    """The mirror of the above (RFC 7644 §3.10: a schema URN stands for all of its attributes)."""
+    assert shown(excluded=[ENTERPRISE_SCHEMA]) == {k: v for k, v in USER_RESOURCE.items() if k != ENTERPRISE_SCHEMA}
+    assert shown(excluded=[USER.core]).keys() == {"schemas", "id", ENTERPRISE_SCHEMA}
+    assert parse_selection(USER, (), [ENTERPRISE_SCHEMA]).omits(ENTERPRISE_SCHEMA, "department")
+
+
 def test_excluded_attributes_cannot_remove_always_returned_ones():
     result = shown(excluded=["id", "emails", "name.familyName", "meta"])
     assert result["id"] == "1" and "emails" not in result and "meta" not in result

@@ -50,6 +50,13 @@ def test_read_only_and_never_returned_attributes_are_not_stored():
     assert resource[ENTERPRISE_SCHEMA] == {"manager": {"value": "m"}}
 
 
+def test_a_manager_sent_as_its_bare_id_is_its_value():
+    """Entra's default manager mapping sends the manager's id alone (Microsoft Q&A 188003, SCIM-SDK#686);
+    a complex attribute without a ``value`` sub-attribute (name) still needs an object."""
+    resource = parse_resource({"userName": "a", ENTERPRISE_SCHEMA: {"manager": "m1"}}, USER)
+    assert resource[ENTERPRISE_SCHEMA] == {"manager": {"value": "m1"}}
+
+
 def test_values_are_kept_verbatim_and_nulls_unset():
     """Entra: "transformations of data shouldn't happen"; null means unassigned (RFC 7643 §2.5)."""
     resource = parse_resource({"userName": " Mixed Case ", "title": None, "emails": [None, {"value": "A@X"}]}, USER)

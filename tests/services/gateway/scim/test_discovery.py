@@ -86,6 +86,12 @@ def test_user_name_characteristics():
     assert user_name["uniqueness"] == "server" and user_name["mutability"] == "readWrite"
 
 
+def test_group_display_name_is_advertised_unique_as_it_is_enforced():
+    """A second group of the same name (any case) is 409 uniqueness: /Schemas says so (Entra reads it)."""
+    display_name = top_level(schemas.GROUP_SCHEMA)["displayName"]
+    assert (display_name["required"], display_name["uniqueness"]) == (True, "server")
+
+
 def test_password_is_write_only_and_never_returned():
     """RFC 7643 §4.1.1, §8.7.1: password is writeOnly and returned "never"."""
     password = top_level(schemas.USER_SCHEMA)["password"]

@@ -2,7 +2,12 @@
 
 import pytest
 
-from services.gateway.scim.listing import MAX_RESULTS, list_response, paging
+from services.gateway.scim.listing import (
+    MAX_RESULTS,
+    MAX_START_INDEX,
+    list_response,
+    paging,
+)
 from shared.scim.errors import ScimError
 
 
@@ -11,14 +16,19 @@ from shared.scim.errors import ScimError
     ({"startIndex": "0", "count": "-5"}, (1, 0)),  # "<1 treated as 1", "negative treated as 0"
     ({"startIndex": "101", "count": "100"}, (101, 100)),
     ({"count": "100000"}, (1, MAX_RESULTS)),
+    ({"startIndex": " +7 ", "count": "3"}, (7, 3)),
+    # past any tenant: the same empty page, without a 64-bit overflow in the command or the SQL OFFSET
+    ({"startIndex": "99999999999999999999999"}, (MAX_START_INDEX, 100)),
 ])
 def test_paging_parameters(params, expected):
     assert paging(params) == expected
 
 
-def test_non_integer_paging_is_400():
+@pytest.mark.parametrize("count", ["ten", "1.5", "1_000", "\u0663", "0x10"])
+def test_non_integer_paging_is_400(count):
+    """Only decimal ASCII digits: Python's int() would also take "1_000" and other scripts' digits."""
     with pytest.raises(ScimError) as raised:
-        paging({"count": "ten"})
+        paging({"count": count})
     assert raised.value.status == 400
 
 
