@@ -54,15 +54,19 @@ def connected(app: web.Application, tenant_id: str) -> bool:
 
 
 async def save(app: web.Application, record: TenantRecord) -> None:
-    """Publish ``record``; return once this replica has applied it, so its next request sees it."""
+    """Publish ``record``; return once this replica has applied it, so its next request sees it.
+
+    The publish is timed too: with the broker away it would wait for its return, holding the tenant's
+    lock and the admin's request. A record the producer still holds then may yet be published later.
+    """
     with app[keys.TENANTS].expecting(record) as applied:
-        await app[keys.REQUESTER].cast(record, topic=TENANTS_STATE.name, key=record.tenant_id,
-                                       tenant_id=record.tenant_id)
         try:
             async with asyncio.timeout(app[keys.SETTINGS].request_timeout):
+                await app[keys.REQUESTER].cast(record, topic=TENANTS_STATE.name, key=record.tenant_id,
+                                               tenant_id=record.tenant_id)
                 await applied
         except TimeoutError:
-            raise RequestTimeout("the tenant record was not read back in time") from None
+            raise RequestTimeout("the tenant record was not published and read back in time") from None
 
 
 #: Tries of one change against other replicas' changes to the same tenant (each loss means another

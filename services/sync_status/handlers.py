@@ -59,9 +59,15 @@ def new_status(tenant_id: str, user_name: str, cmd: ProvisioningOutcome, at: dat
                    status=cmd.status, last_attempt=at)
 
 
+def refused_create_of_another(row: Status, cmd: ProvisioningOutcome) -> bool:
+    """A create refused while a user of that userName exists (the IdP's retry after a 503, answered 409)
+    says nothing of that user: their status stays; the history keeps the attempt."""
+    return cmd.action == "create" and cmd.status == "failed" and row.user_id is not None and row.status != "deleted"
+
+
 def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
     """The newest attempt wins (outcomes of one user may arrive out of order across partitions)."""
-    if as_utc(row.last_attempt) > at:
+    if as_utc(row.last_attempt) > at or refused_create_of_another(row, cmd):
         return
     row.status, row.detail, row.last_attempt = cmd.status, cmd.detail, at
     if cmd.user_name is not None:

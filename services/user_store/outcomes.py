@@ -2,7 +2,7 @@
 
 Reported after the write's reply exists, for every handling of the command: a redelivery (the store
 died before its offset was committed) reports again, under the same derived report id, which the
-reporter counts once. Reporting never fails the write: a report that cannot be sent is logged.
+reporter counts once; a run that ends otherwise than the first (503, then finished) reports anew. Reporting never fails the write: a report that cannot be sent is logged.
 Outcomes travel in batches (``OutcomeBatches``): the reporter pays per message far more than per outcome.
 """
 
@@ -74,6 +74,12 @@ def outcome_of(command: Message, reply: Reply, at: datetime) -> ProvisioningOutc
         scim_active=None if resource is None else resource.get("active") is not False and action != "delete",
         platform_active=extension.get("platformActive", False if resource is not None else None),
         products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"))
+
+
+def report_id(meta: MessageMeta, outcome: ProvisioningOutcome) -> str:
+    """A redelivery's same outcome is one report; a command answered "pending" (503) and finished later
+    (by the sweeper, or a redelivery) reports twice, the final status replacing the pending one."""
+    return f"{meta.message_id}:outcome:{outcome.status}"
 
 
 def member_outcomes(answers: Sequence[Result], at: datetime) -> list[ProvisioningOutcome]:
@@ -152,5 +158,5 @@ class ReportingDispatcher(Dispatcher[DepsT]):
         reply = await super().__call__(message, meta)
         if (outcome := outcome_of(message, reply, self.deps.clock())) is not None:  # type: ignore[attr-defined]
             await send_before_commit(send_quietly(self.deps.report, outcome,  # type: ignore[attr-defined]
-                                               meta.tenant_id or "", f"{meta.message_id}:outcome"))
+                                               meta.tenant_id or "", report_id(meta, outcome)))
         return reply

@@ -81,6 +81,10 @@ class UserRepository(ResourceRows):
                 .execution_options(synchronize_session=False))
 
 
+#: A resource's seat intents other than one command's: tenant_id, resource id, message id.
+_OTHERS = "tenant_id = ? AND user_id = ? AND message_id != ?"
+
+
 class SeatIntentRepository(Repository):
     """Writes waiting on the seat allocator (tables.SeatIntentRow), by message id. Every write command
     reads and writes them: plain SQL (shared/sqlite.PlainSql) but for the rare paths."""
@@ -112,18 +116,22 @@ class SeatIntentRepository(Repository):
             "steps": [{"type": step.TYPE, "body": step.model_dump(mode="json")} for step in steps]}, on_conflict="IGNORE")
         return superseded
 
+    async def others_pending(self, meta: MessageMeta, resource_id: str) -> bool:
+        """Whether another command's intent for this resource waits (rare: a write overtaking one that had
+        not finished)."""
+        return (await self._sql()).one(f"SELECT 1 FROM seat_intents WHERE {_OTHERS} LIMIT 1",
+                                       meta.tenant_id, resource_id, meta.message_id) is not None
+
     async def _superseded(self, sql: PlainSql, meta: MessageMeta, resource_id: str) -> list[SeatIntentRow]:
-        """The resource's intents other than this command's, deleted (rare: a write overtaking one that
-        had not finished), as they were."""
-        where = "tenant_id = ? AND user_id = ? AND message_id != ?"
-        params = (meta.tenant_id, resource_id, meta.message_id)
-        if sql.one(f"SELECT 1 FROM seat_intents WHERE {where} LIMIT 1", *params) is None:
+        """The resource's intents other than this command's, deleted, as they were."""
+        if not await self.others_pending(meta, resource_id):
             return []
+        params = (meta.tenant_id, resource_id, meta.message_id)
         query = select(SeatIntentRow).where(col(SeatIntentRow.tenant_id) == meta.tenant_id,
                                             col(SeatIntentRow.user_id) == resource_id,
                                             col(SeatIntentRow.message_id) != meta.message_id)
         superseded = list((await self._session.exec(query)).all())
-        sql.run(f"DELETE FROM seat_intents WHERE {where}", *params)
+        sql.run(f"DELETE FROM seat_intents WHERE {_OTHERS}", *params)
         return superseded
 
     async def release(self, message_id: str) -> None:

@@ -129,6 +129,12 @@ def seat_step(transition: Transition) -> AllocateSeats | ReleaseSeats | None:
     return AllocateSeats(user_id=user_id, user_name=after["userName"], products=products_of(after))
 
 
+def restated_step(user_id: str, stored: dict[str, Any] | None) -> AllocateSeats | ReleaseSeats:
+    """The seats a user is to hold as ``stored`` (None: not stored), whatever the allocator holds now."""
+    step = seat_step(Transition(user_id, None, stored)) if stored is not None else None
+    return step or ReleaseSeats(user_id=user_id, forget=stored is None)
+
+
 def seat_state(answers: Sequence[SeatAnswer], unchanged: SeatState) -> SeatState:
     """A user's seat state after their write: the allocator's answer, or as it was when not asked."""
     allocations = [answer for answer in answers if isinstance(answer, SeatAllocation)]
@@ -241,7 +247,12 @@ async def _begin(command: Command, meta: MessageMeta, deps: Deps, result_type: t
         except CommandFailed as failed:
             failure, resumed = failed, await uow.intents.get(meta.message_id)
         else:
-            if not (steps := change.steps()):
+            steps = change.steps()
+            if not steps and isinstance(change, Transition) and await uow.intents.others_pending(meta, change.user_id):
+                # An older write of this user is unfinished (its caller got a 503, the sweeper would finish it
+                # on top of this one): it is superseded, and the allocator hears what this write leaves.
+                steps = [restated_step(change.user_id, change.after)]
+            if not steps:
                 return await _finished(uow, meta, change, [], finish, conflict)
             superseded = await uow.intents.hold(meta, command, change.resource_id, deps.clock(), steps,
                                                 change.created_name)
@@ -284,10 +295,8 @@ async def repair(deps: Deps, meta: MessageMeta, user_id: str) -> None:
     async with deps.uow(read_only=True) as uow:
         row = await uow.users.get(tenant_of(meta), user_id)
         stored = None if row is None else row.resource
-    step = seat_step(Transition(user_id, None, stored)) if stored is not None else None
-    step = step or ReleaseSeats(user_id=user_id, forget=stored is None)
     try:
-        allocation = await settle_seats(deps, meta, step, suffix="repair")
+        allocation = await settle_seats(deps, meta, restated_step(user_id, stored), suffix="repair")
     except (SeatsRefused, CommandFailed) as error:
         log.error("seats of a user could not be put back", extra={"user_id": user_id, "error": str(error)})
         return

@@ -1,13 +1,17 @@
 """Tenant state without HTTP: tokens, admin keys, revocation, expiry, the connection rules."""
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contracts.tenants.v1 import TenantRecord as TenantRecordV1
 from contracts.tenants.v2 import TenantActivity
+from services.gateway import keys
 from services.gateway import tenant_state as rules
 from services.gateway.tenants import StaleWrite, TenantDirectory, TokenRejected
+from shared.messaging.memory import _MemoryPublisher
 from shared.scim.errors import ScimError
 from tests.services.gateway.admin_support import tenant_with_admin
 
@@ -183,3 +187,19 @@ async def test_a_change_that_keeps_losing_to_other_replicas_is_a_503(gw, monkeyp
     monkeypatch.setattr(TenantDirectory, "_set", always_stale)
     response = await gw.put("/admin/v1/tenant/policies", json={"accept_email_changes": False}, headers=admin)
     assert response.status == 503 and response.headers["Retry-After"]
+
+
+async def test_an_admin_change_the_bus_does_not_take_is_a_503_within_the_request_timeout(gw, monkeypatch):
+    """With the broker away the publish would wait for its return (64 s measured): a 503 + Retry-After
+    in the request timeout, as a SCIM call gets, and the tenant's next change is not held behind it."""
+    tenant, admin = await tenant_with_admin(gw)
+    hanging = asyncio.Event()
+
+    async def broker_away(self, topic, value, *, key, headers):
+        await hanging.wait()
+
+    monkeypatch.setattr(_MemoryPublisher, "send", broker_away)
+    started = time.monotonic()
+    response = await gw.put("/admin/v1/tenant/policies", json={"accept_email_changes": False}, headers=admin)
+    assert response.status == 503 and response.headers["Retry-After"]
+    assert time.monotonic() - started < 2 * gw.app[keys.SETTINGS].request_timeout

@@ -95,6 +95,20 @@ async def test_a_patch_known_only_by_id_updates_its_user_and_a_refusal_keeps_the
     assert (await history(dispatch, "ann")).entries[0].asked == ["replace active"]
 
 
+async def test_a_refused_create_of_an_existing_users_name_leaves_their_status(dispatch):
+    """The IdP's retry of a create that was done after its 503 is a 409: the user it names is still
+    synced (and out of the failure digest); the attempt is in their history. A deleted user's name is free:
+    a refused create of it shows."""
+    await report(dispatch, action="create", status="synced", user_name="ann", user_id="u1", platform_active=True)
+    await report(dispatch, 1, action="create", status="failed", user_name="ANN", detail="userName taken")
+    [ann] = (await statuses(dispatch)).users
+    assert (ann.status, ann.detail, ann.user_id, ann.platform_active) == ("synced", None, "u1", True)
+    assert [e.status for e in (await history(dispatch, "ann")).entries] == ["failed", "synced"]
+    await report(dispatch, 2, action="delete", status="deleted", user_name="ann", user_id="u1")
+    await report(dispatch, 3, action="create", status="failed", user_name="ann", detail=REFUSED)
+    assert [(u.status, u.detail) for u in (await statuses(dispatch)).users] == [("failed", REFUSED)]
+
+
 async def test_an_older_outcome_arriving_late_does_not_override_a_newer_one(dispatch):
     await report(dispatch, 5, action="patch", status="synced", user_name="ann", user_id="u1")
     await report(dispatch, 1, action="patch", status="failed", user_name="ann", user_id="u1", detail="old")

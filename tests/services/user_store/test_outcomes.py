@@ -6,18 +6,20 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from user_store_support import meta, patch, subscribe
+from user_store_support import meta, patch, silent, subscribe
 
 from contracts.groups.v1 import CreateGroup, GroupRecord
 from contracts.seats.v1 import CreateSubscriptionSet, SubscriptionSetRecord
 from contracts.sync_status.v1 import ProvisioningOutcome, ProvisioningOutcomes
 from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, UserRecord
 from services.user_store import outcomes
-from services.user_store.bootstrap import bootstrap
+from services.user_store.bootstrap import STALE_INTENT, bootstrap
 from services.user_store.outcomes import OutcomeBatches
+from services.user_store.seat_saga import resume_stale
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
+from tests.support.clock import FakeClock
 from tests.support.seats import direct_seats
 
 
@@ -63,8 +65,29 @@ async def test_writes_are_reported_synced_then_deleted_and_a_redelivery_reports_
     kinds = [(o.action, o.status, o.user_id, o.platform_active, o.scim_active) for o, _ in outcomes]
     assert kinds == [("create", "synced", created.id, True, True), ("create", "synced", created.id, True, True),
                      ("patch", "synced", created.id, False, False), ("delete", "deleted", created.id, None, None)]
-    assert outcomes[0][1] == outcomes[1][1] == f"{once.message_id}:outcome"
+    assert outcomes[0][1] == outcomes[1][1] == f"{once.message_id}:outcome:synced"
     assert outcomes[2][0].asked == ["replace active"]
+
+
+async def test_a_write_finished_after_its_503_reports_its_final_status_anew(tmp_path, allocator):
+    """The 503 run reported "pending"; the sweeper's run of the same command (same message id) must not
+    be taken for a redelivery of that report, or the user stays pending for good."""
+    outcomes = []
+
+    async def keep(outcome, tenant_id, report_id):
+        outcomes.append((outcome.status, report_id))
+
+    await subscribe(allocator, "Sales", 5)
+    clock, path, once = FakeClock(), tmp_path / "u.sqlite3", meta()
+    async with bootstrap(path, ServiceIdentity("user_store", "t"), silent, clock=clock, report=keep) as down:
+        await down(CreateUser(resource=sales_user("ann")), once)
+    async with bootstrap(path, ServiceIdentity("user_store", "t"), direct_seats(allocator), clock=clock,
+                         report=keep) as back:
+        clock.advance(STALE_INTENT.total_seconds() + 1)
+        assert await resume_stale(back.deps, back, STALE_INTENT) == 1
+    # (the background sweep may finish it too: a second report under the same id, which the reporter drops)
+    assert list(dict.fromkeys(outcomes)) == [("pending", f"{once.message_id}:outcome:pending"),
+                                             ("synced", f"{once.message_id}:outcome:synced")]
 
 
 async def test_a_report_that_cannot_be_sent_does_not_fail_the_write(tmp_path, allocator):

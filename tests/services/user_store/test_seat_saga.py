@@ -5,6 +5,7 @@ take no seat twice, the sweeper finishes what nobody redelivers (services/user_s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from user_store_support import Crash, crashing, intents, meta, patch, seats_of, silent, subscribe, used
@@ -225,6 +226,30 @@ async def test_a_newer_write_of_the_same_user_supersedes_an_unfinished_one(tmp_p
         unwrap(await store(ReplaceUser(id=ann.id, resource=user("ann", "Sales", "Marketing")), meta()), UserRecord)
         assert await intents(store) == 0
     assert (await seats_of(allocator, ann.id)).products == ["Marketing", "Sales"]
+
+
+@pytest.mark.parametrize("allocator_heard", [True, False])
+async def test_a_newer_write_moving_no_seat_supersedes_an_unfinished_one(tmp_path, allocator, allocator_heard):
+    """A deactivation got 503 (the allocator may or may not have freed the seat); the IdP's next write, a
+    200, reactivates and renames. The sweeper must not finish the old write on top of it (a lost update
+    the IdP never hears of): the newer write supersedes it, and the allocator hears what it leaves."""
+    await subscribe(allocator, "Sales", 5)
+    clock, path = FakeClock(), tmp_path / "u.sqlite3"
+    async with bootstrap(path, IDENTITY, direct_seats(allocator), clock=clock) as store:
+        ann = unwrap(await store(CreateUser(resource=user("ann", "Sales")), meta()), UserRecord)
+    asked = crashing(allocator, after_answer=True) if allocator_heard else silent
+    async with bootstrap(path, IDENTITY, asked, clock=clock) as down:
+        with pytest.raises(Crash) if allocator_heard else contextlib.nullcontext():
+            await down(PatchUser(id=ann.id, patch=patch({"op": "replace", "value": {"active": False}})), meta())
+    async with bootstrap(path, IDENTITY, direct_seats(allocator), clock=clock) as store:
+        newer = patch({"op": "replace", "value": {"active": True, "displayName": "Ann New"}})
+        unwrap(await store(PatchUser(id=ann.id, patch=newer), meta()), UserRecord)
+        clock.advance(STALE_INTENT.total_seconds() + 1)
+        assert await resume_stale(store.deps, store, STALE_INTENT) == 0
+        [now] = await users_named(store, "ann")
+        assert (now.resource["active"], now.resource["displayName"]) == (True, "Ann New")
+        assert now.resource[EXTENSION_SCHEMA]["platformActive"] is True
+    assert await used(allocator) == 1 and (await seats_of(allocator, ann.id)).products == ["Sales"]
 
 
 async def test_deletion_frees_the_seats(dispatch, allocator):
