@@ -11,7 +11,8 @@ from contracts.notifications.v1 import (
 from contracts.seats.v1 import (
     AllocateSeats, ChangeSetMembership, ChangeSubscription, CreateSubscriptionSet, DeleteSubscriptionSet,
     EditSubscriptionSet, GetSeatSummary, GetUserSeats, ListSubscriptionSets, ProductSeats, ReleaseSeats,
-    SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionSetList, SubscriptionSetRecord, SubscriptionSetReport,
+    SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionChanged, SubscriptionSetList, SubscriptionSetRecord,
+    SubscriptionSetReport,
 )
 from contracts.sync_status.v1 import (
     GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, OutcomesRecorded, ProvisioningOutcome,
@@ -22,7 +23,8 @@ from contracts.tenants.v1 import TenantRecord
 from contracts.tenants.v2 import TenantActivity
 from contracts.tenants.v2 import TenantRecord as TenantRecordV2
 from contracts.users.v1 import (
-    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, ReplaceUser, UserDeleted, UserPage, UserRecord,
+    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, RecordSeatStates, ReplaceUser, SeatStatesRecorded,
+    UserDeleted, UserPage, UserRecord,
 )
 
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
@@ -35,6 +37,8 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     QueryUsers,
     UserRecord,
     UserPage,
+    RecordSeatStates,
+    SeatStatesRecorded,
     CreateGroup,
     ReplaceGroup,
     PatchGroup,
@@ -53,6 +57,7 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     SubscribeProduct,
     ChangeSubscription,
     ProductSeats,
+    SubscriptionChanged,
     GetSeatSummary,
     SeatSummary,
     AllocateSeats,

@@ -80,6 +80,16 @@ class ProductSeats(Result):
     expired: bool
 
 
+class SubscriptionChanged(ProductSeats):
+    """A product's seats after the operator subscribed or changed it, and the set members who were waiting
+    for a seat (none was free when they joined) and got one: the gateway tells the user store
+    (users.RecordSeatStates)."""
+
+    TYPE = "seats.subscription_changed.v1"
+
+    seated: list["SeatAllocation"] = Field(default_factory=list)
+
+
 class GetSeatSummary(Query):
     TYPE = "seats.get_seat_summary.v1"
 
@@ -178,6 +188,9 @@ class ChangeSetMembership(Command):
     set_name: str
     added: list[str] = Field(default_factory=list)  # user ids
     removed: list[str] = Field(default_factory=list)
+    # Of ``added``, the users the store holds deactivated: they join the set holding no seat (the
+    # allocator hears of a deactivated user only if they once were active).
+    inactive: list[str] = Field(default_factory=list)
 
 
 class ListSubscriptionSets(Query):
@@ -212,3 +225,6 @@ class SubscriptionSetReport(Result):
 
     subscription_set: SubscriptionSetRecord
     outcomes: list[SeatAllocation]
+
+
+SubscriptionChanged.model_rebuild()  # ``seated`` names SeatAllocation, defined below it

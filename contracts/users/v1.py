@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.base import Command, Query, Result
 from contracts.resources import DeleteResource, PatchResource, QueryResources, ResourceDeleted, StoredResource
+from contracts.seats.v1 import SeatAllocation
 
 
 def _require_user_name(resource: dict[str, Any]) -> dict[str, Any]:
@@ -88,3 +89,18 @@ class UserPage(Result):
     total_results: int
     start_index: int
     resources: list[UserRecord]
+
+
+class RecordSeatStates(Command):
+    """The seat allocator moved these users' seats on an admin's change (a subscription set edited or
+    deleted, seats added for members waiting): the store shows their new seat state. Cast by the gateway."""
+
+    TYPE = "users.record_seat_states.v1"
+
+    allocations: list[SeatAllocation]
+
+
+class SeatStatesRecorded(Result):
+    TYPE = "users.seat_states_recorded.v1"
+
+    recorded: int

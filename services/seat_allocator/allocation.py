@@ -86,6 +86,21 @@ async def record_failure(uow: UnitOfWork, user: SeatUser, refusal: SeatRefusal, 
     return await current(uow, user)
 
 
+async def seat_waiting(uow: UnitOfWork, tenant_id: str, product: str, now: datetime) -> list[SeatAllocation]:
+    """Set members refused for want of a seat whose set gives ``product``, now that it has more: each takes
+    their seats, all or nothing, the longest waiting first. Those whose seats moved are returned."""
+    seated = []
+    for user in await uow.users.waiting_in_sets(tenant_id):
+        group = await set_of(uow, user)
+        if group is None or product not in group.products:
+            continue
+        held = await uow.seats.held(tenant_id, user.user_id)
+        outcome = await settle_or_record(uow, user, now)
+        if outcome.failure is None and frozenset(outcome.products) != held:
+            seated.append(outcome)
+    return seated
+
+
 def failure_of(user: SeatUser, refusal: SeatRefusal, now: datetime) -> SeatFailure:
     return SeatFailure(detail=f"Seats for user {user.user_name or user.user_id!r} not allocated: {refusal.detail}",
                        problems=refusal.problems, failed_at=now)

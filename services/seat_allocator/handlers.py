@@ -15,6 +15,7 @@ from contracts.seats.v1 import (
     SeatAllocation,
     SeatSummary,
     SubscribeProduct,
+    SubscriptionChanged,
 )
 from contracts.system.v1 import Ping
 from services.seat_allocator.allocation import (
@@ -22,6 +23,7 @@ from services.seat_allocator.allocation import (
     empty_allocation,
     join,
     named_set,
+    seat_waiting,
     settle,
     settle_or_record,
     user_row,
@@ -52,10 +54,18 @@ async def seats_of(uow: UnitOfWork, tenant_id: str, product: str, deps: Deps) ->
     return product_seats((await uow.products.subscriptions(tenant_id, [product]))[product], deps)
 
 
-async def subscribe_product(cmd: SubscribeProduct, meta: MessageMeta, deps: Deps) -> ProductSeats:
+async def with_waiting_seated(uow: UnitOfWork, tenant_id: str, product: str, deps: Deps) -> SubscriptionChanged:
+    """The product's seats once the set members waiting for it took what is free now (seats bought, an
+    expiry moved out): the admin should not have to ask the IdP to push those members again."""
+    seated = await seat_waiting(uow, tenant_id, product, deps.clock())
+    seats = await seats_of(uow, tenant_id, product, deps)
+    return SubscriptionChanged(**seats.model_dump(exclude={"TYPE"}), seated=seated)
+
+
+async def subscribe_product(cmd: SubscribeProduct, meta: MessageMeta, deps: Deps) -> SubscriptionChanged:
     tenant_id = tenant_of(meta)
 
-    async def work(uow: UnitOfWork) -> ProductSeats:
+    async def work(uow: UnitOfWork) -> SubscriptionChanged:
         check_subscription(cmd.product, cmd.seats)
         if await uow.products.get(tenant_id, cmd.product) is not None:
             raise CommandFailed(ErrorCode.UNIQUENESS, f"Product {cmd.product!r} is already subscribed; "
@@ -63,15 +73,15 @@ async def subscribe_product(cmd: SubscribeProduct, meta: MessageMeta, deps: Deps
         now = deps.clock()
         uow.products.add(ProductRow(tenant_id=tenant_id, name=cmd.product, seats=cmd.seats,
                                     expires_at=as_utc(cmd.expires_at), created=now, modified=now))
-        return await seats_of(uow, tenant_id, cmd.product, deps)
+        return await with_waiting_seated(uow, tenant_id, cmd.product, deps)
 
-    return await journaled(meta, deps, ProductSeats, work)
+    return await journaled(meta, deps, SubscriptionChanged, work)
 
 
-async def change_subscription(cmd: ChangeSubscription, meta: MessageMeta, deps: Deps) -> ProductSeats:
+async def change_subscription(cmd: ChangeSubscription, meta: MessageMeta, deps: Deps) -> SubscriptionChanged:
     tenant_id = tenant_of(meta)
 
-    async def work(uow: UnitOfWork) -> ProductSeats:
+    async def work(uow: UnitOfWork) -> SubscriptionChanged:
         row = found(await uow.products.get(tenant_id, cmd.product), "Product", cmd.product)
         if cmd.seats is not None:
             check_seat_count((await uow.products.subscriptions(tenant_id, [cmd.product]))[cmd.product], cmd.seats)
@@ -80,9 +90,9 @@ async def change_subscription(cmd: ChangeSubscription, meta: MessageMeta, deps: 
             row.expires_at = as_utc(cmd.expires_at)
         row.modified = deps.clock()
         uow.products.add(row)
-        return await seats_of(uow, tenant_id, cmd.product, deps)
+        return await with_waiting_seated(uow, tenant_id, cmd.product, deps)
 
-    return await journaled(meta, deps, ProductSeats, work)
+    return await journaled(meta, deps, SubscriptionChanged, work)
 
 
 async def get_seat_summary(_: GetSeatSummary, meta: MessageMeta, deps: Deps) -> SeatSummary:
@@ -99,9 +109,14 @@ async def allocate_seats(cmd: AllocateSeats, meta: MessageMeta, deps: Deps) -> S
         user = await user_row(uow, tenant_id, cmd.user_id, now)
         if cmd.set_name is not None:
             await join(uow, user, await named_set(uow, tenant_id, cmd.set_name))
+        was = user.products, user.active
         user.user_name, user.products, user.active = cmd.user_name, list(dict.fromkeys(cmd.products or [])), True
         outcome = await settle_or_record(uow, user, now)
         if outcome.failure is not None:
+            # The store keeps the user as they were (say, deactivated): so does the allocator, or a set's
+            # later change (members_after_edit, arrive) would seat them as this refused request asked.
+            user.products, user.active = was
+            await uow.users.save(user)
             raise KeptFailure(ErrorCode.INVALID_VALUE, outcome.failure.detail)
         return outcome
 

@@ -102,6 +102,11 @@ class Users(Table):
         (await self._sql()).run("DELETE FROM seat_users WHERE tenant_id = ? AND user_id = ?",
                                user.tenant_id, user.user_id)
 
+    async def waiting_in_sets(self, tenant_id: str) -> list[SeatUser]:
+        """Active set members whose seats were refused (their failure kept), the longest waiting first."""
+        return (await self._sql()).select(_SEAT_USERS, "tenant_id = ? AND active AND set_id IS NOT NULL AND "
+                                          "failure IS NOT NULL ORDER BY modified, user_id", tenant_id)
+
     async def in_set(self, set_id: str) -> list[SeatUser]:
         return (await self._sql()).select(_SEAT_USERS, "set_id = ? ORDER BY user_id", set_id)
 

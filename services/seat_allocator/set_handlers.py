@@ -126,13 +126,17 @@ async def leave(uow: UnitOfWork, user_id: str, row: SubscriptionSetRow, now: dat
     return await settle(uow, user, now, strict=False)
 
 
-async def arrive(uow: UnitOfWork, user_id: str, row: SubscriptionSetRow, now: datetime) -> SeatAllocation:
-    """The user joins and takes the set's seats, all or none; a member of another set is refused, unchanged."""
+async def arrive(uow: UnitOfWork, user_id: str, row: SubscriptionSetRow, now: datetime,
+                 deactivated: bool = False) -> SeatAllocation:
+    """The user joins and takes the set's seats, all or none; a member of another set is refused, unchanged.
+    One the store holds ``deactivated`` (never met here, say: created inactive) joins holding nothing."""
     user = await user_row(uow, row.tenant_id, user_id, now)
     try:
         await join(uow, user, row)
     except SeatRefusal as refusal:
         return await record_failure(uow, user, refusal, now)
+    if deactivated:
+        user.active = False
     return await settle_or_record(uow, user, now)
 
 
@@ -159,7 +163,8 @@ async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, dep
     async def work(uow: UnitOfWork) -> SubscriptionSetReport:
         row = await named_set(uow, tenant_id, cmd.set_name)
         outcomes = [await leave(uow, user_id, row, now) for user_id in cmd.removed]
-        outcomes += [await arrive(uow, user_id, row, now) for user_id in cmd.added]
+        inactive = set(cmd.inactive)
+        outcomes += [await arrive(uow, user_id, row, now, user_id in inactive) for user_id in cmd.added]
         row.last_synced = now
         uow.sets.add(row)
         return await report(uow, row, outcomes)

@@ -26,6 +26,7 @@ from contracts.groups.v1 import (
     ReplaceGroup,
 )
 from contracts.seats.v1 import ChangeSetMembership, SubscriptionSetReport
+from contracts.users.v1 import RecordSeatStates, SeatStatesRecorded
 from services.user_store.common import (
     Deps,
     check_precondition,
@@ -35,7 +36,7 @@ from services.user_store.common import (
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.group_repository import Group, new_group
 from services.user_store.member_delta import MemberDelta, member_delta
-from services.user_store.outcomes import member_outcomes, send_quietly
+from services.user_store.outcomes import member_outcomes, seat_outcome, send_quietly
 from services.user_store.paging import page_of
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
@@ -78,11 +79,13 @@ async def ensure_display_name_free(uow: UnitOfWork, tenant_id: str, name: str, o
         raise duplicate(name)
 
 
-async def ensure_members_exist(uow: UnitOfWork, tenant_id: str, ids: AbstractSet[str]) -> None:
-    """Members must be users of the same tenant (RFC 7643 §4.2); another tenant's id is just unknown."""
-    missing = ids - await uow.groups.existing_users(tenant_id, ids)
-    if missing:
+async def ensure_members_exist(uow: UnitOfWork, tenant_id: str, ids: AbstractSet[str]) -> frozenset[str]:
+    """Members must be users of the same tenant (RFC 7643 §4.2); another tenant's id is just unknown.
+    Returns those of them that are deactivated."""
+    found = await uow.groups.existing_users(tenant_id, ids)
+    if missing := ids - found.keys():
         raise CommandFailed(ErrorCode.INVALID_VALUE, f"members: no such user(s): {', '.join(sorted(missing))}")
+    return frozenset(user_id for user_id, active in found.items() if not active)
 
 
 async def row_for_write(uow: UnitOfWork, meta: MessageMeta, group_id: str, if_match: str | None) -> Group:
@@ -127,6 +130,8 @@ class GroupChange:
     after: Membership | None
     resource: dict[str, Any] | None = None  # the new state, members included
     version: int | None = None
+    inactive: frozenset[str] = frozenset()  # of the members joining a set, the deactivated
+    waiting: frozenset[str] = frozenset()  # members staying whom the set has not seated yet: asked again
 
     @property
     def resource_id(self) -> str:
@@ -137,18 +142,25 @@ class GroupChange:
         return self.after.name if self.before is None and self.after is not None else None
 
     def steps(self) -> list[SeatCommand]:
-        return list(membership_steps(self.before, self.after))
+        return list(membership_steps(self.before, self.after, self.inactive, self.waiting))
 
 
-def membership_steps(before: Membership | None, after: Membership | None) -> list[ChangeSetMembership]:
+def membership_steps(before: Membership | None, after: Membership | None, inactive: frozenset[str] = frozenset(),
+                     waiting: frozenset[str] = frozenset()) -> list[ChangeSetMembership]:
     """What the subscription set(s) named like the group must hear. Every write is told, even one that moves
-    nobody: a sync is a sync (the set's Last Synced). A renamed group leaves one set's name for another's."""
+    nobody: a sync is a sync (the set's Last Synced). A renamed group leaves one set's name for another's.
+    Members ``waiting`` for a seat join again: a seat may be free now."""
     if before is not None and after is not None and before.name == after.name:
-        return [ChangeSetMembership(set_name=after.name, added=sorted(after.members - before.members),
-                                    removed=sorted(before.members - after.members))]
+        added = (after.members - before.members) | waiting
+        return [joined(after.name, added, inactive, before.members - after.members)]
     leaving = [] if before is None else [ChangeSetMembership(set_name=before.name, removed=sorted(before.members))]
-    joining = [] if after is None else [ChangeSetMembership(set_name=after.name, added=sorted(after.members))]
-    return leaving + joining
+    return leaving + ([] if after is None else [joined(after.name, after.members, inactive)])
+
+
+def joined(set_name: str, added: AbstractSet[str], inactive: frozenset[str],
+           removed: AbstractSet[str] = frozenset()) -> ChangeSetMembership:
+    return ChangeSetMembership(set_name=set_name, added=sorted(added), removed=sorted(removed),
+                               inactive=sorted(inactive & added))
 
 
 def membership(resource: Mapping[str, Any]) -> Membership:
@@ -167,9 +179,10 @@ async def record_members_seats(uow: UnitOfWork, tenant_id: str, answers: list[Se
 
 
 async def check_new_state(uow: UnitOfWork, row: Group | None, tenant_id: str, resource: dict[str, Any],
-                          members_before: frozenset[str] = frozenset()) -> None:
+                          members_before: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The name free, the joining members the tenant's users; returns the deactivated among those."""
     await ensure_display_name_free(uow, tenant_id, resource["displayName"], row and row.id)
-    await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
+    return await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
 
 
 async def group_saga(command: Command, meta: MessageMeta, deps: Deps, result_type: type[ResultT], prepare: Prepare,
@@ -194,10 +207,10 @@ async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> Group
     tenant_id, name = tenant_of(meta), cmd.resource["displayName"]
 
     async def prepare(uow: UnitOfWork) -> GroupChange:
-        await check_new_state(uow, None, tenant_id, cmd.resource)
+        inactive = await check_new_state(uow, None, tenant_id, cmd.resource)
         group_id = (await uow.intents.user_of(meta.message_id)
                     or await uow.intents.pending_create(tenant_id, CreateGroup.TYPE, name) or uuid.uuid4().hex)
-        return GroupChange(group_id, None, membership(cmd.resource), cmd.resource)
+        return GroupChange(group_id, None, membership(cmd.resource), cmd.resource, inactive=inactive)
 
     async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
         await check_new_state(uow, None, tenant_id, cmd.resource)
@@ -223,8 +236,12 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
         row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
         before = await stored_membership(uow, row)
         resource = new_state(row, before.members)
-        await check_new_state(uow, row, row.tenant_id, resource, before.members)
-        return GroupChange(row.id, before, membership(resource), resource, row.version)
+        after = membership(resource)
+        # a renamed group's members all join the set of its new name: each one's activity is needed
+        staying = before.members if after.name == before.name else frozenset()
+        inactive = await check_new_state(uow, row, row.tenant_id, resource, staying)
+        waiting = frozenset(await uow.groups.waiting_for_seats(after.name, staying & after.members))
+        return GroupChange(row.id, before, after, resource, row.version, inactive, waiting)
 
     async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
         row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
@@ -264,6 +281,8 @@ class MembersChange:
     joining: frozenset[str]
     leaving: frozenset[str]
     version: int
+    inactive: frozenset[str] = frozenset()  # of those joining, the deactivated
+    waiting: frozenset[str] = frozenset()  # named again, not seated by the set yet: asked again
 
     @property
     def resource_id(self) -> str:
@@ -274,7 +293,7 @@ class MembersChange:
         return None
 
     def steps(self) -> list[SeatCommand]:
-        return [ChangeSetMembership(set_name=self.name, added=sorted(self.joining), removed=sorted(self.leaving))]
+        return [joined(self.name, self.joining | self.waiting, self.inactive, self.leaving)]
 
 
 async def holds_as_stored(deps: Deps, meta: MessageMeta, group_id: str, delta: MemberDelta) -> bool:
@@ -294,9 +313,11 @@ async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: 
             raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
         present = await uow.groups.members_among(row.id, wanted)
         joining = frozenset(user_id for user_id, member in wanted.items() if member and user_id not in present)
-        await ensure_members_exist(uow, row.tenant_id, joining)
+        inactive = await ensure_members_exist(uow, row.tenant_id, joining)
         leaving = frozenset(user_id for user_id, member in wanted.items() if not member and user_id in present)
-        return MembersChange(row.id, row.display_name, joining, leaving, row.version)
+        named_again = {user_id for user_id, member in wanted.items() if member and user_id in present}
+        waiting = frozenset(await uow.groups.waiting_for_seats(row.display_name, named_again))
+        return MembersChange(row.id, row.display_name, joining, leaving, row.version, inactive, waiting)
 
     async def finish(uow: UnitOfWork, change: MembersChange, answers: list[SeatAnswer]) -> GroupRecord:
         row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
@@ -341,6 +362,20 @@ async def query_groups(cmd: QueryGroups, meta: MessageMeta, deps: Deps) -> Group
                          resources=[to_record(row, members.get(row.id)) for row in rows])
 
 
+async def record_seat_states(cmd: RecordSeatStates, meta: MessageMeta, deps: Deps) -> SeatStatesRecorded:
+    """An admin's change moved these users' seats at the allocator (a set edited or deleted, seats bought
+    for members waiting): their rows show it, and their sync status. Repeated, it changes nothing more."""
+    now, tenant_id = deps.clock(), tenant_of(meta)
+    async with deps.uow() as uow:
+        await uow.users.record_seat_states(tenant_id, {a.user_id: SeatState.of(a) for a in cmd.allocations}, now)
+        await uow.commit()
+    for allocation in cmd.allocations:
+        outcome = seat_outcome(allocation, "seats moved by an admin's change", now)
+        await send_before_commit(send_quietly(deps.report, outcome, tenant_id,
+                                           f"{meta.message_id}:member:{allocation.user_id}"))
+    return SeatStatesRecorded(recorded=len(cmd.allocations))
+
+
 GROUP_HANDLERS: Mapping[type, Handler[Deps]] = {
     CreateGroup: create_group,
     ReplaceGroup: replace_group,
@@ -348,4 +383,5 @@ GROUP_HANDLERS: Mapping[type, Handler[Deps]] = {
     DeleteGroup: delete_group,
     GetGroup: get_group,
     QueryGroups: query_groups,
+    RecordSeatStates: record_seat_states,
 }

@@ -49,6 +49,12 @@ class GroupRepository(ResourceRows):
         return await self._which("SELECT member_id FROM memberships WHERE group_id = ? AND member_id IN",
                                  group_id, user_ids)
 
+    async def waiting_for_seats(self, set_name: str, user_ids: Collection[str]) -> set[str]:
+        """Which of ``user_ids`` (members of the group named ``set_name``) that set has not seated: active,
+        in it, holding no seat (none was free when they joined): asked again when the IdP names them."""
+        return await self._which("SELECT id FROM users WHERE platform_active = 0 AND json_extract(resource, "
+                                 "'$.active') IS NOT 0 AND subscription_set = ? AND id IN", set_name, user_ids)
+
     async def _which(self, query: str, key: str, ids: Collection[str]) -> set[str]:
         """Which of ``ids`` ``query`` (ending in ``... = ? AND <id column> IN``) finds, with ``key`` for the ?."""
         if not ids:
@@ -83,10 +89,15 @@ class GroupRepository(ResourceRows):
             found[user_id].append({"value": group_id, "display": name, "type": "direct"})
         return found
 
-    async def existing_users(self, tenant_id: str, user_ids: Collection[str]) -> set[str]:
+    async def existing_users(self, tenant_id: str, user_ids: Collection[str]) -> dict[str, bool]:
+        """Which of ``user_ids`` are the tenant's users, each with whether it is active (no ``active``: it is)."""
+        if not user_ids:
+            return {}
         # "+tenant_id": by the primary key, one look-up per id. Without it SQLite (no statistics) takes the
         # tenant's index and walks every user of the tenant on each membership PATCH.
-        return await self._which("SELECT id FROM users WHERE +tenant_id = ? AND id IN", tenant_id, user_ids)
+        rows = (await self._sql()).all("SELECT id, json_extract(resource, '$.active') FROM users WHERE +tenant_id = ? "
+                                       f"AND id IN ({placeholders(len(user_ids))})", tenant_id, *user_ids)
+        return {user_id: active != 0 for user_id, active in rows}
 
     async def add_members(self, group_id: str, user_ids: Iterable[str]) -> None:
         (await self._sql()).run_many("INSERT OR IGNORE INTO memberships (group_id, member_id) VALUES (?, ?)",

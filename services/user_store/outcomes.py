@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
-from contracts.seats.v1 import SubscriptionSetReport
+from contracts.seats.v1 import SeatAllocation, SubscriptionSetReport
 from contracts.sync_status.v1 import (
     Action,
     ProvisioningOutcome,
@@ -84,13 +84,17 @@ def report_id(meta: MessageMeta, outcome: ProvisioningOutcome) -> str:
 
 def member_outcomes(answers: Sequence[Result], at: datetime) -> list[ProvisioningOutcome]:
     """Each member whose seats a subscription set moved (or refused to): a group write's part per user."""
-    return [ProvisioningOutcome(action="membership", status="failed" if member.failure else "synced", at=at,
-                                user_id=member.user_id, user_name=member.user_name,
-                                detail=member.failure.detail if member.failure else None,
-                                asked=[f"members of group {answer.subscription_set.name}"],
-                                platform_active=member.platform_active, products=member.products,
-                                subscription_set=member.set_name)
+    return [seat_outcome(member, f"members of group {answer.subscription_set.name}", at)
             for answer in answers if isinstance(answer, SubscriptionSetReport) for member in answer.outcomes]
+
+
+def seat_outcome(member: SeatAllocation, asked: str, at: datetime) -> ProvisioningOutcome:
+    """A user whose seats the allocator moved (or refused to) for a set: their membership's outcome."""
+    return ProvisioningOutcome(action="membership", status="failed" if member.failure else "synced", at=at,
+                               user_id=member.user_id, user_name=member.user_name,
+                               detail=member.failure.detail if member.failure else None, asked=[asked],
+                               platform_active=member.platform_active, products=member.products,
+                               subscription_set=member.set_name)
 
 
 #: Outcomes one message carries at most, and how long the first of a batch waits for company. A report

@@ -7,6 +7,7 @@ the allocator's results as JSON; its refusals come back with the rule broken as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -19,15 +20,17 @@ from contracts.seats.v1 import (
     EditSubscriptionSet,
     GetSeatSummary,
     ListSubscriptionSets,
-    ProductSeats,
+    SeatAllocation,
     SeatSummary,
     SubscribeProduct,
+    SubscriptionChanged,
     SubscriptionSetList,
     SubscriptionSetRecord,
     SubscriptionSetReport,
     seats_key,
 )
-from contracts.topics import SEATS_COMMANDS
+from contracts.topics import SEATS_COMMANDS, USERS_COMMANDS
+from contracts.users.v1 import RecordSeatStates
 from services.gateway import keys, tenant_store
 from services.gateway.admin_json import (
     NewProduct,
@@ -56,16 +59,34 @@ def operated_tenant(request: web.Request) -> str:
 # --- the operator: what the tenant bought ----------------------------------------------------------
 
 
+#: Seat states the user store is told in one message at most (a message stays far below the bus's limit).
+SEAT_STATES_PER_MESSAGE = 1000
+
+
+async def tell_user_store(request: web.Request, tenant_id: str, allocations: Sequence[SeatAllocation]) -> None:
+    """The allocator moved these users' seats on the admin's change: the user store shows their seat state
+    (platformActive, subscriptionSet, effectiveRole) from its own rows, which only its commands update.
+    A user's own command racing this one may be answered in between; their next write sets it right."""
+    for start in range(0, len(allocations), SEAT_STATES_PER_MESSAGE):
+        batch = RecordSeatStates(allocations=list(allocations[start:start + SEAT_STATES_PER_MESSAGE]))
+        await request.app[keys.REQUESTER].cast(batch, topic=USERS_COMMANDS.name, key=f"{tenant_id}:seat-states",
+                                               tenant_id=tenant_id)
+
+
 async def subscribe_product(request: web.Request) -> web.Response:
     tenant_id, body = operated_tenant(request), parse(NewProduct, await read_json(request))
     command = SubscribeProduct(product=body.product, seats=body.seats, expires_at=body.expires_at)
-    return answer(await ask_allocator(request, tenant_id, command, ProductSeats), status=201)
+    seats = await ask_allocator(request, tenant_id, command, SubscriptionChanged)
+    await tell_user_store(request, tenant_id, seats.seated)
+    return answer(seats, status=201)
 
 
 async def change_product(request: web.Request) -> web.Response:
     tenant_id, body = operated_tenant(request), parse(ProductChange, await read_json(request))
     command = ChangeSubscription(product=request.match_info["product"], **sent(body))
-    return answer(await ask_allocator(request, tenant_id, command, ProductSeats))
+    seats = await ask_allocator(request, tenant_id, command, SubscriptionChanged)
+    await tell_user_store(request, tenant_id, seats.seated)
+    return answer(seats)
 
 
 async def operator_seat_summary(request: web.Request) -> web.Response:
@@ -102,9 +123,19 @@ async def change_set(request: web.Request) -> web.Response:
     if "name" in changes:
         changes["new_name"] = changes.pop("name")
     command = EditSubscriptionSet(name=request.match_info["name"], **changes)
-    return answer(await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport))
+    report = await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport)
+    if changes.keys() & SHOWN_ON_MEMBERS:
+        await tell_user_store(request, request[keys.TENANT_ID], report.outcomes)
+    return answer(report)
+
+
+#: What of a set its members' resources show: its name (subscriptionSet), the seats its products give
+#: (platformActive) and its admin role (effectiveRole).
+SHOWN_ON_MEMBERS = frozenset({"new_name", "products", "admin_role"})
 
 
 async def delete_set(request: web.Request) -> web.Response:
     command = DeleteSubscriptionSet(name=request.match_info["name"])
-    return answer(await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport))
+    report = await ask_allocator(request, request[keys.TENANT_ID], command, SubscriptionSetReport)
+    await tell_user_store(request, request[keys.TENANT_ID], report.outcomes)
+    return answer(report)

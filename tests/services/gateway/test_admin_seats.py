@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.gateway.admin_support import OPERATOR, bearer, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    bearer,
+    eventually,
+    json_ok,
+    tenant_with_admin,
+)
 from tests.support.seats import product_body
 
 EXTENSION = "urn:ietf:params:scim:schemas:extension:scimflow:2.0:User"
@@ -87,3 +93,43 @@ async def test_another_tenants_admin_sees_none_of_it(seated):
 async def test_products_of_an_unknown_tenant_are_404(gateway, seat_allocator):
     response = await gateway.post("/admin/v1/tenants/nope/products", json=product_body("Sales", 1), headers=OPERATOR)
     assert response.status == 404
+
+
+async def test_what_an_admins_change_does_to_members_seats_reaches_their_scim_resources(seated, sync_status):
+    """The allocator moves members' seats on an operator's or admin's change (seats bought for members
+    waiting, a set renamed or deleted); the user store, which shows platformActive and subscriptionSet
+    from its own rows, is told, so SCIM reads and the sync status agree with the allocator."""
+    gateway, tenant, admin = seated
+    scim, sets = bearer(tenant["token"]), "/admin/v1/tenant/subscription-sets"
+    await json_ok(await gateway.post(sets, headers=admin, json={"name": "Sales Team", "products": ["Sales"]}), 201)
+    ids = [(await json_ok(await gateway.post("/scim/v2/Users", headers=scim, json={"userName": f"u{i}@acme.example"}),
+                          201))["id"] for i in range(3)]
+    group = {"displayName": "Sales Team", "members": [{"value": user_id} for user_id in ids]}
+    await json_ok(await gateway.post("/scim/v2/Groups", headers=scim, json=group), 201)
+
+    async def seat_states() -> list[tuple[bool, str | None]]:
+        users = [await json_ok(await gateway.get(f"/scim/v2/Users/{user_id}", headers=scim)) for user_id in ids]
+        return [(user[EXTENSION]["platformActive"], user[EXTENSION].get("subscriptionSet")) for user in users]
+
+    [waiting] = [user_id for user_id, (active, _) in zip(ids, await seat_states(), strict=True) if not active]
+    bought = await json_ok(await gateway.patch(f"{products_of(tenant)}/Sales", json={"seats": 3}, headers=OPERATOR))
+    assert [user["user_id"] for user in bought["seated"]] == [waiting] and bought["free"] == 0
+    await eventually(lambda: _all(seat_states, (True, "Sales Team")))
+    await json_ok(await gateway.patch(f"{sets}/Sales Team", json={"name": "EMEA Sales"}, headers=admin))
+    await eventually(lambda: _all(seat_states, (True, "EMEA Sales")))
+    await json_ok(await gateway.delete(f"{sets}/EMEA Sales", headers=admin))
+    await eventually(lambda: _all(seat_states, (False, None)))
+
+    async def sync_statuses() -> dict[str, bool]:
+        synced = await json_ok(await gateway.get("/admin/v1/tenant/sync/users?status=synced", headers=admin))
+        return {user["user_id"]: user["platform_active"] for user in synced["users"]}
+
+    await eventually(lambda: _equal(sync_statuses, dict.fromkeys(ids, False)))
+
+
+async def _all(states, expected) -> bool:
+    return all(state == expected for state in await states())
+
+
+async def _equal(read, expected) -> bool:
+    return await read() == expected

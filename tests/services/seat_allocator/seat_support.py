@@ -17,6 +17,7 @@ from contracts.seats.v1 import (
     SeatAllocation,
     SeatSummary,
     SubscribeProduct,
+    SubscriptionChanged,
     SubscriptionSetRecord,
     SubscriptionSetReport,
 )
@@ -44,9 +45,9 @@ async def refused(dispatch, command: Message, tenant: str = "t1") -> ErrorBody:
 
 
 async def subscribe(dispatch, product: str = "Sales", seats: int = 100, expires_at: datetime = NEXT_YEAR,
-                    tenant: str = "t1") -> ProductSeats:
-    return await ok(dispatch, SubscribeProduct(product=product, seats=seats, expires_at=expires_at), ProductSeats,
-                    tenant)
+                    tenant: str = "t1") -> SubscriptionChanged:
+    return await ok(dispatch, SubscribeProduct(product=product, seats=seats, expires_at=expires_at),
+                    SubscriptionChanged, tenant)
 
 
 def allocate_command(user: str, *products: str, set_name: str | None = None) -> AllocateSeats:

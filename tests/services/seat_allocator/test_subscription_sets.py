@@ -22,12 +22,14 @@ from seat_support import (
 
 from contracts import ErrorCode
 from contracts.seats.v1 import (
+    ChangeSubscription,
     CreateSubscriptionSet,
     DeleteSubscriptionSet,
     EditSubscriptionSet,
     ListSubscriptionSets,
     ReleaseSeats,
     SeatAllocation,
+    SubscriptionChanged,
     SubscriptionSetList,
     SubscriptionSetReport,
 )
@@ -168,3 +170,22 @@ async def test_reads_answer_beside_an_unfinished_write_and_show_only_what_is_com
         listed = await ok(dispatch, ListSubscriptionSets(), SubscriptionSetList)
     assert (in_use, held.products, held.set_name) == (1, ["Sales"], "NA Sales Team")
     assert [(s.name, s.members) for s in listed.sets] == [("NA Sales Team", 1)]
+
+
+async def test_seats_bought_go_to_the_set_members_waiting_for_them_longest_first(dispatch, products, clock):
+    """Marketing has 2 seats: of four members joining, two wait. One more seat goes to the one waiting
+    longest; members waiting on another product, or deactivated meanwhile, are not seated by it."""
+    await create_set(dispatch, "Mkt Team", "Marketing")
+    await create_set(dispatch, "Sales Team", "Sales")
+    for user in ("u1", "u2", "u3", "u4"):
+        await membership(dispatch, "Mkt Team", added=[user])
+        clock.advance(minutes=1)
+    await membership(dispatch, "Mkt Team", added=["u5"])  # waiting too, then deactivated
+    await dispatch(ReleaseSeats(user_id="u5"), meta())
+    assert [(await seats_of(dispatch, user)).failure is not None for user in ("u3", "u4")] == [True, True]
+    bought = await ok(dispatch, ChangeSubscription(product="Marketing", seats=3), SubscriptionChanged)
+    assert [(a.user_id, a.products, a.failure) for a in bought.seated] == [("u3", ["Marketing"], None)]
+    assert (bought.used, bought.free) == (3, 0)
+    assert (await seats_of(dispatch, "u4")).failure is not None and (await seats_of(dispatch, "u5")).products == []
+    again = await ok(dispatch, ChangeSubscription(product="Sales", seats=200), SubscriptionChanged)
+    assert again.seated == []  # nobody waits for Sales

@@ -4,12 +4,40 @@ and free the set's seats through the seat saga, with the real allocator in-proce
 from __future__ import annotations
 
 import pytest
-from user_store_support import Crash, crashing, create, intents, meta, patch, seats_of, silent, subscribe, used
+from user_store_support import (
+    Crash,
+    crashing,
+    create,
+    intents,
+    meta,
+    patch,
+    seats_of,
+    silent,
+    subscribe,
+    used,
+)
 
 from contracts import ErrorCode
-from contracts.groups.v1 import CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupRecord, PatchGroup, ReplaceGroup
-from contracts.seats.v1 import CreateSubscriptionSet, ListSubscriptionSets, SubscriptionSetList, SubscriptionSetRecord
-from contracts.users.v1 import DeleteUser, GetUser, UserDeleted, UserRecord
+from contracts.groups.v1 import (
+    CreateGroup,
+    DeleteGroup,
+    GetGroup,
+    GroupDeleted,
+    GroupRecord,
+    PatchGroup,
+    ReplaceGroup,
+)
+from contracts.seats.v1 import (
+    ChangeSubscription,
+    CreateSubscriptionSet,
+    EditSubscriptionSet,
+    ListSubscriptionSets,
+    SubscriptionChanged,
+    SubscriptionSetList,
+    SubscriptionSetRecord,
+    SubscriptionSetReport,
+)
+from contracts.users.v1 import DeleteUser, GetUser, PatchUser, UserDeleted, UserRecord
 from services.user_store.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import RemoteError, unwrap
@@ -138,6 +166,27 @@ async def test_members_beyond_the_free_seats_are_recorded_not_refused(dispatch, 
                                                      "effectiveRole": "User"}  # in the set, waiting for a seat
 
 
+@pytest.mark.parametrize("resend", ["patch", "put"])
+async def test_a_member_waiting_for_a_seat_gets_one_when_the_idp_names_them_again(dispatch, allocator, resend):
+    """Seats were added after the group came: the IdP's next sync of the group (a PATCH adding the same
+    members, or a PUT of the same list) seats the member it named who was still waiting."""
+    await subscribe(allocator, "Sales", 2)
+    await make_set(allocator, "Sales Team", "Sales")
+    ids = await users(dispatch, 3)
+    group = await push_group(dispatch, "Sales Team", *ids)
+    [waiting] = [user_id for user_id in ids if (await seats_of(allocator, user_id)).failure]
+    unwrap(await allocator(ChangeSubscription(product="Sales", seats=3), meta()), SubscriptionChanged)
+    before = unwrap(await dispatch(GetGroup(id=group.id), meta()), GroupRecord).version
+    if resend == "patch":
+        await patch_members(dispatch, group.id, "add", *ids)
+    else:
+        body = {"displayName": "Sales Team", "members": members(*ids)}
+        unwrap(await dispatch(ReplaceGroup(id=group.id, resource=body), meta()), GroupRecord)
+    assert await used(allocator) == 3 and (await seats_of(allocator, waiting)).failure is None
+    assert (await seat_state(dispatch, waiting))["platformActive"] is True
+    assert unwrap(await dispatch(GetGroup(id=group.id), meta()), GroupRecord).version == before  # same members
+
+
 async def test_a_set_giving_the_admin_role_shows_it_on_its_members(dispatch, allocator):
     await subscribe(allocator, "Sales", 5)
     await make_set(allocator, "Admins", "Sales", admin_role=True)
@@ -216,3 +265,45 @@ async def test_a_group_write_failing_after_the_allocator_moved_seats_puts_them_b
         assert raised.value.code == ErrorCode.INVALID_VALUE and bob in raised.value.detail
         assert await used(allocator) == 1 and await intents(store) == 0
         assert (await set_named(allocator, "Sales Team")).members == 1
+
+
+@pytest.mark.parametrize("how", ["push", "patch", "rename"])
+async def test_a_deactivated_user_joins_the_set_holding_nothing(dispatch, allocator, sales_team, how):
+    """Created inactive, the allocator never heard of them: joining (by a pushed group, a member PATCH, or a
+    rename onto the set's name) must not seat them, as it did: a deactivated user holds no seat."""
+    idle = (await create(dispatch, "idle", active=False)).id
+    if how == "push":
+        await push_group(dispatch, "Sales Team", idle)
+    elif how == "patch":
+        await patch_members(dispatch, (await push_group(dispatch, "Sales Team")).id, "add", idle)
+    else:
+        group = await push_group(dispatch, "Plain", idle)
+        rename = {"op": "replace", "path": "displayName", "value": "Sales Team"}
+        unwrap(await dispatch(PatchGroup(id=group.id, patch=patch(rename)), meta()), GroupRecord)
+    assert await used(allocator) == 0 and (await seats_of(allocator, idle)).set_name == "Sales Team"
+    assert (await seat_state(dispatch, idle))["platformActive"] is False
+    reactivate = patch({"op": "replace", "path": "active", "value": True})
+    unwrap(await dispatch(PatchUser(id=idle, patch=reactivate), meta()), UserRecord)
+    assert await used(allocator) == 1 and (await seat_state(dispatch, idle))["platformActive"] is True
+
+
+async def test_a_refused_reactivation_leaves_the_user_deactivated_for_the_allocator_too(dispatch, allocator):
+    """A reactivation refused for want of a seat must not leave the allocator taking the user for active
+    with the products asked: the set's next change of products would seat them while the store holds
+    them inactive."""
+    for product, seats in (("Marketing", 1), ("Sales", 5), ("Engage", 5)):
+        await subscribe(allocator, product, seats)
+    await make_set(allocator, "Team", "Sales")
+    holder = (await create(dispatch, "holder", **{EXTENSION_SCHEMA: {"products": ["Marketing"]}})).id
+    waiting = (await create(dispatch, "waiting", active=False,
+                            **{EXTENSION_SCHEMA: {"products": ["Marketing"]}})).id
+    await push_group(dispatch, "Team", waiting)
+    reactivate = patch({"op": "replace", "path": "active", "value": True})
+    with pytest.raises(RemoteError):  # no Marketing seat
+        unwrap(await dispatch(PatchUser(id=waiting, patch=reactivate), meta()), UserRecord)
+    deactivate = patch({"op": "replace", "path": "active", "value": False})
+    unwrap(await dispatch(PatchUser(id=holder, patch=deactivate), meta()), UserRecord)  # Marketing is free
+    unwrap(await allocator(EditSubscriptionSet(name="Team", products=["Sales", "Engage"]), meta()),
+           SubscriptionSetReport)
+    assert (await seats_of(allocator, waiting)).products == []
+    assert [await used(allocator, product) for product in ("Marketing", "Sales", "Engage")] == [0, 0, 0]

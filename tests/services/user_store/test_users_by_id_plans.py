@@ -38,7 +38,7 @@ def by_primary_key(plan_text: str) -> bool:
 async def test_the_members_a_group_patch_names_are_checked_by_primary_key(database):
     seen = statements_of_users(database)
     async with UnitOfWork(session_factory(database)) as uow:
-        assert await uow.groups.existing_users("t1", IDS) == set()
+        assert await uow.groups.existing_users("t1", IDS) == {}
     [query] = seen
     assert by_primary_key(plan(database, query))
     assert not by_primary_key(plan(database, query.replace("+tenant_id", "tenant_id")))  # why the "+"
