@@ -191,6 +191,9 @@ class ChangeSetMembership(Command):
     # Of ``added``, the users the store holds deactivated: they join the set holding no seat (the
     # allocator hears of a deactivated user only if they once were active).
     inactive: list[str] = Field(default_factory=list)
+    # Members already in the set whom it has not seated (none was free): their seats are asked again.
+    # Not ``added``: undoing this change must not take them out of the set.
+    reseat: list[str] = Field(default_factory=list)
 
 
 class ListSubscriptionSets(Query):

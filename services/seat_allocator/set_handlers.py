@@ -165,6 +165,7 @@ async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, dep
         outcomes = [await leave(uow, user_id, row, now) for user_id in cmd.removed]
         inactive = set(cmd.inactive)
         outcomes += [await arrive(uow, user_id, row, now, user_id in inactive) for user_id in cmd.added]
+        outcomes += [await arrive(uow, user_id, row, now) for user_id in cmd.reseat]
         row.last_synced = now
         uow.sets.add(row)
         return await report(uow, row, outcomes)

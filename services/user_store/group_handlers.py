@@ -151,16 +151,16 @@ def membership_steps(before: Membership | None, after: Membership | None, inacti
     nobody: a sync is a sync (the set's Last Synced). A renamed group leaves one set's name for another's.
     Members ``waiting`` for a seat join again: a seat may be free now."""
     if before is not None and after is not None and before.name == after.name:
-        added = (after.members - before.members) | waiting
-        return [joined(after.name, added, inactive, before.members - after.members)]
+        return [joined(after.name, after.members - before.members, inactive, before.members - after.members,
+                       waiting)]
     leaving = [] if before is None else [ChangeSetMembership(set_name=before.name, removed=sorted(before.members))]
     return leaving + ([] if after is None else [joined(after.name, after.members, inactive)])
 
 
-def joined(set_name: str, added: AbstractSet[str], inactive: frozenset[str],
-           removed: AbstractSet[str] = frozenset()) -> ChangeSetMembership:
+def joined(set_name: str, added: AbstractSet[str], inactive: frozenset[str], removed: AbstractSet[str] = frozenset(),
+           waiting: AbstractSet[str] = frozenset()) -> ChangeSetMembership:
     return ChangeSetMembership(set_name=set_name, added=sorted(added), removed=sorted(removed),
-                               inactive=sorted(inactive & added))
+                               inactive=sorted(inactive & added), reseat=sorted(waiting))
 
 
 def membership(resource: Mapping[str, Any]) -> Membership:
@@ -293,7 +293,7 @@ class MembersChange:
         return None
 
     def steps(self) -> list[SeatCommand]:
-        return [joined(self.name, self.joining | self.waiting, self.inactive, self.leaving)]
+        return [joined(self.name, self.joining, self.inactive, self.leaving, self.waiting)]
 
 
 async def holds_as_stored(deps: Deps, meta: MessageMeta, group_id: str, delta: MemberDelta) -> bool:

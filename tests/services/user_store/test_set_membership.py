@@ -307,3 +307,28 @@ async def test_a_refused_reactivation_leaves_the_user_deactivated_for_the_alloca
            SubscriptionSetReport)
     assert (await seats_of(allocator, waiting)).products == []
     assert [await used(allocator, product) for product in ("Marketing", "Sales", "Engage")] == [0, 0, 0]
+
+
+async def test_undoing_a_refused_group_write_keeps_a_waiting_member_it_asked_again_in_the_set(tmp_path, allocator):
+    """cy waits for a seat; a PATCH names cy again and adds bob, who is deleted meanwhile: the write is
+    refused and undone. The undo takes bob out of the set, never cy, whom the write did not add."""
+    await subscribe(allocator, "Sales", 1)
+    await make_set(allocator, "Sales Team", "Sales")
+    path = tmp_path / "u.sqlite3"
+    async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
+        ann, cy, bob = await users(store, 3)
+        group = await push_group(store, "Sales Team", ann, cy)
+        racing = {"store": store}
+
+        async def delete_bob_meanwhile(command, tenant_id, message_id, timeout):
+            reply = await direct_seats(allocator)(command, tenant_id, message_id, timeout)
+            if bob in getattr(command, "added", []):
+                unwrap(await racing["store"](DeleteUser(id=bob), meta()), UserDeleted)
+            return reply
+
+    async with bootstrap(path, IDENTITY, delete_bob_meanwhile) as store:
+        racing["store"] = store
+        with pytest.raises(RemoteError):
+            await patch_members(store, group.id, "add", cy, bob)
+    assert (await set_named(allocator, "Sales Team")).members == 2
+    assert (await seats_of(allocator, cy)).set_name == "Sales Team"
