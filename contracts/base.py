@@ -9,6 +9,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+#: The largest 1-based startIndex a page query carries: past any tenant's size (a larger one answers the
+#: same empty page), and an OFFSET SQLite and the wire's 64-bit integers hold.
+MAX_START_INDEX = 2**31
+
 
 class Message(BaseModel):
     """Anything that travels in an envelope body."""

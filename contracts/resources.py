@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from contracts.base import Command, Query, Result
+from contracts.base import MAX_START_INDEX, Command, Query, Result
 from contracts.filters import AttributePath, Filter
 
 
@@ -33,7 +33,7 @@ class ResourceDeleted(Result):
 class QueryResources(Query):
     """One page of a tenant's resources (RFC 7644 §3.4.2): filter parsed by the gateway, 1-based."""
 
-    start_index: int = Field(default=1, ge=1)
+    start_index: int = Field(default=1, ge=1, le=MAX_START_INDEX)
     count: int = Field(default=100, ge=0)
     filter: Filter | None = None
     sort_by: AttributePath | None = None

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import Command, Query, Result
+from contracts.base import MAX_START_INDEX, Command, Query, Result
 
 
 class Recipient(BaseModel):
@@ -42,7 +42,7 @@ class ListNotifications(Query):
 
     admin_id: str
     unread_only: bool = False
-    start_index: int = Field(default=1, ge=1)
+    start_index: int = Field(default=1, ge=1, le=MAX_START_INDEX)
     count: int = Field(default=50, ge=0, le=200)
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.base import Command, Query, Result
+from contracts.base import MAX_START_INDEX, Command, Query, Result
 
 #: membership: the user's seats moved with their subscription set's group (a group write).
 Action = Literal["create", "replace", "patch", "delete", "membership"]
@@ -77,7 +77,7 @@ class ListUserStatuses(Query):
     subscription_set: str | None = None
     since: datetime | None = None  # last attempt at or after (a failure digest's window)
     until: datetime | None = None  # last attempt before
-    start_index: int = Field(default=1, ge=1)
+    start_index: int = Field(default=1, ge=1, le=MAX_START_INDEX)
     count: int = Field(default=50, ge=0, le=500)
 
 

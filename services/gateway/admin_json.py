@@ -6,10 +6,18 @@ answer shows a public prefix and metadata. Fields a PUT leaves out stay as they 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+)
 
 from contracts.tenants.v2 import IdpType, TenantActivity, TenantAdmin, TenantRecord
 from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, public_prefix
@@ -57,8 +65,17 @@ class RateLimit(_Body):
     requests_per_second: Annotated[float, Field(gt=0, le=100_000)] | None
 
 
+def _in_utc_range(value: datetime) -> datetime:
+    """Year 1 with an offset east of UTC (or 9999 west of it) has no UTC time: the allocator crashed on it."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the expiry is out of range") from None
+    return value
+
+
 #: An expiry as JSON sends it: an ISO 8601 string (strict mode would take only datetime objects).
-Expiry = Annotated[datetime, Strict(False)]
+Expiry = Annotated[datetime, Strict(False), AfterValidator(_in_utc_range)]
 SeatCount = Annotated[int, Field(ge=0, le=10_000_000)]
 
 

@@ -38,7 +38,8 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
         "summary": route.summary,
         "security": [{route.caller: []}],
         "responses": {
-            str(route.status): {"description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}},
+            str(route.status): {"description": "Done"} if route.status == 204 else {
+                "description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}},
             "default": {"description": "An error",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         },

@@ -106,11 +106,14 @@ def change_connection(record: TenantRecord, changes: dict[str, Any], connected: 
     """Disabling goes in the seeds' order: managing users through the IdP off first, then SSO reset."""
     changed = record.model_copy(update={"connection": record.connection.model_copy(update=changes)})
     if not changed.connection.sso_enabled and _wanted(changed, connected):
+        # Only a change of these two is refused: SSO reset before the IdP connected leaves "never chosen"
+        # wanted once it connects, and an unrelated change (the IdP type, nothing) must still go through.
         if changes.get("sso_enabled") is False:
             raise ScimError(409, "Turn off 'Manage users through IdP' (manage_users_through_idp: false) "
                                  "before resetting SSO: disabling goes in that order")
-        raise ScimError(409, "SSO is reset for this tenant: set it up again (sso_enabled: true) "
-                             "before managing users through the IdP")
+        if changes.get("manage_users_through_idp") is True:
+            raise ScimError(409, "SSO is reset for this tenant: set it up again (sso_enabled: true) "
+                                 "before managing users through the IdP")
     return changed
 
 

@@ -29,6 +29,7 @@ from services.seat_allocator.allocation import (
 )
 from services.seat_allocator.common import Deps, journaled
 from services.seat_allocator.domain import (
+    RuleBroken,
     SeatRefusal,
     check_description,
     check_set_name,
@@ -80,7 +81,8 @@ async def create_subscription_set(cmd: CreateSubscriptionSet, meta: MessageMeta,
 
 async def edit(uow: UnitOfWork, row: SubscriptionSetRow, cmd: EditSubscriptionSet) -> bool:
     """Apply the fields given; True when the products changed (members' seats must follow)."""
-    if cmd.new_name is not None:
+    if cmd.new_name is not None and cmd.new_name != row.name:
+        await check_no_members(uow, row)
         row.name = await free_name(uow, row.tenant_id, cmd.new_name, row.id)
         row.name_key = row.name.lower()
     if cmd.description is not None:
@@ -92,6 +94,14 @@ async def edit(uow: UnitOfWork, row: SubscriptionSetRow, cmd: EditSubscriptionSe
     products = await subscribed(uow, row.tenant_id, cmd.products)
     changed, row.products = set(products) != set(row.products), products
     return changed
+
+
+async def check_no_members(uow: UnitOfWork, row: SubscriptionSetRow) -> None:
+    """A set's members are those of the IdP group of exactly its name: renamed with members, the set would
+    keep them seated while that group's later changes, sent under the old name, reached no set."""
+    if (await uow.users.counts_by_set([row.id])).get(row.id):
+        raise RuleBroken(f"Subscription set {row.name!r} has members (those of the identity provider's group "
+                         "of that name): rename the group there first, then the set")
 
 
 async def members_after_edit(uow: UnitOfWork, row: SubscriptionSetRow, products_changed: bool,

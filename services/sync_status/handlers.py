@@ -76,6 +76,8 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
         row.user_id = cmd.user_id
     if cmd.status == "synced":
         row.last_synced = at
+    if cmd.action == "membership":  # refused a seat or not, the user is where the allocator put them
+        row.subscription_set = cmd.subscription_set
     if cmd.status in ("synced", "deleted") or row.user_id is None:  # a refusal leaves the user as they were
         row.subscription_set = cmd.subscription_set
         if cmd.scim_active is not None:  # None: not known to the sender (a membership change)

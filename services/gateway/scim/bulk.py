@@ -53,7 +53,11 @@ def parse_bulk(body: Any) -> BulkRequest:
     if fail_on_errors is not None and (isinstance(fail_on_errors, bool) or not isinstance(fail_on_errors, int)
                                        or fail_on_errors < 1):
         raise invalid_value("failOnErrors must be a positive integer")
-    return BulkRequest([_operation(item) for item in raw], fail_on_errors)
+    operations = [_operation(item) for item in raw]
+    bulk_ids = [operation.bulk_id for operation in operations if operation.bulk_id is not None]
+    if len(bulk_ids) != len(set(bulk_ids)):  # RFC 7644 §3.7: "unique within a bulk request"
+        raise invalid_value("Each bulkId may be given to one operation only")
+    return BulkRequest(operations, fail_on_errors)
 
 
 def resolve(value: Any, bulk_ids: Mapping[str, str]) -> Any:
@@ -79,11 +83,13 @@ def _operation(raw: Any) -> BulkOperation:
     method = str(raw.get("method", "")).upper()
     if method not in METHODS:
         raise ScimError(400, f"method must be one of {', '.join(METHODS)}", "invalidSyntax")
-    path, bulk_id = raw.get("path"), raw.get("bulkId")
+    path, bulk_id, version = raw.get("path"), raw.get("bulkId"), raw.get("version")
     if not isinstance(path, str) or not path.startswith("/"):
         raise ScimError(400, "Each bulk operation needs a path such as /Users", "invalidSyntax")
+    if not isinstance(bulk_id, str | None) or not isinstance(version, str | None):
+        raise ScimError(400, "bulkId and version must be strings", "invalidSyntax")
     if method == "POST" and not (isinstance(bulk_id, str) and bulk_id):
         raise ScimError(400, "A POST bulk operation needs a bulkId (RFC 7644 §3.7)", "invalidSyntax")
     if method != "DELETE" and "data" not in raw:
         raise ScimError(400, f"A {method} bulk operation needs data", "invalidSyntax")
-    return BulkOperation(method, path, bulk_id, raw.get("version"), raw.get("data"))
+    return BulkOperation(method, path, bulk_id, version, raw.get("data"))

@@ -6,13 +6,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.base import MAX_START_INDEX
 from shared.scim.errors import ScimError
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 DEFAULT_COUNT = 100
 MAX_RESULTS = 200  # advertised as filter.maxResults
-#: Past any tenant's size: a larger startIndex answers the same empty page, and stays a 64-bit SQL OFFSET.
-MAX_START_INDEX = 2**31
 _DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 

@@ -7,6 +7,8 @@ the allocator's results as JSON; its refusals come back with the rule broken as 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -46,6 +48,8 @@ from shared.scim.errors import ScimError
 
 ResultT = TypeVar("ResultT", bound=Result)
 
+log = logging.getLogger(__name__)
+
 
 async def ask_allocator(request: web.Request, tenant_id: str, command: Message, result_type: type[ResultT]) -> ResultT:
     return await ask_service(request, SEATS_COMMANDS.name, seats_key(tenant_id), tenant_id, command, result_type)
@@ -66,11 +70,18 @@ SEAT_STATES_PER_MESSAGE = 1000
 async def tell_user_store(request: web.Request, tenant_id: str, allocations: Sequence[SeatAllocation]) -> None:
     """The allocator moved these users' seats on the admin's change: the user store shows their seat state
     (platformActive, subscriptionSet, effectiveRole) from its own rows, which only its commands update.
-    A user's own command racing this one may be answered in between; their next write sets it right."""
-    for start in range(0, len(allocations), SEAT_STATES_PER_MESSAGE):
-        batch = RecordSeatStates(allocations=list(allocations[start:start + SEAT_STATES_PER_MESSAGE]))
-        await request.app[keys.REQUESTER].cast(batch, topic=USERS_COMMANDS.name, key=f"{tenant_id}:seat-states",
-                                               tenant_id=tenant_id)
+    A user's own command racing this one may be answered in between; their next write sets it right.
+
+    The admin's change is done whatever happens here: a send that fails or hangs is logged, not answered.
+    """
+    try:
+        async with asyncio.timeout(request.app[keys.SETTINGS].request_timeout):
+            for start in range(0, len(allocations), SEAT_STATES_PER_MESSAGE):
+                batch = RecordSeatStates(allocations=list(allocations[start:start + SEAT_STATES_PER_MESSAGE]))
+                await request.app[keys.REQUESTER].cast(batch, topic=USERS_COMMANDS.name,
+                                                       key=f"{tenant_id}:seat-states", tenant_id=tenant_id)
+    except Exception:  # noqa: BLE001 - the allocator's change stands; the members' next writes refresh them
+        log.exception("members' seat states not sent to the user store", extra={"members": len(allocations)})
 
 
 async def subscribe_product(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ POST in the same request.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -28,6 +29,8 @@ from services.gateway.views.resources import ResourceViews
 from shared.messaging.requester import RemoteError, RequestTimeout
 from shared.scim import etags
 from shared.scim.errors import ScimError
+
+log = logging.getLogger(__name__)
 
 ENDPOINTS = {"users": users.views, "groups": groups.views}
 
@@ -64,6 +67,10 @@ async def _outcome(request: web.Request, operation: BulkOperation, bulk_ids: dic
         return {**result, "status": str(failure.status), "response": failure.body()}
     except RequestTimeout:
         failure = unavailable()
+        return {**result, "status": str(failure.status), "response": failure.body()}
+    except Exception:  # noqa: BLE001 - the operations before this one ran: their results must still be sent
+        log.exception("bulk operation failed", extra={"method": operation.method})
+        failure = ScimError(500, "Internal server error")
         return {**result, "status": str(failure.status), "response": failure.body()}
     if record is not None:
         if operation.bulk_id:

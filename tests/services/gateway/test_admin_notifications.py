@@ -51,6 +51,7 @@ async def test_marking_read_changes_the_unread_count_of_that_admin_only(two_admi
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("GET", "/admin/v1/tenant/notifications?unread=maybe", None),
     ("GET", "/admin/v1/tenant/notifications?colour=red", None),
+    ("GET", "/admin/v1/tenant/notifications?startIndex=99999999999999999999999", None),  # was a 500
     ("POST", "/admin/v1/tenant/notifications/read", {"ids": []}),
     ("POST", "/admin/v1/tenant/notifications/read", {"id": "x"}),
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.gateway import keys
 from tests.services.gateway.admin_support import (
     OPERATOR,
     bearer,
@@ -97,8 +98,8 @@ async def test_products_of_an_unknown_tenant_are_404(gateway, seat_allocator):
 
 async def test_what_an_admins_change_does_to_members_seats_reaches_their_scim_resources(seated, sync_status):
     """The allocator moves members' seats on an operator's or admin's change (seats bought for members
-    waiting, a set renamed or deleted); the user store, which shows platformActive and subscriptionSet
-    from its own rows, is told, so SCIM reads and the sync status agree with the allocator."""
+    waiting, a set's admin role, its deletion); the user store, which shows platformActive, subscriptionSet
+    and effectiveRole from its own rows, is told, so SCIM reads and the sync status agree with the allocator."""
     gateway, tenant, admin = seated
     scim, sets = bearer(tenant["token"]), "/admin/v1/tenant/subscription-sets"
     await json_ok(await gateway.post(sets, headers=admin, json={"name": "Sales Team", "products": ["Sales"]}), 201)
@@ -115,9 +116,14 @@ async def test_what_an_admins_change_does_to_members_seats_reaches_their_scim_re
     bought = await json_ok(await gateway.patch(f"{products_of(tenant)}/Sales", json={"seats": 3}, headers=OPERATOR))
     assert [user["user_id"] for user in bought["seated"]] == [waiting] and bought["free"] == 0
     await eventually(lambda: _all(seat_states, (True, "Sales Team")))
-    await json_ok(await gateway.patch(f"{sets}/Sales Team", json={"name": "EMEA Sales"}, headers=admin))
-    await eventually(lambda: _all(seat_states, (True, "EMEA Sales")))
-    await json_ok(await gateway.delete(f"{sets}/EMEA Sales", headers=admin))
+    await json_ok(await gateway.patch(f"{sets}/Sales Team", json={"admin_role": True}, headers=admin))
+
+    async def roles() -> bool:
+        users = [await json_ok(await gateway.get(f"/scim/v2/Users/{user_id}", headers=scim)) for user_id in ids]
+        return all(user[EXTENSION].get("effectiveRole") == "Admin" for user in users)
+
+    await eventually(roles)
+    await json_ok(await gateway.delete(f"{sets}/Sales Team", headers=admin))
     await eventually(lambda: _all(seat_states, (False, None)))
 
     async def sync_statuses() -> dict[str, bool]:
@@ -133,3 +139,33 @@ async def _all(states, expected) -> bool:
 
 async def _equal(read, expected) -> bool:
     return await read() == expected
+
+
+async def test_a_seat_change_the_user_store_cannot_be_told_of_is_still_the_operators_answer(seated, monkeypatch):
+    """The allocator's change is committed: a failed cast to the user store is logged, not a 500."""
+    gateway, tenant, admin = seated
+    scim = bearer(tenant["token"])
+    await json_ok(await gateway.post("/admin/v1/tenant/subscription-sets", headers=admin,
+                                     json={"name": "Sales Team", "products": ["Sales"]}), 201)
+    ids = [(await json_ok(await gateway.post("/scim/v2/Users", headers=scim, json={"userName": f"u{i}@acme.example"}),
+                          201))["id"] for i in range(3)]
+    group = {"displayName": "Sales Team", "members": [{"value": user_id} for user_id in ids]}
+    await json_ok(await gateway.post("/scim/v2/Groups", headers=scim, json=group), 201)  # one waits
+
+    async def broken(message, **_):
+        raise ConnectionError("broker away")
+
+    monkeypatch.setattr(gateway.app[keys.REQUESTER], "cast", broken)
+    changed = await json_ok(await gateway.patch(f"{products_of(tenant)}/Sales", json={"seats": 5}, headers=OPERATOR))
+    assert changed["total"] == 5 and len(changed["seated"]) == 1
+
+
+@pytest.mark.parametrize("expiry", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+async def test_an_expiry_with_no_utc_time_is_a_400_not_a_crash(seated, expiry):
+    """Year 1 east of UTC and 9999 west of it overflow in UTC: the allocator's handler crashed (500)."""
+    gateway, tenant, _ = seated
+    created = await gateway.post(products_of(tenant), headers=OPERATOR,
+                                 json={"product": "Talent", "seats": 1, "expires_at": expiry})
+    changed = await gateway.patch(f"{products_of(tenant)}/Sales", headers=OPERATOR, json={"expires_at": expiry})
+    for response in (created, changed):
+        assert response.status == 400 and "out of range" in (await response.json())["detail"]

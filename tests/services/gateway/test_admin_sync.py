@@ -64,7 +64,8 @@ async def test_the_summary_and_the_filters(provisioned):
     assert [(u["user_name"], u["platform_active"]) for u in synced["users"]] == [("ann@acme.example", True)]
 
 
-@pytest.mark.parametrize("query", ["status=broken", "count=-1", "startIndex=0", "colour=red"])
+@pytest.mark.parametrize("query", ["status=broken", "count=-1", "startIndex=0", "colour=red",
+                                   "startIndex=99999999999999999999999"])  # was a 500: past 64 bits
 async def test_bad_query_parameters_are_a_400_naming_the_problem(provisioned, query):
     gateway, admin, _ = provisioned
     response = await gateway.get(f"/admin/v1/tenant/sync/users?{query}", headers=admin)

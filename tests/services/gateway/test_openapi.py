@@ -1,6 +1,6 @@
 """The admin API's OpenAPI document is generated from the routes the gateway really serves (issue 5)."""
 
-from tests.services.gateway.admin_support import json_ok
+from tests.services.gateway.admin_support import json_ok, tenant_with_admin
 
 
 async def test_every_admin_route_is_documented_with_its_body_and_caller(gateway):
@@ -27,3 +27,12 @@ async def test_a_documented_body_schema_is_the_one_enforced(gateway):
     document = await json_ok(await gateway.get("/openapi/admin.json"))
     days = document["components"]["schemas"]["NewToken"]["properties"]["expires_in_days"]
     assert sorted(days["enum"]) == [90, 180, 365]
+
+
+async def test_the_deletes_are_documented_as_the_204_without_a_body_they_answer(gateway):
+    document = await json_ok(await gateway.get("/openapi/admin.json"))
+    for path in ("/admin/v1/tenant/token", "/admin/v1/tenant/admins/{admin_id}"):
+        assert document["paths"][path]["delete"]["responses"]["204"] == {"description": "Done"}
+    _, admin = await tenant_with_admin(gateway)
+    response = await gateway.delete("/admin/v1/tenant/token", headers=admin)
+    assert response.status == 204 and await response.read() == b""

@@ -177,6 +177,16 @@ def test_sso_reset_before_any_connection_keeps_a_later_connection_from_turning_m
     assert rules.manages_users(reset, connected=True) is False
 
 
+@pytest.mark.parametrize("changes", [{}, {"idp_type": "okta"}, {"manage_users_through_idp": False}])
+def test_after_that_reset_and_a_connection_other_changes_still_go_through(changes):
+    """Managing users is off (the API says so): only turning it on needs SSO first (was 409 for any change)."""
+    reset = rules.change_connection(rules.new_tenant("acme", NOW).record, {"sso_enabled": False}, connected=False)
+    changed = rules.change_connection(reset, changes, connected=True)
+    assert rules.manages_users(changed, connected=True) is False
+    with pytest.raises(ScimError, match="SSO is reset"):
+        rules.change_connection(reset, {"manage_users_through_idp": True}, connected=True)
+
+
 async def test_a_change_that_keeps_losing_to_other_replicas_is_a_503(gw, monkeypatch):
     """Every try is dropped as stale (other replicas keep winning): the admin gets 503 + Retry-After."""
     tenant, admin = await tenant_with_admin(gw)

@@ -129,11 +129,24 @@ async def test_editing_products_moves_the_members_seats(dispatch, products, cloc
     await create_set(dispatch, "Team", "Sales")
     await membership(dispatch, "Team", added=["u1"])
     clock.advance(days=1)
-    edit = EditSubscriptionSet(name="Team", new_name="Marketing Team", products=["Marketing"], admin_role=True)
+    edit = EditSubscriptionSet(name="Team", products=["Marketing"], admin_role=True)
     report = await ok(dispatch, edit, SubscriptionSetReport)
-    assert (report.subscription_set.name, report.subscription_set.modified) == ("Marketing Team", clock.now)
-    assert [(o.products, o.role, o.set_name) for o in report.outcomes] == [(["Marketing"], "Admin", "Marketing Team")]
+    assert (report.subscription_set.name, report.subscription_set.modified) == ("Team", clock.now)
+    assert [(o.products, o.role, o.set_name) for o in report.outcomes] == [(["Marketing"], "Admin", "Team")]
     assert (await used(dispatch, "Sales"), await used(dispatch, "Marketing")) == (0, 1)
+
+
+async def test_a_set_with_members_is_not_renamed(dispatch, products):
+    """Its members are the IdP group's of its name: renamed, it kept them seated while that group's changes,
+    sent under the old name, reached no set (a leak of seats). Empty, it is renamed."""
+    await create_set(dispatch, "Team", "Sales")
+    await membership(dispatch, "Team", added=["u1"])
+    error = await refused(dispatch, EditSubscriptionSet(name="Team", new_name="Renamed", products=["Marketing"]))
+    assert error.code == ErrorCode.INVALID_VALUE and "rename the group there first" in error.detail
+    assert (await seats_of(dispatch, "u1")).products == ["Sales"]  # nothing of the edit was written
+    await membership(dispatch, "Team", removed=["u1"])
+    renamed = await ok(dispatch, EditSubscriptionSet(name="Team", new_name="Renamed"), SubscriptionSetReport)
+    assert renamed.subscription_set.name == "Renamed"
 
 
 async def test_a_bad_edit_changes_nothing(dispatch, products):

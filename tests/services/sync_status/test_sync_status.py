@@ -159,6 +159,16 @@ async def test_a_rename_moves_the_users_row(dispatch):
     assert [u.user_name for u in (await statuses(dispatch)).users] == ["ann@new.example"]
 
 
+async def test_a_member_the_set_could_not_seat_is_found_by_the_set_filter(dispatch):
+    """Refused a seat (none free), the member is still in the set (SCIM shows it, the set counts them):
+    ``?set=`` must list them among its failures."""
+    await report(dispatch, action="create", status="synced", user_name="ann", user_id="u1")
+    await report(dispatch, 1, action="membership", status="failed", user_id="u1", user_name="ann",
+                 detail=REFUSED, platform_active=False, subscription_set="Sales Team")
+    [ann] = (await statuses(dispatch, subscription_set="Sales Team")).users
+    assert (ann.status, ann.subscription_set, ann.detail) == ("failed", "Sales Team", REFUSED)
+
+
 async def test_filters_by_status_product_and_set_and_pages(dispatch):
     await report(dispatch, action="create", status="synced", user_name="a", user_id="1", products=["Sales"])
     await report(dispatch, 1, action="create", status="synced", user_name="b", user_id="2", products=["Talent"],

@@ -31,6 +31,10 @@ def test_operations_keep_their_order_and_fields():
     (request({"method": "POST", "path": "/Users", "data": {}}), 400),  # a POST needs a bulkId
     (request({"method": "PUT", "path": "/Users/1"}), 400),  # and a PUT its data
     (request(failOnErrors=0), 400),
+    # checked before any operation runs: a later op's bad type failed the request after earlier ones ran
+    (request({"method": "PUT", "path": "/Users/1", "version": 1, "data": {}}), 400),
+    (request({"method": "PATCH", "path": "/Users/1", "bulkId": ["x"], "data": {}}), 400),
+    (request(*[{"method": "POST", "path": "/Users", "bulkId": "dup", "data": {}}] * 2), 400),  # RFC 7644 §3.7
     (request(*[{"method": "DELETE", "path": "/Users/1"}] * (MAX_OPERATIONS + 1)), 413),
 ])
 def test_bad_requests(body, status):
