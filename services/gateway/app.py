@@ -17,9 +17,9 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
 from shared.operator_key import operator_key
 
-#: A GET's filter may be MAX_FILTER_LENGTH characters, each up to 9 bytes percent-encoded (3-byte UTF-8), plus
+#: A GET's filter may be MAX_FILTER_LENGTH characters, each up to 12 bytes percent-encoded (4-byte UTF-8), plus
 #: the other parameters; aiohttp's default line (8 190 bytes) cut it short with a plain-text 400.
-MAX_REQUEST_LINE = 9 * MAX_FILTER_LENGTH + 8192
+MAX_REQUEST_LINE = 12 * MAX_FILTER_LENGTH + 8192
 
 
 def create_app(settings: GatewaySettings, *, bus: Bus | None = None,

@@ -28,7 +28,7 @@ from services.notifier.tables import NotificationRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
-CLAIM = timedelta(minutes=2)  # longer than one send may take, so a claim never expires mid-send
+CLAIM = timedelta(minutes=2)  # longer than one send may take; renewed before each send of a batch
 BATCH = 50
 
 
@@ -59,11 +59,23 @@ class Outbox:
     async def deliver_due(self) -> int:
         """Send every due email once; returns how many went out."""
         sent = 0
-        for row, notice in await self._claim():
-            sent += await self._deliver(row, notice)
+        rows, claimed_until = await self._claim()
+        for row, notice in rows:
+            if await self._renew(row.id, claimed_until):
+                sent += await self._deliver(row, notice)
         return sent
 
-    async def _claim(self) -> list[tuple[OutboxRow, NotificationRow]]:
+    async def _renew(self, outbox_id: str, claimed_until: datetime) -> bool:
+        """Whether the row is still this round's, claimed again for one send. The batch's sends one after
+        another can outlast CLAIM (SMTP timing out): another replica may have claimed the rest meanwhile."""
+        async with self.sessions() as session:
+            renewed = await session.exec(update(OutboxRow).where(
+                col(OutboxRow.id) == outbox_id, col(OutboxRow.claimed_until) == claimed_until,
+                col(OutboxRow.sent_at).is_(None)).values(claimed_until=self.clock() + CLAIM))
+            await session.commit()
+        return renewed.rowcount == 1
+
+    async def _claim(self) -> tuple[list[tuple[OutboxRow, NotificationRow]], datetime]:
         now = self.clock()
         due = (select(OutboxRow, NotificationRow).join(NotificationRow, col(NotificationRow.id) == col(OutboxRow.notification_id))
                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.next_attempt_at) <= now,
@@ -74,7 +86,7 @@ class Outbox:
             ids = [row.id for row, _ in rows]
             await session.exec(update(OutboxRow).where(col(OutboxRow.id).in_(ids)).values(claimed_until=now + CLAIM))
             await session.commit()
-        return rows
+        return rows, now + CLAIM
 
     async def _deliver(self, row: OutboxRow, notice: NotificationRow) -> int:
         try:

@@ -128,11 +128,11 @@ async def test_string_active_is_coerced(gateway, auth):
 
 
 async def test_a_filter_of_the_longest_length_fits_in_the_request_line(gateway, auth):
-    """MAX_FILTER_LENGTH characters, percent-encoded (6 bytes each for "ä"): past aiohttp's default 8 190
-    bytes, which answered a plain-text 400 before any SCIM code ran."""
+    """MAX_FILTER_LENGTH characters, percent-encoded (12 bytes each for an emoji, 4 in UTF-8): past
+    aiohttp's default 8 190 bytes, which answered a plain-text 400 before any SCIM code ran."""
     from services.gateway.scim.queries import MAX_FILTER_LENGTH
 
-    name = "ä" * (MAX_FILTER_LENGTH - len('userName eq ""'))
+    name = "\U0001f600" * (MAX_FILTER_LENGTH - len('userName eq ""'))
     response = await gateway.get("/scim/v2/Users", params={"filter": f'userName eq "{name}"'}, headers=auth)
     assert response.status == 200 and (await response.json())["totalResults"] == 0
     longer = await gateway.get("/scim/v2/Users", params={"filter": f'userName eq "{name}a"'}, headers=auth)

@@ -14,7 +14,10 @@ from contracts.notifications.v1 import (
     Notify,
     Recipient,
 )
-from services.notifier.delivery import Outbox, SmtpSender
+from services.notifier.bootstrap import bootstrap
+from services.notifier.delivery import CLAIM, Outbox, SmtpSender
+from services.notifier.settings import NotifierSettings
+from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 from shared.sqlite import create_engine, session_factory
 
@@ -156,3 +159,39 @@ async def test_a_new_notice_wakes_the_delivery_loop(tmp_path, smtp, clock):
                 break
             await asyncio.sleep(0.05)
     assert len(smtp.mailbox.messages) == 2
+
+
+async def test_a_batch_outlasting_its_claim_leaves_what_another_replica_took(tmp_path, clock):
+    """Sends one after another (each up to the SMTP timeout) can outlast the claim on the batch: another
+    replica then claims the rest. The first must not send those too (measured: 10 duplicates in 50)."""
+    sent, stalled, go_on = [], asyncio.Event(), asyncio.Event()
+    half_a_claim = CLAIM.total_seconds() / 2 + 1
+
+    class Slow:  # replica A: each send takes half a claim; the second one stalls until B's round is done
+        async def send(self, message):
+            sent.append(("A", message["To"]))
+            clock.advance(seconds=half_a_claim)
+            if len(sent) == 2:
+                stalled.set()
+                await go_on.wait()
+
+    class Recording:  # replica B
+        async def send(self, message):
+            sent.append(("B", message["To"]))
+
+    settings = NotifierSettings(data_dir=tmp_path, delivery_poll_seconds=3600)
+    many = [Recipient(admin_id=f"a{i}", email=f"admin{i}@acme.example") for i in range(5)]
+    async with bootstrap(settings, ServiceIdentity("notifier", "a"), sender=Slow(), clock=clock) as notifier:
+        try:
+            await accepted(notifier, notice(recipients=many))  # wakes A's delivery loop
+            await asyncio.wait_for(stalled.wait(), 5)
+            engine = create_engine(settings.db_path)
+            try:  # the batch's claim ran out; the row A is sending was claimed again before its send
+                assert await Outbox(session_factory(engine), Recording(), settings, clock).deliver_due() == 3
+            finally:
+                await engine.dispose()
+        finally:
+            go_on.set()
+        await no_send_in_flight(settings)
+    assert sorted(email for _, email in sent) == sorted(r.email for r in many)  # each once
+    assert [who for who, _ in sent] == ["A", "A", "B", "B", "B"]
