@@ -244,22 +244,30 @@ async def test_a_newer_group_write_undoes_an_unfinished_older_one_first(tmp_path
             == {ann, cy}
 
 
+class deleted_while_added:  # noqa: N801 - used as the store's seat ask, like a function
+    """The allocator, asked to add ``user_id`` to a set, answers; meanwhile the user is deleted (through
+    ``store``, set once the store using this ask is up): the group write then fails after the seats moved."""
+
+    def __init__(self, allocator, user_id: str) -> None:
+        self.allocator, self.user_id, self.store = allocator, user_id, None
+
+    async def __call__(self, command, tenant_id, message_id, timeout):
+        reply = await direct_seats(self.allocator)(command, tenant_id, message_id, timeout)
+        if self.user_id in getattr(command, "added", []):
+            unwrap(await self.store(DeleteUser(id=self.user_id), meta()), UserDeleted)
+        return reply
+
+
 async def test_a_group_write_failing_after_the_allocator_moved_seats_puts_them_back(tmp_path, allocator, sales_team):
     """bob is deleted while the allocator adds him: the group write is refused and the set undone."""
     path = tmp_path / "u.sqlite3"
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, bob = await users(store, 2)
         group = await push_group(store, "Sales Team", ann)
-        racing = {"store": store}
 
-        async def delete_bob_meanwhile(command, tenant_id, message_id, timeout):
-            reply = await direct_seats(allocator)(command, tenant_id, message_id, timeout)
-            if bob in getattr(command, "added", []):
-                unwrap(await racing["store"](DeleteUser(id=bob), meta()), UserDeleted)
-            return reply
-
-    async with bootstrap(path, IDENTITY, delete_bob_meanwhile) as store:
-        racing["store"] = store
+    racing = deleted_while_added(allocator, bob)
+    async with bootstrap(path, IDENTITY, racing) as store:
+        racing.store = store
         with pytest.raises(RemoteError) as raised:
             await patch_members(store, group.id, "add", bob)
         assert raised.value.code == ErrorCode.INVALID_VALUE and bob in raised.value.detail
@@ -318,16 +326,10 @@ async def test_undoing_a_refused_group_write_keeps_a_waiting_member_it_asked_aga
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, cy, bob = await users(store, 3)
         group = await push_group(store, "Sales Team", ann, cy)
-        racing = {"store": store}
 
-        async def delete_bob_meanwhile(command, tenant_id, message_id, timeout):
-            reply = await direct_seats(allocator)(command, tenant_id, message_id, timeout)
-            if bob in getattr(command, "added", []):
-                unwrap(await racing["store"](DeleteUser(id=bob), meta()), UserDeleted)
-            return reply
-
-    async with bootstrap(path, IDENTITY, delete_bob_meanwhile) as store:
-        racing["store"] = store
+    racing = deleted_while_added(allocator, bob)
+    async with bootstrap(path, IDENTITY, racing) as store:
+        racing.store = store
         with pytest.raises(RemoteError):
             await patch_members(store, group.id, "add", cy, bob)
     assert (await set_named(allocator, "Sales Team")).members == 2
