@@ -23,13 +23,14 @@ from services.seat_allocator.allocation import (
     empty_allocation,
     join,
     named_set,
+    record_failure,
     seat_waiting,
     settle,
-    settle_or_record,
     user_row,
 )
 from services.seat_allocator.common import Deps, KeptFailure, journaled
 from services.seat_allocator.domain import (
+    SeatRefusal,
     Subscription,
     check_seat_count,
     check_subscription,
@@ -111,14 +112,14 @@ async def allocate_seats(cmd: AllocateSeats, meta: MessageMeta, deps: Deps) -> S
             await join(uow, user, await named_set(uow, tenant_id, cmd.set_name))
         was = user.products, user.active
         user.user_name, user.products, user.active = cmd.user_name, list(dict.fromkeys(cmd.products or [])), True
-        outcome = await settle_or_record(uow, user, now)
-        if outcome.failure is not None:
+        try:
+            return await settle(uow, user, now)
+        except SeatRefusal as refusal:
             # The store keeps the user as they were (say, deactivated): so does the allocator, or a set's
             # later change (members_after_edit, arrive) would seat them as this refused request asked.
             user.products, user.active = was
-            await uow.users.save(user)
-            raise KeptFailure(ErrorCode.INVALID_VALUE, outcome.failure.detail)
-        return outcome
+            failed = await record_failure(uow, user, refusal, now)
+            raise KeptFailure(ErrorCode.INVALID_VALUE, failed.failure.detail) from None
 
     return await journaled(meta, deps, SeatAllocation, work)
 

@@ -76,10 +76,10 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
         row.user_id = cmd.user_id
     if cmd.status == "synced":
         row.last_synced = at
-    if cmd.action == "membership":  # refused a seat or not, the user is where the allocator put them
+    refused = cmd.status not in ("synced", "deleted") and row.user_id is not None  # leaves the user as they were
+    if not refused or cmd.action == "membership":  # refused a seat, a member is still where the allocator put them
         row.subscription_set = cmd.subscription_set
-    if cmd.status in ("synced", "deleted") or row.user_id is None:  # a refusal leaves the user as they were
-        row.subscription_set = cmd.subscription_set
+    if not refused:
         if cmd.scim_active is not None:  # None: not known to the sender (a membership change)
             row.scim_active = cmd.scim_active
         if cmd.platform_active is not None:

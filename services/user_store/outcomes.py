@@ -2,7 +2,8 @@
 
 Reported after the write's reply exists, for every handling of the command: a redelivery (the store
 died before its offset was committed) reports again, under the same derived report id, which the
-reporter counts once; a run that ends otherwise than the first (503, then finished) reports anew. Reporting never fails the write: a report that cannot be sent is logged.
+reporter counts once; a run that ends otherwise than the first (503, then finished) reports anew.
+Reporting never fails the write: a report that cannot be sent is logged.
 Outcomes travel in batches (``OutcomeBatches``): the reporter pays per message far more than per outcome.
 """
 

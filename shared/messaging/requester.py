@@ -24,7 +24,7 @@ from shared.messaging.codec import (
     encode_headers,
 )
 from shared.messaging.transport import (
-    MAX_RECORD_BYTES,
+    MAX_RECORD_MIB,
     Bus,
     Publisher,
     RecordTooLarge,
@@ -84,7 +84,7 @@ class Requester:
                 await self._publisher.send(topic, encode_body(command), key=key, headers=encode_headers(meta))
                 return await future
         except RecordTooLarge:
-            raise RemoteError(ErrorCode.TOO_LARGE, f"The request is larger than the {MAX_RECORD_BYTES // 2**20} MiB "
+            raise RemoteError(ErrorCode.TOO_LARGE, f"The request is larger than the {MAX_RECORD_MIB} MiB "
                               "the services exchange") from None
         except TimeoutError:
             raise RequestTimeout(f"no reply to {command.TYPE} within {timeout:.1f}s") from None

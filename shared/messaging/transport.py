@@ -16,6 +16,7 @@ from contracts.topics import TopicSpec
 #: The largest record (key, value, headers) the bus carries. Kafka's default is 1 MiB, which one reply
 #: of a 10 000-member group exceeds; our topics, clients and local broker allow this much.
 MAX_RECORD_BYTES = 8 * 1024 * 1024
+MAX_RECORD_MIB = MAX_RECORD_BYTES // 2**20  # as errors say it
 
 
 class RecordTooLarge(Exception):

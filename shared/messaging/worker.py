@@ -33,7 +33,7 @@ from shared.messaging.codec import (
     encode_headers,
 )
 from shared.messaging.transport import (
-    MAX_RECORD_BYTES,
+    MAX_RECORD_MIB,
     Bus,
     GroupConsumer,
     Publisher,
@@ -387,5 +387,5 @@ async def send_reply(publisher: Publisher, request: MessageMeta, reply: Reply, s
 #: What the asker gets instead of an answer the bus cannot carry (a page of huge users, a group of
 #: ~70 000 members): the request is repeatable with less (RFC 7644 §3.12 tooMany).
 TOO_LARGE_REPLY = Reply.failure(
-    ErrorCode.TOO_MANY, f"The answer is larger than the {MAX_RECORD_BYTES // 2**20} MiB the services exchange; "
+    ErrorCode.TOO_MANY, f"The answer is larger than the {MAX_RECORD_MIB} MiB the services exchange; "
     "ask for less: a smaller count, or excludedAttributes=members")

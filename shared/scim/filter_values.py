@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from contracts.filters import AttributePath, ComparisonValue
 from shared.scim.attributes import Definition, ResourceSchema
 from shared.scim.errors import invalid_filter
+from shared.scim.resource import BOOLEAN_STRINGS
 
 EQUALITY = frozenset({"eq", "ne"})
 SUBSTRING = frozenset({"co", "sw", "ew"})
@@ -90,9 +91,9 @@ def checked_value(label: str, definition: Definition, op: str, value: Comparison
     if op not in _OPERATORS[kind]:
         hint = ": compare one of its sub-attributes" if kind == "complex" else ""
         raise invalid_filter(f"Invalid filter: '{op}' cannot be applied to {label} (type {kind}){hint}")
-    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+    if kind == "boolean" and isinstance(value, str) and value.lower() in BOOLEAN_STRINGS:
         # Entra quotes them: its app-role mapping targets the path roles[primary eq "True"].value
-        value = value.lower() == "true"
+        value = BOOLEAN_STRINGS[value.lower()]
     if not is_kind(kind, value):
         raise invalid_filter(f"Invalid filter: {json.dumps(value)} is not a valid {kind} value for {label}")
     if kind == "dateTime":

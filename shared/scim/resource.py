@@ -15,7 +15,8 @@ from typing import Any
 from shared.scim.attributes import Definition, ResourceSchema, sub_definition
 from shared.scim.errors import ScimError, invalid_value
 
-_BOOLEAN_STRINGS = {"true": True, "false": False}
+#: Entra's booleans as strings ("True", "False"; any case), in values and in filters.
+BOOLEAN_STRINGS = {"true": True, "false": False}
 
 
 def parse_resource(payload: Any, schema: ResourceSchema) -> dict[str, Any]:
@@ -47,8 +48,8 @@ def boolean(value: Any, where: str) -> bool:
     """A JSON boolean, or Entra's "True"/"False" strings (any case)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in _BOOLEAN_STRINGS:
-        return _BOOLEAN_STRINGS[value.lower()]
+    if isinstance(value, str) and value.lower() in BOOLEAN_STRINGS:
+        return BOOLEAN_STRINGS[value.lower()]
     raise invalid_value(f"{where} must be a boolean")
 
 

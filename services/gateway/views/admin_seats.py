@@ -140,9 +140,9 @@ async def change_set(request: web.Request) -> web.Response:
     return answer(report)
 
 
-#: What of a set its members' resources show: its name (subscriptionSet), the seats its products give
-#: (platformActive) and its admin role (effectiveRole).
-SHOWN_ON_MEMBERS = frozenset({"new_name", "products", "admin_role"})
+#: What of a set its members' resources show: the seats its products give (platformActive) and its admin
+#: role (effectiveRole). Its name (subscriptionSet) changes only while it has no members.
+SHOWN_ON_MEMBERS = frozenset({"products", "admin_role"})
 
 
 async def delete_set(request: web.Request) -> web.Response:
