@@ -1,5 +1,5 @@
 # One image for every scimflow service; the command picks the service:
-#   docker run ... scimflow python -m services.<gateway|user_store|seat_allocator|notifier|sync_status>
+#   docker run ... scimflow python -m services.<gateway|user_store|seat_allocator|notifier|sync_status|portal>
 # Settings come from the environment (KAFKA_BOOTSTRAP_SERVERS, SCIMFLOW_*), see compose.yaml.
 
 ARG PYTHON_IMAGE=python:3.11-slim

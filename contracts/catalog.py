@@ -14,6 +14,7 @@ from contracts.seats.v1 import (
     SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionChanged, SubscriptionSetList, SubscriptionSetRecord,
     SubscriptionSetReport,
 )
+from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls, ScimCallPage, ScimCallsRecorded
 from contracts.sync_status.v1 import (
     GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, OutcomesRecorded, ProvisioningOutcome,
     ProvisioningOutcomes, SyncSummary, UserHistory, UserStatusPage,
@@ -82,6 +83,10 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     UserHistory,
     GetSyncSummary,
     SyncSummary,
+    RecordScimCalls,
+    ScimCallsRecorded,
+    ListScimCalls,
+    ScimCallPage,
     Ping,
     Pong,
     TenantRecord,

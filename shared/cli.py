@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
 
+    setup_link = _group(commands, "setup-link", "one-time links to a tenant's IdP setup screen (operator key)")
+    link = _action(setup_link, "create", "create a tenant's setup link, shown once (revokes the last one)",
+                   create_setup_link)
+    link.add_argument("tenant_id")
+    link.add_argument("--days", type=int, default=3, help="days until the link expires, 1-30 (default 3)")
+
     token = _group(commands, "token", "the tenant's SCIM API token (admin key: $SCIMFLOW_ADMIN_KEY)")
     new = _action(token, "create", "generate a token, shown once (invalidates the current one)", create_token,
                   as_admin=True)
@@ -90,6 +96,11 @@ def create_tenant(args: argparse.Namespace) -> int:
 def add_admin(args: argparse.Namespace) -> int:
     body = {"name": args.name, "email": args.email}
     return _call(args.url, "POST", f"/admin/v1/tenants/{args.tenant_id}/admins", _operator_key(), body)
+
+
+def create_setup_link(args: argparse.Namespace) -> int:
+    body = {"expires_in_days": args.days}
+    return _call(args.url, "POST", f"/admin/v1/tenants/{args.tenant_id}/setup-link", _operator_key(), body)
 
 
 def create_token(args: argparse.Namespace) -> int:
@@ -145,9 +156,10 @@ def run_system(_: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop_requested.append(True))
     port = int(os.environ.get("SCIMFLOW_HTTP_PORT", "8080"))
+    portal_port = int(os.environ.get("SCIMFLOW_PORTAL_PORT", "8090"))
     kafka_port = int(os.environ.get("KAFKA_PORT", "9092"))
     with kafka_bootstrap(REPO_ROOT / ".cache" / "kafka" / "run", port=kafka_port) as servers:
-        system = System(servers, _data_dir().resolve(), http_port=port)
+        system = System(servers, _data_dir().resolve(), http_port=port, portal_port=portal_port)
         try:
             system.start()
             _banner(system, servers)
@@ -166,6 +178,8 @@ def _banner(system, servers: str) -> None:
     print(
         f"\nscimflow is running\n"
         f"  SCIM base URL : {system.base_url}/scim/v2\n"
+        f"  Admin Portal  : {system.portal_url}  (sign in with an admin key, or the operator key:\n"
+        f"                  {system.data_dir / 'operator.key'})\n"
         f"  Kafka         : {servers}\n"
         f"  Data          : {system.data_dir}\n\n"
         f"Create a tenant and its SCIM bearer token (in another terminal):\n"

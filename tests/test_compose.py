@@ -67,3 +67,12 @@ def test_dockerfile_runs_as_a_non_root_user() -> None:
     users = re.findall(r"^USER\s+(\S+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert users, "Dockerfile sets no USER"
     assert users[-1].split(":")[0] not in ("root", "0")
+
+
+def test_the_portal_calls_the_gateway_and_has_a_healthcheck(compose: dict) -> None:
+    portal = compose["services"]["portal"]
+    assert _env(portal)["SCIMFLOW_PORTAL_API_URL"] == "http://gateway:8080"
+    assert _env(portal)["SCIMFLOW_PORTAL_HOST"] == "0.0.0.0"
+    assert portal["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert any(_default(str(port)).endswith(":8090") for port in portal["ports"])
+    assert "/healthz" in " ".join(portal["healthcheck"]["test"])

@@ -18,6 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.base import Command, Query, Result
 
 
+#: A subscription set's name and description, as the allocator checks them and a form may check them as
+#: one types (the PRODUCT brief's rules, written once).
+SET_NAME_LENGTH = (3, 35)
+SET_NAME_CHARACTERS = r"a-zA-Z0-9.\- "
+SET_DESCRIPTION_MAX = 45
+
+
 def seats_key(tenant_id: str) -> str:
     """The Kafka key of every seat command: one tenant's seats, one partition, one order."""
     return tenant_id

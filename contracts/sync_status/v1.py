@@ -34,6 +34,8 @@ class ProvisioningOutcome(Command):
     platform_active: bool | None = None
     products: list[str] = Field(default_factory=list)  # asked for (a user write) or held (a membership)
     subscription_set: str | None = None
+    email: str | None = None  # the primary (else first) email of a user write's user; None: none
+    role: str | None = None  # the effective role (the set's Admin, else their own, else User); None: not known
 
 
 class _Part(BaseModel):
@@ -65,6 +67,8 @@ class UserStatus(_Part):
     platform_active: bool | None = None
     products: list[str] = Field(default_factory=list)
     subscription_set: str | None = None
+    email: str | None = None  # primary, else first
+    role: str | None = None  # effective role; None: not reported yet (users synced before it was)
 
 
 class ListUserStatuses(Query):
@@ -77,6 +81,8 @@ class ListUserStatuses(Query):
     subscription_set: str | None = None
     since: datetime | None = None  # last attempt at or after (a failure digest's window)
     until: datetime | None = None  # last attempt before
+    #: userName or email containing this, case-insensitively (blank: any).
+    search: str | None = Field(default=None, max_length=256)
     start_index: int = Field(default=1, ge=1, le=MAX_START_INDEX)
     count: int = Field(default=50, ge=0, le=500)
 

@@ -67,6 +67,25 @@ class Policies(_Part):
     accept_email_changes: bool = True
 
 
+class SetupLink(_Part):
+    """A one-time link to the IdP setup screen, ``scl_<link_id>_<secret>``, for the customer's IT admin.
+
+    Opened once, it starts a session, ``scs_<session_id>_<secret>``, limited to that screen's routes.
+    The session lives in the link, so regenerating or deleting the link also ends it.
+    """
+
+    link_id: str
+    link_sha256: str
+    created: datetime
+    expires_at: datetime
+    #: "operator", or the id of the tenant admin who made it.
+    created_by: str
+    redeemed_at: datetime | None = None
+    session_id: str | None = None
+    session_sha256: str | None = None
+    session_expires_at: datetime | None = None
+
+
 class TenantRecord(Event):
     TYPE = "tenants.tenant_record.v2"
 
@@ -80,6 +99,8 @@ class TenantRecord(Event):
     policies: Policies = Policies()
     #: SCIM calls per second for this tenant on each gateway replica; None = the gateway default.
     rate_limit_per_second: float | None = None
+    #: The current IdP setup link (None: none made, or revoked); a new one replaces it.
+    setup_link: SetupLink | None = None
     #: Bumped by every change: a record must be newer than the one it replaces, so two replicas
     #: changing one tenant at once cannot both win (services/gateway/tenant_store.py). 0: written
     #: before revisions existed.

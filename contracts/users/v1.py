@@ -54,6 +54,9 @@ class PatchUser(PatchResource):
     TYPE = "users.patch_user.v1"
 
     keep_emails: bool = False  # as in ReplaceUser
+    #: A tenant admin asked (the admin API), not the IdP: the same write, which the sync status's history
+    #: shows as the admin's.
+    by_admin: bool = False
 
 
 class DeleteUser(DeleteResource):

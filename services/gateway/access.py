@@ -14,6 +14,7 @@ from aiohttp import web
 
 from contracts.tenants.v2 import TenantRecord
 from services.gateway import keys
+from services.gateway.credentials import SETUP_SESSION_PREFIX
 from services.gateway.scim.errors import unavailable
 from services.gateway.tenant_state import manages_users
 from services.gateway.tenant_store import connected
@@ -21,6 +22,18 @@ from services.gateway.tenants import TokenRejected
 from shared.scim.errors import ScimError
 
 TENANT_ADMIN_PATH = "/admin/v1/tenant"
+#: The setup link itself is the credential here, and redeeming spends it.
+SETUP_REDEEM_PATH = "/admin/v1/setup/redeem"
+#: What the session a setup link opens may call: the IdP setup screen (tenant, SCIM token, connection,
+#: the SCIM request log and the sync summary to see the IdP's first calls land), and nothing else.
+SETUP_SCREEN_ROUTES = frozenset({
+    ("GET", TENANT_ADMIN_PATH),
+    *((method, f"{TENANT_ADMIN_PATH}/token") for method in ("GET", "POST", "DELETE")),
+    *((method, f"{TENANT_ADMIN_PATH}/connection") for method in ("GET", "PUT")),
+    ("GET", f"{TENANT_ADMIN_PATH}/scim-log"),
+    ("GET", f"{TENANT_ADMIN_PATH}/sync/summary"),
+})
+SETUP_SCREEN_ONLY = "A setup link opens the IdP setup screen only"
 MANAGE_USERS_OFF = ("'Manage users through IdP' is turned off for this tenant, so SCIM changes are refused; "
                     "reads still work. An admin can turn it on in the admin portal.")
 
@@ -30,6 +43,11 @@ def bearer(request: web.Request) -> str:
     if scheme.lower() != "bearer" or not credentials.strip():
         raise ScimError(401, "Authorization: Bearer <token> is required",
                         headers={"WWW-Authenticate": 'Bearer realm="scimflow"'})
+    try:
+        credentials.encode()
+    except UnicodeEncodeError:  # bytes that are not UTF-8 reach us as lone surrogates (aiohttp's surrogateescape)
+        raise ScimError(401, "The bearer token is not valid",
+                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     return credentials.strip()
 
 
@@ -42,7 +60,8 @@ def require_ready(app: web.Application) -> None:
 def admit_scim_call(request: web.Request) -> None:
     app = request.app
     require_ready(app)
-    record = _verify_token(app, bearer(request))
+    record = _verify_token(request, bearer(request))
+    request[keys.CALLER_TENANT] = record.tenant_id
     _within_rate(app, record)
     app[keys.ACTIVITY].touch(record)  # the first successful call turns managing users on
     if _is_write(request) and not manages_users(record, connected(app, record.tenant_id)):
@@ -50,10 +69,12 @@ def admit_scim_call(request: web.Request) -> None:
     request[keys.TENANT_ID] = record.tenant_id
 
 
-def _verify_token(app: web.Application, token: str) -> TenantRecord:
+def _verify_token(request: web.Request, token: str) -> TenantRecord:
     try:
-        return app[keys.TENANTS].verify_token(token, app[keys.CLOCK]())
+        return request.app[keys.TENANTS].verify_token(token, request.app[keys.CLOCK]())
     except TokenRejected as rejected:
+        if rejected.tenant_id is not None:  # their own token, expired or revoked: their admin must see why
+            request[keys.CALLER_TENANT] = rejected.tenant_id
         raise ScimError(401, str(rejected), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
 
 
@@ -68,21 +89,51 @@ def _is_write(request: web.Request) -> bool:
     """Every SCIM method but GET, except the POSTs that only search (RFC 7644 §3.4.3)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
-    return not (request.method == "POST" and request.path.endswith("/.search"))
+    return not (request.method == "POST" and request.path.rstrip("/").endswith("/.search"))  # /.search/ too
 
 
 def authenticate_admin(request: web.Request) -> None:
     require_ready(request.app)
     if request.path == TENANT_ADMIN_PATH or request.path.startswith(TENANT_ADMIN_PATH + "/"):
         _authenticate_tenant_admin(request)
+    elif request.path == SETUP_REDEEM_PATH:
+        _find_setup_link(request)
     elif not hmac.compare_digest(bearer(request).encode(), request.app[keys.OPERATOR_KEY].encode()):
         raise ScimError(401, "The operator key is not valid")
 
 
 def _authenticate_tenant_admin(request: web.Request) -> None:
     """An admin key names its tenant: the admin sees that tenant only, with no tenant id to forge."""
+    key = bearer(request)
+    if key.startswith(SETUP_SESSION_PREFIX + "_"):
+        _authenticate_setup_session(request, key)
+        return
     try:
-        record, admin = request.app[keys.TENANTS].verify_admin(bearer(request))
+        record, admin = request.app[keys.TENANTS].verify_admin(key)
     except TokenRejected as rejected:
         raise ScimError(401, str(rejected)) from None
     request[keys.TENANT_ID], request[keys.ADMIN_ID] = record.tenant_id, admin.admin_id
+
+
+def _authenticate_setup_session(request: web.Request, key: str) -> None:
+    """A setup link's session acts for its tenant on the IdP setup screen's routes only (no admin id: none
+    of those routes is an admin's own, like notifications)."""
+    try:
+        record = request.app[keys.TENANTS].verify_setup_session(key, request.app[keys.CLOCK]())
+    except TokenRejected as rejected:
+        raise ScimError(401, str(rejected)) from None
+    if not on_setup_screen(request.method, request.path):
+        raise ScimError(403, SETUP_SCREEN_ONLY)
+    request[keys.TENANT_ID] = record.tenant_id
+
+
+def on_setup_screen(method: str, path: str) -> bool:
+    return (method, path) in SETUP_SCREEN_ROUTES
+
+
+def _find_setup_link(request: web.Request) -> None:
+    """Which tenant's link this is; the redeem view checks its secret, expiry and first use as it spends it."""
+    try:
+        request[keys.TENANT_ID] = request.app[keys.TENANTS].setup_link_tenant(bearer(request))
+    except TokenRejected as rejected:
+        raise ScimError(401, str(rejected)) from None

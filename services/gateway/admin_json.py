@@ -19,9 +19,15 @@ from pydantic import (
     ValidationError,
 )
 
-from contracts.tenants.v2 import IdpType, TenantActivity, TenantAdmin, TenantRecord
-from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, public_prefix
-from services.gateway.tenant_state import DEFAULT_TOKEN_DAYS, manages_users
+from contracts.base import MAX_START_INDEX
+from contracts.tenants.v2 import IdpType, SetupLink, TenantActivity, TenantAdmin, TenantRecord
+from services.gateway.credentials import ADMIN_KEY_PREFIX, SETUP_LINK_PREFIX, TOKEN_PREFIX, public_prefix
+from services.gateway.tenant_state import (
+    DEFAULT_SETUP_LINK_DAYS,
+    DEFAULT_TOKEN_DAYS,
+    manages_users,
+    setup_link_status,
+)
 from shared.scim.errors import ScimError
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -106,8 +112,33 @@ class SubscriptionSetChange(_Body):
     admin_role: bool | None = None
 
 
+class UserSettingsChange(_Body):
+    """A user's vendor attributes the admin manages; fields left out stay (the defaults only type them),
+    credit_limit null clears it. Products take seats, all or nothing, as the IdP's changes do."""
+
+    role: Literal["User", "Admin"] = "User"
+    user_credit: Literal["Limited", "Unlimited"] = "Limited"
+    credit_limit: Annotated[int, Field(ge=0, le=2**53 - 1)] | None = None  # at most what a browser reads exactly
+    reset_usage: Literal["Monthly", "Quarterly", "Yearly", "Never"] = "Monthly"
+    products: list[Name] = Field(default_factory=list, max_length=100)
+
+
 class NotificationsRead(_Body):
     ids: list[str] = Field(min_length=1, max_length=500)  # the calling admin's notification ids
+
+
+class NewSetupLink(_Body):
+    expires_in_days: Annotated[int, Field(ge=1, le=30)] = DEFAULT_SETUP_LINK_DAYS
+
+
+class TenantListQuery(_Body):
+    """The operator's ?startIndex= &count= &search= (query strings: numbers arrive as text, so not strict)."""
+
+    model_config = ConfigDict(strict=False)
+
+    start_index: int = Field(default=1, ge=1, le=MAX_START_INDEX)
+    count: int = Field(default=50, ge=0, le=200)
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
 
 BodyT = TypeVar("BodyT", bound=_Body)
@@ -164,3 +195,20 @@ def tenant_json(record: TenantRecord, activity: TenantActivity | None, now: date
             "connection": connection_json(record, activity, scim_base_url),
             "policies": record.policies.model_dump(), "admins": [admin_json(a) for a in record.admins],
             "rate_limit_per_second": record.rate_limit_per_second or default_rate}
+
+
+def tenant_row_json(record: TenantRecord, activity: TenantActivity | None, now: datetime) -> dict[str, Any]:
+    """One tenant in the operator's list: what tenant_json shows, in brief."""
+    token = token_json(record, activity, now)
+    return {"tenant_id": record.tenant_id, "name": record.name, "created": iso(record.created),
+            "idp_type": record.connection.idp_type, "token_status": token["status"] if token else "none",
+            "token_expires_at": token["expires_at"] if token else None, "admins": len(record.admins),
+            "manage_users_through_idp": manages_users(record, activity is not None),
+            "last_scim_call": iso(activity.last_used_at if activity else None)}
+
+
+def setup_link_json(link: SetupLink | None, now: datetime) -> dict[str, Any]:
+    """The link without its secret (status "none": there is none)."""
+    return {"prefix": public_prefix(SETUP_LINK_PREFIX, link.link_id) if link else None,
+            "created": iso(link.created if link else None), "expires_at": iso(link.expires_at if link else None),
+            "status": setup_link_status(link, now), "redeemed_at": iso(link.redeemed_at if link else None)}

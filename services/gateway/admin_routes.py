@@ -1,6 +1,7 @@
 """Every admin API route once: registered from this table, and documented from it (OpenAPI).
 
-Operator routes take the operator key; tenant-admin routes (under /admin/v1/tenant) an admin's key.
+Operator routes take the operator key; tenant-admin routes (under /admin/v1/tenant) an admin's key
+(or, on the IdP setup screen's few, the session a setup link opened); the redeem route the link.
 The summary and the request body model here are what /openapi/admin.json publishes, so the document
 cannot drift from what the gateway serves.
 """
@@ -18,6 +19,7 @@ from services.gateway.admin_json import (
     ConnectionChange,
     NewAdmin,
     NewProduct,
+    NewSetupLink,
     NewSubscriptionSet,
     NewTenant,
     NewToken,
@@ -26,8 +28,18 @@ from services.gateway.admin_json import (
     ProductChange,
     RateLimit,
     SubscriptionSetChange,
+    UserSettingsChange,
 )
-from services.gateway.views import admin, admin_notifications, admin_seats, admin_sync, admin_tenant
+from services.gateway.views import (
+    admin,
+    admin_notifications,
+    admin_scim_log,
+    admin_seats,
+    admin_setup,
+    admin_sync,
+    admin_tenant,
+    admin_users,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,7 +50,7 @@ class AdminRoute:
     path: str
     handler: Handler
     summary: str
-    caller: Literal["operator", "admin"]
+    caller: Literal["operator", "admin", "setup_link"]
     body: type[BaseModel] | None = None
     status: int = 200
 
@@ -54,6 +66,8 @@ def _admin(method: str, path: str, handler: Handler, summary: str, **extra) -> A
 ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _operator("POST", "", admin.create_tenant, "Create a tenant and its first SCIM token (shown once)",
               body=NewTenant, status=201),
+    _operator("GET", "", admin.list_tenants,
+              "Every tenant by name, in brief: ?search= (part of the name, or the tenant id), ?startIndex=, ?count="),
     _operator("GET", "/{tenant_id}", admin.show_tenant, "A tenant as its admins see it"),
     _operator("POST", "/{tenant_id}/admins", admin.add_admin, "Add an admin; their admin key is shown once",
               body=NewAdmin, status=201),
@@ -65,6 +79,13 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
               "Change a product's seat count (not below the seats in use) or expiry", body=ProductChange),
     _operator("GET", "/{tenant_id}/products", admin_seats.operator_seat_summary,
               "The tenant's products: total, used and free seats, expiry"),
+    _operator("POST", "/{tenant_id}/setup-link", admin_setup.create_setup_link,
+              "A one-time link to the IdP setup screen (1-30 days, default 3), shown once; replaces the last one",
+              body=NewSetupLink, status=201),
+    _operator("GET", "/{tenant_id}/setup-link", admin_setup.show_setup_link,
+              "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
+    _operator("DELETE", "/{tenant_id}/setup-link", admin_setup.delete_setup_link,
+              "Revoke the setup link, and end the session it opened", status=204),
     _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins"),
     _admin("POST", "/token", admin_tenant.create_token,
            "Generate the SCIM token (90, 180 or 365 days), shown once; replace: true revokes the old one",
@@ -93,15 +114,33 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "Delete a set: its members free the seats it gave them"),
     _admin("GET", "/sync/users", admin_sync.list_statuses,
            "Every user's provisioning status, newest first: ?status=failed|synced|pending|deleted, ?product=, "
-           "?set=, ?startIndex=, ?count="),
+           "?set=, ?search= (part of the userName or email, any case), ?startIndex=, ?count="),
     _admin("GET", "/sync/users/{user_name}/history", admin_sync.user_history,
            "One user's provisioning history (what the IdP asked, what was decided, why), newest first"),
+    _admin("GET", "/users/{user_id}", admin_users.show_user,
+           "One user: names, emails, seat state, role, credits, products"),
+    _admin("PATCH", "/users/{user_id}", admin_users.change_user,
+           "Change a user's role, credits or products (seats all or nothing; 400 with the reason)",
+           body=UserSettingsChange),
     _admin("GET", "/sync/summary", admin_sync.summary,
            "Users by status, the last successful provisioning and SCIM call, each set's Last Synced"),
+    _admin("GET", "/scim-log", admin_scim_log.list_scim_calls,
+           "Your IdP's recent SCIM calls, newest first: time, method, path, status, the error's detail "
+           "(never a body or a secret): ?outcome=failed|succeeded, ?startIndex=, ?count= (default 50, max 200)"),
     _admin("GET", "/notifications", admin_notifications.list_notifications,
            "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count="),
     _admin("POST", "/notifications/read", admin_notifications.mark_read,
            "Mark some of your notifications read", body=NotificationsRead),
+    _admin("POST", "/setup-link", admin_setup.create_setup_link,
+           "A one-time link to the IdP setup screen (1-30 days, default 3), shown once; replaces the last one",
+           body=NewSetupLink, status=201),
+    _admin("GET", "/setup-link", admin_setup.show_setup_link,
+           "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
+    _admin("DELETE", "/setup-link", admin_setup.delete_setup_link,
+           "Revoke the setup link, and end the session it opened", status=204),
+    AdminRoute("POST", "/admin/v1/setup/redeem", admin_setup.redeem_setup_link,
+               "Open a setup link (Bearer scl_..., once): a session key for the IdP setup screen, 8 hours",
+               "setup_link"),
 )
 
 

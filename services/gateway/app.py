@@ -8,10 +8,11 @@ from aiohttp import web
 
 from services.gateway import keys, tenant_store
 from services.gateway.messaging import messaging_ctx
-from services.gateway.middlewares import auth_middleware, errors_middleware
+from services.gateway.middlewares import auth_middleware, errors_middleware, scim_log_middleware
 from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
 from services.gateway.scim.queries import MAX_FILTER_LENGTH
+from services.gateway.scim_log import ScimCallLog
 from services.gateway.settings import GatewaySettings
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
@@ -25,13 +26,15 @@ MAX_REQUEST_LINE = 12 * MAX_FILTER_LENGTH + 8192
 def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
                clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
-    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=2 * MAX_PAYLOAD_SIZE,
-                          handler_args={"max_line_size": MAX_REQUEST_LINE})
+    app = web.Application(middlewares=[scim_log_middleware, errors_middleware, auth_middleware],
+                          client_max_size=2 * MAX_PAYLOAD_SIZE, handler_args={"max_line_size": MAX_REQUEST_LINE})
     app[keys.SETTINGS] = settings
     app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
     tenant_store.install(app, clock or (lambda: datetime.now(UTC)))
     app[keys.OPERATOR_KEY] = operator_key(settings.operator_key, settings.data_dir)
     app[keys.READY] = {}
+    app[keys.SCIM_LOG] = ScimCallLog(flush_seconds=settings.scim_log_flush_seconds,
+                                     send_timeout=settings.request_timeout)
     app.cleanup_ctx.append(messaging_ctx)
     setup_routes(app)
     return app

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 TOKEN_PREFIX = "scf"  # SCIM API tokens
 ADMIN_KEY_PREFIX = "sca"  # tenant admins' keys for /admin/v1/tenant
+SETUP_LINK_PREFIX = "scl"  # one-time links to the IdP setup screen
+SETUP_SESSION_PREFIX = "scs"  # the session a setup link opens: that screen's routes only
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from services.gateway.activity import ActivityTracker
 from services.gateway.ratelimit import RateLimiter
+from services.gateway.scim_log import ScimCallLog
 from services.gateway.settings import GatewaySettings
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.requester import Requester
@@ -24,6 +25,10 @@ CLOCK = web.AppKey("clock", Clock)  # wall clock, UTC; tests inject one instead 
 ACTIVITY = web.AppKey("activity", ActivityTracker)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 TENANT_LOCKS = web.AppKey("tenant_locks", dict)  # tenant id -> asyncio.Lock (admin changes)
+SCIM_LOG = web.AppKey("scim_log", ScimCallLog)
 
 TENANT_ID = web.RequestKey("tenant_id", str)  # set by the auth middleware
 ADMIN_ID = web.RequestKey("admin_id", str)  # set by the auth middleware on /admin/v1/tenant
+#: Whose SCIM call log a call joins: set once its token is known to be the tenant's, even when the call is
+#: then refused (token expired or revoked, over the rate, managing users off).
+CALLER_TENANT = web.RequestKey("caller_tenant", str)

@@ -1,8 +1,8 @@
 """The gateway's Kafka lifecycle (aiohttp cleanup_ctx): one publisher, one reply reader, one
-tenant-directory reader, the tenant-activity publisher, the token-expiry reminders, the failure
-digests and the seat notices per process,
-started before the first request and stopped after the last (the activity still unpublished goes
-out on the way down)."""
+tenant-directory reader, the tenant-activity publisher, the SCIM call log's sender, the token-expiry
+reminders, the failure digests and the seat notices per process,
+started before the first request and stopped after the last (the activity still unpublished and
+the SCIM calls still buffered go out on the way down)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from services.gateway import keys
 from services.gateway.activity import Publish
 from services.gateway.digests import AskStatus, FailureDigests
 from services.gateway.reminders import Cast, ReminderScheduler
+from services.gateway.scim_log import sender as scim_log_sender
 from services.gateway.seat_notices import AskSeats, SeatNotices
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.codec import DecodeError, decode_headers, decode_message
@@ -58,6 +59,7 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(requester.consume_replies(reply_reader, stop)),
             asyncio.create_task(follow_tenants(tenant_reader, app[keys.TENANTS], stop)),
             asyncio.create_task(app[keys.ACTIVITY].run(_activity_publisher(requester), stop)),
+            asyncio.create_task(app[keys.SCIM_LOG].run(scim_log_sender(requester, settings.instance_id), stop)),
         ]
         reminders = ReminderScheduler(app[keys.TENANTS], app[keys.CLOCK])
         await stack.enter_async_context(periodically(
@@ -76,6 +78,7 @@ async def messaging_ctx(app: web.Application) -> AsyncIterator[None]:
         app[keys.READY]["messaging"] = False
         stop.set()
         app[keys.ACTIVITY].wake()
+        app[keys.SCIM_LOG].wake()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

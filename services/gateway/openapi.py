@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.gateway.access import on_setup_screen
 from services.gateway.admin_routes import ADMIN_ROUTES, AdminRoute
 
 _SECURITY = {
     "operator": {"type": "http", "scheme": "bearer", "description": "SCIMFLOW_OPERATOR_KEY"},
     "admin": {"type": "http", "scheme": "bearer", "description": "A tenant admin's key (sca_...)"},
+    "setup_link": {"type": "http", "scheme": "bearer",
+                   "description": "A one-time setup link's key (scl_...), spent by the call"},
+    "setup_session": {"type": "http", "scheme": "bearer",
+                      "description": "The session a setup link opened (scs_...): the IdP setup screen's routes only"},
 }
 _ERROR = {"type": "object", "required": ["status", "detail"],
           "properties": {"status": {"type": "string"}, "detail": {"type": "string"}}}
@@ -36,7 +41,9 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{route.caller}_{route.handler.__name__}",
         "summary": route.summary,
-        "security": [{route.caller: []}],
+        # Alternatives: the setup screen's routes also take the session a setup link opened.
+        "security": [{route.caller: []},
+                     *([{"setup_session": []}] if on_setup_screen(route.method, route.path) else [])],
         "responses": {
             str(route.status): {"description": "Done"} if route.status == 204 else {
                 "description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}},

@@ -1,7 +1,8 @@
 """Every route of the gateway, one line each.
 
 SCIM resource-type segments match case-insensitively (``/users`` works): some clients lower-case
-URLs, and RFC 7644 gives them no reason to think the path is case-sensitive.
+URLs, and RFC 7644 gives them no reason to think the path is case-sensitive. Every SCIM route is
+there twice, the second time with a trailing slash: Microsoft's clients send ``GET /Users/?filter=...``.
 """
 
 from aiohttp import web
@@ -21,19 +22,28 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.health)
     add_admin_routes(app.router)
     app.router.add_get("/openapi/admin.json", docs.admin_api_document)
+    for slash in ("", "/"):
+        add_scim_routes(app.router, slash)
+
+
+def add_scim_routes(router: web.UrlDispatcher, slash: str) -> None:
+    """Every SCIM route, each path ending in ``slash``."""
+    def at(segment: str, rest: str = "") -> str:
+        return scim(segment, rest) + slash
+
     for name, resource in (("Users", users.views), ("Groups", groups.views)):
-        app.router.add_post(scim(name), resource.create)
-        app.router.add_get(scim(name), resource.list)
-        app.router.add_post(scim(name, "/.search"), resource.search)
-        app.router.add_get(scim(name, "/{id}"), resource.get)
-        app.router.add_put(scim(name, "/{id}"), resource.replace)
-        app.router.add_patch(scim(name, "/{id}"), resource.patch)
-        app.router.add_delete(scim(name, "/{id}"), resource.delete)
-    app.router.add_post(f"{SCIM}/.search", search.search_all)
-    app.router.add_get(scim("ServiceProviderConfig"), discovery.service_provider_config)
-    app.router.add_get(scim("Schemas"), discovery.list_schemas)
-    app.router.add_get(scim("Schemas", "/{urn}"), discovery.get_schema)
-    app.router.add_get(scim("ResourceTypes"), discovery.list_resource_types)
-    app.router.add_get(scim("ResourceTypes", "/{name}"), discovery.get_resource_type)
-    app.router.add_route("*", scim("Me"), discovery.me)
-    app.router.add_post(scim("Bulk"), bulk.bulk)
+        router.add_post(at(name), resource.create)
+        router.add_get(at(name), resource.list)
+        router.add_post(at(name, "/.search"), resource.search)
+        router.add_get(at(name, "/{id}"), resource.get)
+        router.add_put(at(name, "/{id}"), resource.replace)
+        router.add_patch(at(name, "/{id}"), resource.patch)
+        router.add_delete(at(name, "/{id}"), resource.delete)
+    router.add_post(f"{SCIM}/.search{slash}", search.search_all)
+    router.add_get(at("ServiceProviderConfig"), discovery.service_provider_config)
+    router.add_get(at("Schemas"), discovery.list_schemas)
+    router.add_get(at("Schemas", "/{urn}"), discovery.get_schema)
+    router.add_get(at("ResourceTypes"), discovery.list_resource_types)
+    router.add_get(at("ResourceTypes", "/{name}"), discovery.get_resource_type)
+    router.add_route("*", at("Me"), discovery.me)
+    router.add_post(at("Bulk"), bulk.bulk)

@@ -47,6 +47,18 @@ def expiry_state(product: ProductSeats, now: datetime) -> tuple[str, str, int] |
     return "subscription_expiring", f"subscription-expiring:{product.product}:{ends}:{days}d", days
 
 
+def product_alerts(product: ProductSeats, now: datetime) -> list[str]:
+    """What an admin should see beside a product (the portal's warnings): the notices' own states,
+    and "subscription_expiring" throughout its last EXPIRY_MILESTONE_DAYS[-1] days."""
+    alerts = [state[0]] if (state := seat_state(product)) else []
+    left = product.expires_at - now
+    if left <= timedelta(0):
+        alerts.append("subscription_expired")
+    elif left <= timedelta(days=EXPIRY_MILESTONE_DAYS[-1]):
+        alerts.append("subscription_expiring")
+    return alerts
+
+
 def due_notices(record: TenantRecord, summary: SeatSummary, now: datetime) -> list[Notify]:
     notices = []
     for product in summary.products:

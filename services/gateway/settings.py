@@ -29,6 +29,9 @@ class GatewaySettings(CommonSettings):
     failure_digest_check_seconds: PositiveFloat = 60.0
     #: How often each replica looks at every tenant's seats (running out, subscription expiring).
     seat_notice_interval_seconds: PositiveFloat = 300.0
+    #: A SCIM call reaches its tenant's call log (the sync-status reporter) at most this much later: each
+    #: replica sends its calls in one message per interval, not one per call.
+    scim_log_flush_seconds: PositiveFloat = 1.0
 
     @model_validator(mode="after")
     def _defaults(self) -> GatewaySettings:

@@ -17,10 +17,19 @@ from contracts.tenants.v2 import (
     Connection,
     IdpType,
     RevokedToken,
+    SetupLink,
     TenantAdmin,
     TenantRecord,
 )
-from services.gateway.credentials import ADMIN_KEY_PREFIX, TOKEN_PREFIX, new_credential
+from services.gateway.credentials import (
+    ADMIN_KEY_PREFIX,
+    SETUP_LINK_PREFIX,
+    SETUP_SESSION_PREFIX,
+    TOKEN_PREFIX,
+    matches,
+    new_credential,
+    split,
+)
 from shared.scim.errors import ScimError
 
 TOKEN_LIFETIMES_DAYS = (90, 180, 365)  # the portal's choices: 90 days, 180 days, 1 year
@@ -28,6 +37,13 @@ DEFAULT_TOKEN_DAYS = 365
 #: Revoked tokens remembered per tenant: enough to answer "revoked" to an IdP still holding one of
 #: the last few; older ones get the plain "not valid".
 MAX_REVOKED = 10
+DEFAULT_SETUP_LINK_DAYS = 3
+#: A redeemed setup link's session: a working day from the moment the link is opened, whatever is left
+#: of the link's own expiry (that bounds when it can be opened, not how long the screen works).
+SETUP_SESSION_HOURS = 8
+SETUP_LINK_NOT_VALID = ("The setup link is not valid: it may have been revoked or replaced by a newer one. "
+                        "Ask your admin for a new link")
+SetupLinkStatus = Literal["active", "expired", "used", "none"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,58 @@ def find_admin(record: TenantRecord, admin_id: str) -> TenantAdmin:
 def remove_admin(record: TenantRecord, admin_id: str) -> TenantRecord:
     gone = find_admin(record, admin_id)
     return record.model_copy(update={"admins": tuple(a for a in record.admins if a is not gone)})
+
+
+def new_setup_link(record: TenantRecord, days: int, now: datetime, created_by: str) -> Issued:
+    """A one-time link to the IdP setup screen; it replaces the last one, which ends that one's session too."""
+    credential = new_credential(SETUP_LINK_PREFIX)
+    link = SetupLink(link_id=credential.credential_id, link_sha256=credential.sha256, created=now,
+                     expires_at=now + timedelta(days=days), created_by=created_by)
+    return Issued(record.model_copy(update={"setup_link": link}), credential.text)
+
+
+def delete_setup_link(record: TenantRecord) -> TenantRecord:
+    if record.setup_link is None:
+        raise ScimError(404, "This tenant has no setup link")
+    return record.model_copy(update={"setup_link": None})
+
+
+def redeem_setup_link(record: TenantRecord, key: str, now: datetime) -> Issued:
+    """Open the link, once: it gives a session key for the IdP setup screen (the link's record keeps its hash)."""
+    link = _openable(record.setup_link, key, now)
+    credential = new_credential(SETUP_SESSION_PREFIX)
+    opened = link.model_copy(update={"redeemed_at": now, "session_id": credential.credential_id,
+                                     "session_sha256": credential.sha256,
+                                     "session_expires_at": now + timedelta(hours=SETUP_SESSION_HOURS)})
+    return Issued(record.model_copy(update={"setup_link": opened}), credential.text)
+
+
+def _openable(link: SetupLink | None, key: str, now: datetime) -> SetupLink:
+    link_id, secret = split(key, SETUP_LINK_PREFIX) or ("", "")
+    if link is None or link.link_id != link_id or not matches(secret, link.link_sha256):
+        raise ScimError(401, SETUP_LINK_NOT_VALID)
+    if link.redeemed_at is not None:
+        raise ScimError(401, f"This setup link was already used at {link.redeemed_at.isoformat()}: it opens once. "
+                             f"Ask your admin for a new link")
+    if now >= link.expires_at:
+        raise ScimError(401, f"This setup link expired at {link.expires_at.isoformat()}; ask your admin for a new link")
+    return link
+
+
+def setup_link_status(link: SetupLink | None, now: datetime) -> SetupLinkStatus:
+    if link is None:
+        return "none"
+    if link.redeemed_at is not None:
+        return "used"
+    return "expired" if now >= link.expires_at else "active"
+
+
+def find_tenants(records: list[TenantRecord], search: str = "") -> list[TenantRecord]:
+    """The operator's list: by name in any case (then id, so equal names keep one order); ``search`` is
+    part of the name in any case, or the exact tenant id."""
+    wanted = search.casefold()
+    found = [r for r in records if wanted in r.name.casefold() or r.tenant_id == search]
+    return sorted(found, key=lambda r: (r.name.casefold(), r.tenant_id))
 
 
 def manages_users(record: TenantRecord, connected: bool) -> bool:

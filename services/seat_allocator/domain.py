@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.seats.v1 import SeatFailureReason as Reason
-from contracts.seats.v1 import SeatProblem
+from contracts.seats.v1 import SET_DESCRIPTION_MAX, SET_NAME_CHARACTERS, SET_NAME_LENGTH, SeatProblem
 
-NAME_LENGTH = (3, 35)
-DESCRIPTION_MAX = 45
-NAME_CHARACTER = re.compile(r"[a-zA-Z0-9.\- ]")
+NAME_LENGTH = SET_NAME_LENGTH
+DESCRIPTION_MAX = SET_DESCRIPTION_MAX
+NAME_CHARACTER = re.compile(f"[{SET_NAME_CHARACTERS}]")
 
 
 class RuleBroken(Exception):

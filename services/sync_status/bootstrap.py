@@ -9,13 +9,13 @@ from functools import partial
 
 from services.sync_status.handlers import HANDLERS, Deps
 from services.sync_status.settings import SyncStatusSettings
-from services.sync_status.tables import HistoryRow, UserStatusRow
+from services.sync_status.tables import HistoryRow, ScimCallRow, UserStatusRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
 from shared.sqlite import create_engine, create_tables, session_factory, threaded_session_factory
 from shared.store import UnitOfWork, delete_older, periodically, utc_now
 
-TABLES = (UserStatusRow, HistoryRow)
+TABLES = (UserStatusRow, HistoryRow, ScimCallRow)
 
 
 @asynccontextmanager
@@ -28,6 +28,7 @@ async def bootstrap(settings: SyncStatusSettings, identity: ServiceIdentity, *,
 
         async def prune() -> None:
             await delete_older(threaded_session_factory(engine), HistoryRow.at, clock() - settings.history_retention)
+            await delete_older(threaded_session_factory(engine), ScimCallRow.at, clock() - settings.scim_log_retention)
 
         async with periodically("history pruning", timedelta(hours=1), prune):
             yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock))

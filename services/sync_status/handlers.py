@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import exists, func, text
+from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlmodel import col, select
 
 from contracts import MessageMeta
@@ -24,7 +24,9 @@ from contracts.sync_status.v1 import (
     UserStatus,
     UserStatusPage,
 )
+from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls
 from contracts.system.v1 import Ping
+from services.sync_status.scim_log import list_scim_calls, record_scim_calls
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
@@ -79,7 +81,11 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
     refused = cmd.status not in ("synced", "deleted") and row.user_id is not None  # leaves the user as they were
     if not refused or cmd.action == "membership":  # refused a seat, a member is still where the allocator put them
         row.subscription_set = cmd.subscription_set
+        if cmd.role is not None:  # None: not known to the sender (a delete)
+            row.role = cmd.role
     if not refused:
+        if cmd.action != "membership" and cmd.user_name is not None:  # the user was read: their email, or none
+            row.email = cmd.email
         if cmd.scim_active is not None:  # None: not known to the sender (a membership change)
             row.scim_active = cmd.scim_active
         if cmd.platform_active is not None:
@@ -131,7 +137,7 @@ def to_status(row: UserStatusRow) -> UserStatus:
                       detail=row.detail, last_synced=row.last_synced and as_utc(row.last_synced),
                       last_attempt=as_utc(row.last_attempt), scim_active=row.scim_active,
                       platform_active=row.platform_active, products=row.products,
-                      subscription_set=row.subscription_set)
+                      subscription_set=row.subscription_set, email=row.email, role=row.role)
 
 
 async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Deps) -> UserStatusPage:
@@ -148,6 +154,8 @@ async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Dep
         held = select(text("1")).select_from(func.json_each(UserStatusRow.products)).where(
             text("json_each.value = :product")).params(product=cmd.product)
         conditions.append(exists(held))
+    if term := (cmd.search or "").strip().lower():
+        conditions.append(contains(term))
     async with deps.uow(read_only=True) as uow:
         total = (await uow.session.exec(select(func.count()).select_from(UserStatusRow).where(*conditions))).one()
         query = (select(UserStatusRow).where(*conditions)
@@ -155,6 +163,13 @@ async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Dep
                  .offset(cmd.start_index - 1).limit(cmd.count))
         rows = (await uow.session.exec(query)).all()
         return UserStatusPage(total_results=total, start_index=cmd.start_index, users=[to_status(row) for row in rows])
+
+
+def contains(term: str) -> ColumnElement[bool]:
+    """userName or email containing ``term`` (lower-cased): the store's lower() is Python's, so any script
+    folds; instr, unlike LIKE, takes "%" and "_" literally."""
+    return or_(func.instr(col(UserStatusRow.user_name_key), term) > 0,
+               func.instr(func.lower(col(UserStatusRow.email)), term) > 0)
 
 
 async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -> UserHistory:
@@ -184,5 +199,7 @@ HANDLERS: Mapping[type, Handler[Deps]] = {
     ListUserStatuses: list_user_statuses,
     GetUserHistory: get_user_history,
     GetSyncSummary: get_sync_summary,
+    RecordScimCalls: record_scim_calls,
+    ListScimCalls: list_scim_calls,
     Ping: ping,
 }

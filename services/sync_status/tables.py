@@ -30,6 +30,8 @@ class UserStatusRow(SQLModel, table=True):
     platform_active: bool | None = None
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     subscription_set: str | None = None
+    email: str | None = None  # the admin finds users by it (?search=), as by userName
+    role: str | None = None  # effective role
 
 
 class HistoryRow(SQLModel, table=True):
@@ -46,3 +48,20 @@ class HistoryRow(SQLModel, table=True):
     status: str
     detail: str | None = None
     asked: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ScimCallRow(SQLModel, table=True):
+    """One SCIM call of a tenant's IdP, as the gateway logged it; its call id makes a redelivered batch
+    count once. Per tenant only the newest are kept (services/sync_status/scim_log.py)."""
+
+    __tablename__ = "scim_calls"
+    __table_args__ = (Index("ix_scim_calls_recent", "tenant_id", "at"),)
+
+    call_id: str = Field(primary_key=True)
+    tenant_id: str
+    at: datetime = Field(index=True)  # pruned by age
+    method: str
+    path: str
+    status: int
+    detail: str | None = None
+    duration_ms: int

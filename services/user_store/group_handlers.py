@@ -36,7 +36,7 @@ from services.user_store.common import (
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.group_repository import Group, new_group
 from services.user_store.member_delta import MemberDelta, member_delta
-from services.user_store.outcomes import member_outcomes, seat_outcome, send_quietly
+from services.user_store.outcomes import member_outcomes, members_of, seat_outcome, send_quietly
 from services.user_store.paging import page_of
 from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
 from services.user_store.seat_state import SeatCommand, SeatState
@@ -190,14 +190,16 @@ async def group_saga(command: Command, meta: MessageMeta, deps: Deps, result_typ
     """A group write through the seat saga; then each member the set moved or refused is reported to the
     sync-status reporter (a redelivery answered from the journal has nothing new to report)."""
     moved: list[SeatAnswer] = []
+    own_roles: dict[str, str | None] = {}  # the moved members' roles, for the role each set leaves them
 
     async def finish_and_keep(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> ResultT:
         result = await finish(uow, change, answers)
         moved[:] = answers
+        own_roles.update(await uow.users.own_roles(tenant_of(meta), members_of(answers)))
         return result
 
     result = await with_seats(command, meta, deps, result_type, prepare, finish_and_keep, conflict)
-    for outcome in member_outcomes(moved, deps.clock()):
+    for outcome in member_outcomes(moved, deps.clock(), own_roles):
         await send_before_commit(send_quietly(deps.report, outcome, tenant_of(meta),
                                            f"{meta.message_id}:member:{outcome.user_id}"))
     return result
@@ -368,9 +370,10 @@ async def record_seat_states(cmd: RecordSeatStates, meta: MessageMeta, deps: Dep
     now, tenant_id = deps.clock(), tenant_of(meta)
     async with deps.uow() as uow:
         await uow.users.record_seat_states(tenant_id, {a.user_id: SeatState.of(a) for a in cmd.allocations}, now)
+        own_roles = await uow.users.own_roles(tenant_id, [a.user_id for a in cmd.allocations])
         await uow.commit()
     for allocation in cmd.allocations:
-        outcome = seat_outcome(allocation, "seats moved by an admin's change", now)
+        outcome = seat_outcome(allocation, "seats moved by an admin's change", now, own_roles.get(allocation.user_id))
         await send_before_commit(send_quietly(deps.report, outcome, tenant_id,
                                            f"{meta.message_id}:member:{allocation.user_id}"))
     return SeatStatesRecorded(recorded=len(cmd.allocations))

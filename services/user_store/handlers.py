@@ -50,6 +50,7 @@ from shared.messaging.ping import ping
 from shared.scim.attributes import USER
 from shared.scim.resource import with_user_defaults
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.scim.vendor import with_admin_managed
 from shared.store import as_utc, found
 
 __all__ = ["Deps", "HANDLERS"]
@@ -175,7 +176,9 @@ async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Dep
 
 
 async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    return await update_user(cmd, meta, deps, lambda _: cmd.resource, duplicate(cmd.resource["userName"]))
+    """The IdP's new state; role and credits it leaves out stay as the admin set them (shared/scim/vendor.py)."""
+    return await update_user(cmd, meta, deps, lambda row: with_admin_managed(cmd.resource, row.resource),
+                             duplicate(cmd.resource["userName"]))
 
 
 async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:

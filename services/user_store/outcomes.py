@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.worker import send_before_commit
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.scim.vendor import effective_role, primary_email
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def status_of(action: Action, reply: Reply) -> Status:
 
 def asked_of(command: Message) -> list[str]:
     """What the IdP sent, without values (they may be personal data): attributes, or PATCH "op path"."""
+    if isinstance(command, PatchUser) and command.by_admin:  # "admin: role": the attribute the admin set
+        return [f"admin: {op.get('path', '').rpartition(':')[2]}" for op in command.patch.get("Operations", [])]
     if isinstance(command, PatchUser):
         return [f"{op.get('op', '')} {op.get('path', '')}".strip() for op in command.patch.get("Operations", [])]
     resource = getattr(command, "resource", {})
@@ -74,7 +77,8 @@ def outcome_of(command: Message, reply: Reply, at: datetime) -> ProvisioningOutc
         detail=None if reply.error is None else reply.error.detail, asked=asked_of(command),
         scim_active=None if resource is None else resource.get("active") is not False and action != "delete",
         platform_active=extension.get("platformActive", False if resource is not None else None),
-        products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"))
+        products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"),
+        email=primary_email(resource) if resource else None, role=effective_role(resource) if resource else None)
 
 
 def report_id(meta: MessageMeta, outcome: ProvisioningOutcome) -> str:
@@ -83,19 +87,28 @@ def report_id(meta: MessageMeta, outcome: ProvisioningOutcome) -> str:
     return f"{meta.message_id}:outcome:{outcome.status}"
 
 
-def member_outcomes(answers: Sequence[Result], at: datetime) -> list[ProvisioningOutcome]:
+def members_of(answers: Sequence[Result]) -> list[str]:
+    """The ids of the members whose seats a group write's subscription sets moved (or refused to)."""
+    return [member.user_id for answer in answers if isinstance(answer, SubscriptionSetReport)
+            for member in answer.outcomes]
+
+
+def member_outcomes(answers: Sequence[Result], at: datetime,
+                    own_roles: Mapping[str, str | None]) -> list[ProvisioningOutcome]:
     """Each member whose seats a subscription set moved (or refused to): a group write's part per user."""
-    return [seat_outcome(member, f"members of group {answer.subscription_set.name}", at)
+    return [seat_outcome(member, f"members of group {answer.subscription_set.name}", at,
+                         own_roles.get(member.user_id))
             for answer in answers if isinstance(answer, SubscriptionSetReport) for member in answer.outcomes]
 
 
-def seat_outcome(member: SeatAllocation, asked: str, at: datetime) -> ProvisioningOutcome:
-    """A user whose seats the allocator moved (or refused to) for a set: their membership's outcome."""
+def seat_outcome(member: SeatAllocation, asked: str, at: datetime, own_role: str | None) -> ProvisioningOutcome:
+    """A user whose seats the allocator moved (or refused to) for a set: their membership's outcome, with the
+    role it leaves them (the set's Admin, else ``own_role``: their vendor extension's)."""
     return ProvisioningOutcome(action="membership", status="failed" if member.failure else "synced", at=at,
                                user_id=member.user_id, user_name=member.user_name,
                                detail=member.failure.detail if member.failure else None, asked=[asked],
                                platform_active=member.platform_active, products=member.products,
-                               subscription_set=member.set_name)
+                               subscription_set=member.set_name, role=member.role or own_role or "User")
 
 
 #: Outcomes one message carries at most, and how long the first of a batch waits for company. A report

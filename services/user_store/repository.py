@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
-from shared.sqlite import PlainSql, new_row
+from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.sqlite import PlainSql, new_row, placeholders
 from shared.store import Repository
 
 #: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
@@ -25,6 +26,7 @@ _USERS = UserRow.__table__  # type: ignore[attr-defined]
 #: The tenant's column in a WHERE that also names users by id: "+" keeps SQLite from choosing a tenant
 #: index (it has no statistics, and would walk every user of the tenant) over one key look-up per id.
 BY_ID_ONLY_TENANT = literal_column("+users.tenant_id")
+ROLES_PER_QUERY = 500
 
 
 def new_user(**values: object) -> User:
@@ -63,6 +65,17 @@ class UserRepository(ResourceRows):
         row = (await self._sql()).one("SELECT id FROM users WHERE tenant_id = ? AND user_name_key = ? LIMIT 1",
                                       tenant_id, user_name.lower())
         return None if row is None else row[0]
+
+    async def own_roles(self, tenant_id: str, user_ids: Sequence[str]) -> dict[str, str | None]:
+        """Each user's own role (their vendor extension's, not their set's), by id; in chunks, as a group
+        write may touch tens of thousands of members and SQLite binds at most 32 766 values."""
+        sql, roles = await self._sql(), dict[str, str | None]()
+        for start in range(0, len(user_ids), ROLES_PER_QUERY):
+            chunk = user_ids[start:start + ROLES_PER_QUERY]
+            roles.update(sql.all(f"SELECT id, json_extract(resource, '$.\"{EXTENSION_SCHEMA}\".role') FROM users "
+                                 f"WHERE +users.tenant_id = ? AND id IN ({placeholders(len(chunk))})",
+                                 tenant_id, *chunk))
+        return roles
 
     async def record_seat_states(self, tenant_id: str, states: Mapping[str, SeatState], now: datetime) -> None:
         """Write the allocator's answers on the users they changed (new version): one UPDATE per distinct state."""

@@ -24,7 +24,8 @@ from shared.devtools import REPO_ROOT
 
 WORKERS = ("user_store", "seat_allocator", "notifier", "sync_status")
 GATEWAY = "gateway"
-SERVICES = (*WORKERS, GATEWAY)
+PORTAL = "portal"
+SERVICES = (*WORKERS, GATEWAY, PORTAL)
 
 
 @dataclass
@@ -63,6 +64,8 @@ class System:
     data_dir: Path
     http_port: int = 8080
     http_host: str = "127.0.0.1"
+    #: The Admin Portal's port; None: no portal (most tests need none).
+    portal_port: int | None = None
     log_dir: Path | None = None  # None: children write to our stderr
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
@@ -70,6 +73,10 @@ class System:
     @property
     def base_url(self) -> str:
         return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def portal_url(self) -> str | None:
+        return f"http://{self.http_host}:{self.portal_port}" if self.portal_port else None
 
     def env(self, instance_id: str) -> dict[str, str]:
         return {
@@ -79,6 +86,8 @@ class System:
             "SCIMFLOW_HTTP_HOST": self.http_host,
             "SCIMFLOW_HTTP_PORT": str(self.http_port),
             "SCIMFLOW_INSTANCE_ID": instance_id,
+            **({"SCIMFLOW_PORTAL_HOST": self.http_host, "SCIMFLOW_PORTAL_PORT": str(self.portal_port)}
+               if self.portal_port else {}),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -104,6 +113,8 @@ class System:
         for service in (*WORKERS, GATEWAY):
             for _ in range(replicas.get(service, 1)):
                 self.start_service(service)
+        if self.portal_port:
+            self.start_service(PORTAL)
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
@@ -111,14 +122,14 @@ class System:
         while time.monotonic() < deadline:
             if dead := [p.instance_id for p in self.processes if not p.alive()]:
                 raise RuntimeError(f"service(s) exited during start: {', '.join(dead)}")
-            if _healthy(f"{self.base_url}/healthz"):
+            if all(_healthy(f"{url}/healthz") for url in (self.base_url, self.portal_url) if url):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"gateway not healthy at {self.base_url} after {timeout:.0f}s")
 
     def stop(self) -> None:
-        # Gateways first, so no new work arrives while the workers drain.
-        for process in sorted(self.processes, key=lambda p: p.service != GATEWAY):
+        # The edge first (portal, gateways), so no new work arrives while the workers drain.
+        for process in sorted(self.processes, key=lambda p: p.service not in (PORTAL, GATEWAY)):
             process.terminate()
         self.processes.clear()
 

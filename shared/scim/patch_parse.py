@@ -121,7 +121,9 @@ def _spread(op: str, urn: str | None, value: Any, schema: ResourceSchema) -> lis
                 for a in schema.attributes(urn) if a["mutability"] != "readOnly"]
     if not isinstance(value, Mapping):
         raise invalid_value(f"The value of a path-less {op} (or one on a schema URN) must be an object")
-    return [operation for key, member in value.items()
+    # Generic clients copy a whole extension object, "schemas" too, as the value of its URN path: ignored
+    # there as in a path-less value (_keyed), since the server keeps schemas in step (RFC 7643 §3).
+    return [operation for key, member in value.items() if not (urn and key.lower() == "schemas")
             for operation in _keyed(op, f"{urn}:{key}" if urn else key, member, schema)]
 
 

@@ -14,12 +14,18 @@ from services.gateway.admin_json import (
     NewAdmin,
     NewTenant,
     RateLimit,
+    TenantListQuery,
     admin_json,
     iso,
     parse,
+    tenant_row_json,
 )
 from services.gateway.middlewares import read_json
+from services.gateway.views.admin_asks import query_fields
 from services.gateway.views.admin_tenant import render_tenant
+
+#: Query parameters of the tenant list as the operator writes them -> the query's fields.
+LIST_PARAMETERS = {"startIndex": "start_index", "count": "count", "search": "search"}
 
 
 def _tenant_id(request: web.Request) -> str:
@@ -37,6 +43,17 @@ async def create_tenant(request: web.Request) -> web.Response:
         "tenant_id": record.tenant_id, "name": record.name, "scim_base_url": app[keys.SETTINGS].scim_base_url,
         "token": issued.secret, "token_expires_at": iso(record.token.expires_at),
     }, status=201)
+
+
+async def list_tenants(request: web.Request) -> web.Response:
+    """Every tenant this replica's directory holds (all of them), by name: ?search= &startIndex= &count=."""
+    query, directory = parse(TenantListQuery, query_fields(request, LIST_PARAMETERS)), request.app[keys.TENANTS]
+    found, now = rules.find_tenants(directory.records(), query.search), request.app[keys.CLOCK]()
+    page = found[query.start_index - 1:query.start_index - 1 + query.count]
+    return web.json_response({
+        "total_results": len(found), "start_index": query.start_index, "items_per_page": len(page),
+        "items": [tenant_row_json(record, directory.activity(record.tenant_id), now) for record in page],
+    })
 
 
 async def show_tenant(request: web.Request) -> web.Response:

@@ -43,6 +43,7 @@ from services.gateway.admin_json import (
     sent,
 )
 from services.gateway.middlewares import read_json
+from services.gateway.seat_notices import product_alerts
 from services.gateway.views.admin_asks import answer, ask_service
 from shared.scim.errors import ScimError
 
@@ -101,14 +102,23 @@ async def change_product(request: web.Request) -> web.Response:
 
 
 async def operator_seat_summary(request: web.Request) -> web.Response:
-    return answer(await ask_allocator(request, operated_tenant(request), GetSeatSummary(), SeatSummary))
+    return _seats_with_alerts(request, await ask_allocator(request, operated_tenant(request), GetSeatSummary(),
+                                                            SeatSummary))
 
 
 # --- the tenant's admins: seats and subscription sets ----------------------------------------------
 
 
 async def seat_summary(request: web.Request) -> web.Response:
-    return answer(await ask_allocator(request, request[keys.TENANT_ID], GetSeatSummary(), SeatSummary))
+    return _seats_with_alerts(request, await ask_allocator(request, request[keys.TENANT_ID], GetSeatSummary(),
+                                                            SeatSummary))
+
+
+def _seats_with_alerts(request: web.Request, summary: SeatSummary) -> web.Response:
+    """Each product with its ``alerts`` (seats_low, seats_exhausted, subscription_expiring / _expired)."""
+    now = request.app[keys.CLOCK]()
+    return web.json_response({"products": [{**product.model_dump(mode="json", exclude={"TYPE"}),
+                                            "alerts": product_alerts(product, now)} for product in summary.products]})
 
 
 async def list_sets(request: web.Request) -> web.Response:

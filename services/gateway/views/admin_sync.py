@@ -21,12 +21,12 @@ from services.gateway.views.admin_asks import answer, ask_for_tenant, query_fiel
 from services.gateway.views.admin_seats import ask_allocator
 
 #: Query parameters as the admin writes them -> the query's fields.
-LIST_PARAMETERS = {"status": "status", "product": "product", "set": "subscription_set",
+LIST_PARAMETERS = {"status": "status", "product": "product", "set": "subscription_set", "search": "search",
                    "startIndex": "start_index", "count": "count"}
 
 
 async def list_statuses(request: web.Request) -> web.Response:
-    """?status=failed|synced|pending|deleted &product= &set= &startIndex= &count= (bad values: 400)."""
+    """?status=failed|synced|pending|deleted &product= &set= &search= &startIndex= &count= (bad values: 400)."""
     query = parse(ListUserStatuses, query_fields(request, LIST_PARAMETERS))
     return answer(await ask_for_tenant(request, SYNC_STATUS_COMMANDS.name, query, UserStatusPage))
 

@@ -1,4 +1,4 @@
-"""`scimflow tenant create`, `admin add`, `token create|show|revoke` over the gateway's own admin API.
+"""`scimflow tenant create`, `admin add`, `setup-link create`, `token create|show|revoke` over the admin API.
 
 The CLI is blocking (urllib), so it runs in a thread against the test server's real port.
 """
@@ -47,3 +47,14 @@ async def test_token_commands_need_an_admin_key(scimflow, monkeypatch):
     monkeypatch.delenv("SCIMFLOW_ADMIN_KEY", raising=False)
     with pytest.raises(SystemExit, match="SCIMFLOW_ADMIN_KEY"):
         await scimflow("token", "show")
+
+
+async def test_the_operator_makes_a_setup_link(scimflow, gw):
+    code, out, _ = await scimflow("tenant", "create", "acme")
+    tenant_id = json.loads(out)["tenant_id"]
+    code, out, _ = await scimflow("setup-link", "create", tenant_id, "--days", "7")
+    link = json.loads(out)
+    assert code == 0 and link["setup_key"].startswith("scl_")
+    assert (await gw.post("/admin/v1/setup/redeem", headers=bearer(link["setup_key"]))).status == 200
+    code, _, err = await scimflow("setup-link", "create", tenant_id, "--days", "31")
+    assert code == 1 and "expires_in_days" in err

@@ -1,6 +1,13 @@
 """The admin API's OpenAPI document is generated from the routes the gateway really serves (issue 5)."""
 
+from services.gateway.access import SETUP_SCREEN_ROUTES
 from tests.services.gateway.admin_support import json_ok, tenant_with_admin
+
+
+def caller_of(path: str) -> str:
+    if path.startswith("/admin/v1/setup/"):
+        return "setup_link"
+    return "admin" if path.startswith("/admin/v1/tenant/") or path == "/admin/v1/tenant" else "operator"
 
 
 async def test_every_admin_route_is_documented_with_its_body_and_caller(gateway):
@@ -15,9 +22,8 @@ async def test_every_admin_route_is_documented_with_its_body_and_caller(gateway)
         for method, operation in operations.items():
             (caller,) = operation["security"][0]
             assert caller in schemes and operation["summary"]
-            assert ("admin" if path.startswith("/admin/v1/tenant/") or path == "/admin/v1/tenant" else "operator") \
-                == caller, path
-            if method in ("post", "put"):
+            assert caller_of(path) == caller, path
+            if method in ("post", "put") and caller != "setup_link":  # redeeming takes only the link's key
                 reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                 assert reference.split("/")[-1] in document["components"]["schemas"]
 
@@ -36,3 +42,11 @@ async def test_the_deletes_are_documented_as_the_204_without_a_body_they_answer(
     _, admin = await tenant_with_admin(gateway)
     response = await gateway.delete("/admin/v1/tenant/token", headers=admin)
     assert response.status == 204 and await response.read() == b""
+
+
+async def test_the_setup_screens_routes_also_take_a_setup_session_and_no_other_does(gateway):
+    document = await json_ok(await gateway.get("/openapi/admin.json"))
+    with_session = {(method.upper(), path) for path, operations in document["paths"].items()
+                    for method, operation in operations.items() if {"setup_session": []} in operation["security"]}
+    assert {("POST", "/admin/v1/tenant/token"), ("PUT", "/admin/v1/tenant/connection")} <= with_session
+    assert with_session <= SETUP_SCREEN_ROUTES and ("GET", "/admin/v1/tenant/admins") not in with_session

@@ -193,7 +193,6 @@ def test_values_and_operators_must_suit_the_attribute_type(text, detail):
     ("   ", "expected an attribute name"),
     ("userName", "expected an operator after userName"),
     ("userName eq", "expected a value at position 12"),
-    ("userName eq jyoung", "found 'jyoung'"),  # Entra's doc example: strings must be quoted
     ('userName lk "x"', "unknown operator 'lk'"),
     ('userName eq "x" or', "expected an attribute name"),
     ('userName eq "x" extra', "expected the end of the filter at position 17, found 'extra'"),
@@ -207,7 +206,7 @@ def test_values_and_operators_must_suit_the_attribute_type(text, detail):
     ('name.nope eq "x"', "unknown attribute 'name.nope'"),
     ('urn:example:unknown:attr eq "x"', "unknown attribute"),
     ('userName eq "x" & title pr', "unexpected character '&' at position 17"),
-    ('userName eq 5x', "unexpected character '5'"),
+    ('5x eq "a"', "unexpected character '5'"),
     ("(" * 40 + "title pr" + ")" * 40, "nested deeper than"),
 ])
 def test_syntax_errors_are_invalid_filter_with_a_position(text, detail):
@@ -217,3 +216,79 @@ def test_syntax_errors_are_invalid_filter_with_a_position(text, detail):
 
 def test_group_attributes_are_not_user_attributes():
     assert "unknown attribute 'userName'" in invalid('userName eq "x"', GROUP)
+
+
+def test_unquoted_values_as_microsoft_sends_them():
+    """RFC 7644 §3.4.2.2 quotes compValue strings; Microsoft's SCIM examples and test collection, and Entra's
+    documentation (``externalId eq jyoung``), send them bare. A value that can be nothing else is taken."""
+    assert parse_filter("externalId eq jyoung", USER) == eq("externalId", "jyoung")
+    assert parse_filter("userName sw O", USER) == eq("userName", "O", op="sw")
+    assert parse_filter("name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)",
+                        USER) == And(operands=[
+                            eq("name.familyName", "Employee"),
+                            Or(operands=[eq("emails.value", "example.com", op="co"),
+                                         eq("emails.value", "example.org", op="co")])])
+
+
+def test_an_unquoted_date_time_is_a_date_time():
+    """Microsoft's example ``meta.Created gt 2015-10-10T14:38:21.8617979-07:00``: a dateTime attribute
+    (RFC 7643 §2.3.5) takes the bare value as a dateTime, normalised like a quoted one."""
+    assert parse_filter("meta.Created gt 2015-10-10T14:38:21.8617979-07:00", USER) == eq(
+        "meta.created", "2015-10-10T21:38:21.861797Z", op="gt")
+    assert "not an RFC 3339 dateTime" in invalid("meta.created gt yesterday")
+
+
+def test_an_unquoted_value_ends_at_a_bracket_or_parenthesis():
+    """``]`` closes a valuePath and ``)`` a group (RFC 7644 §3.4.2.2): neither belongs to a bare value."""
+    assert parse_filter("emails[value eq x@y.z]", USER) == ValuePath(path=path("emails"),
+                                                                    filter=eq("emails.value", "x@y.z"))
+    assert parse_filter("emails[type eq work].value eq x@y.z", USER) == ValuePath(
+        path=path("emails"), filter=And(operands=[eq("emails.type", "work"), eq("emails.value", "x@y.z")]))
+    assert parse_filter("not (userName eq jane)", USER) == Not(operand=eq("userName", "jane"))
+    assert parse_filter("members[value eq 2819c223-7f76-453a-919d-413861904646]", GROUP) == ValuePath(
+        path=path("members", GROUP), filter=eq("members.value", "2819c223-7f76-453a-919d-413861904646", GROUP))
+
+
+def test_an_unquoted_value_is_anything_without_spaces():
+    """Not a JSON number (``5x``, ``1.2.3``), not a literal (``trueish``): text, apostrophes and all."""
+    assert parse_filter("externalId eq 5x", USER) == eq("externalId", "5x")
+    assert parse_filter("title eq 1.2.3", USER) == eq("title", "1.2.3")
+    assert parse_filter("title eq trueish", USER) == eq("title", "trueish")
+    assert parse_filter("name.familyName eq O'Brien", USER) == eq("name.familyName", "O'Brien")
+    assert parse_filter("displayName eq Zoë", USER) == eq("displayName", "Zoë")
+
+
+def test_literals_keep_their_meaning_unquoted():
+    """RFC 7644 §3.4.2.2: true, false, null and numbers are the grammar's own values; as text they need quotes."""
+    assert parse_filter("title eq null", USER) == eq("title", None)
+    assert parse_filter("active eq True", USER) == eq("active", True)
+    assert parse_filter(f"{SCIMFLOW}:creditLimit eq 5", USER) == eq(f"{SCIMFLOW}:creditLimit", 5)
+    assert 'quote it: title eq "true"' in invalid("title eq true")
+    assert 'quote it: externalId eq "12345"' in invalid("externalId eq 12345")
+    assert 'quote it: emails[...].value eq "1e3"' in invalid("emails[type eq work].value eq 1e3")
+
+
+@pytest.mark.parametrize(("text", "detail"), [
+    ("active eq yes", "yes is not a valid boolean value for active"),
+    (f"{SCIMFLOW}:creditLimit eq 5x", "5x is not a valid integer value"),
+    (f"{SCIMFLOW}:creditLimit eq 007", "007 is not a valid integer value"),
+])
+def test_unquoted_values_of_booleans_and_numbers_are_their_literals_only(text, detail):
+    """RFC 7643 §2.3.2, §2.3.4: a boolean is true or false, an integer its JSON number; nothing else guessed."""
+    assert detail in invalid(text)
+
+
+@pytest.mark.parametrize(("text", "detail"), [
+    ("userName eq John Smith", "found 'Smith'. The unquoted value 'John' ends at the first space"),
+    ("displayName eq Sales (EMEA)", "found '('. The unquoted value 'Sales' ends"),
+    ('title eq ab"c"', "found '\"c\"'. The unquoted value 'ab' ends"),
+    ('title eq ab"c', "a malformed string at position 12. The unquoted value 'ab' ends"),
+    ("userName eq and", "found the keyword 'and'; if it is the value, quote it: userName eq \"and\""),
+    ("userName eq OR title pr", "found the keyword 'OR'; if it is the value, quote it"),
+    ("userName eq not", "found the keyword 'not'; if it is the value, quote it"),
+    ("userName eq 'jane'", "single quotes do not quote a value"),
+    ("userName eq \x01x", "unexpected character '\\x01'"),
+])
+def test_ambiguous_unquoted_values_are_invalid_filter_saying_how_to_quote(text, detail):
+    """RFC 7644 §3.4.2.2, §3.12: what could be read two ways stays 400 invalidFilter, and says to quote."""
+    assert detail in invalid(text)

@@ -128,3 +128,14 @@ def test_values_are_brought_to_their_stored_form():
         {"op": "add", "path": f"{ENTERPRISE_SCHEMA}:manager", "value": {"value": "m", "displayName": "ro"}},
     ), USER)
     assert [o.value for o in operations] == [[{"value": "a@x", "primary": True}], {"value": "m"}]
+
+
+@pytest.mark.parametrize("op", ["add", "replace"])
+def test_schemas_in_the_value_of_an_extension_urn_path_is_ignored(op):
+    """Generic clients copy the whole extension object, ``schemas`` and all, as the value of a path naming the
+    extension (RFC 7644 §3.5.2.1, §3.5.2.3); the server keeps ``schemas`` itself (RFC 7643 §3)."""
+    value = {"schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA], "employeeNumber": "7"}
+    assert parse_patch(body({"op": op, "path": ENTERPRISE_SCHEMA, "value": value}), USER) == [
+        PatchOperation(op, PatchPath(core("employeeNumber", urn=ENTERPRISE_SCHEMA)), "7")]
+    assert parse_patch(body({"op": op, "value": {ENTERPRISE_SCHEMA: value}}), USER) == [
+        PatchOperation(op, PatchPath(core("employeeNumber", urn=ENTERPRISE_SCHEMA)), "7")]
