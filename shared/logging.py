@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import orjson
 
+from shared.log_limits import KafkaOutageFilter
+
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 # LogRecord's own attributes; anything else on a record came from ``extra=`` and is logged as a field.
@@ -52,6 +54,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(KafkaOutageFilter())  # on the handler: a logger's filter misses its children's records
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -6,12 +6,14 @@ answer shows a public prefix and metadata. Fields a PUT leaves out stay as they 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -30,8 +32,20 @@ from services.gateway.tenant_state import (
 )
 from shared.scim.errors import ScimError
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+#: NUL and the other control characters: no name or address has one (they are shown in the portal, mails, logs).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters such as NUL")
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 AfterValidator(_no_control_characters)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+                  AfterValidator(_no_control_characters)]
 Days = Literal[90, 180, 365]
 
 
@@ -80,8 +94,18 @@ def _in_utc_range(value: datetime) -> datetime:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_text(value: object) -> object:
+    """Lax datetime parsing would take a number, or a string of digits, as seconds since 1970 (-1, 0, 1.5)."""
+    if not (isinstance(value, str) and _ISO_DATE.match(value)):
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2027-01-31T00:00:00Z")
+    return value
+
+
 #: An expiry as JSON sends it: an ISO 8601 string (strict mode would take only datetime objects).
-Expiry = Annotated[datetime, Strict(False), AfterValidator(_in_utc_range)]
+Expiry = Annotated[datetime, Strict(False), BeforeValidator(_iso_8601_text), AfterValidator(_in_utc_range)]
 SeatCount = Annotated[int, Field(ge=0, le=10_000_000)]
 
 

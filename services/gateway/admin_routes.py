@@ -63,6 +63,19 @@ def _admin(method: str, path: str, handler: Handler, summary: str, **extra) -> A
     return AdminRoute(method, f"/admin/v1/tenant{path}", handler, summary, "admin", **extra)
 
 
+def _setup_link_routes(route: Callable[..., AdminRoute], tenant: str) -> tuple[AdminRoute, ...]:
+    """The same three calls for the operator (any tenant's link) and an admin (their own tenant's)."""
+    path = f"{tenant}/setup-link"
+    return (
+        route("POST", path, admin_setup.create_setup_link, "A one-time link to the IdP setup screen (1-30 days, "
+              "default 3), shown once; replaces the last one", body=NewSetupLink, status=201),
+        route("GET", path, admin_setup.show_setup_link,
+              "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
+        route("DELETE", path, admin_setup.delete_setup_link, "Revoke the setup link, and end the session it opened",
+              status=204),
+    )
+
+
 ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _operator("POST", "", admin.create_tenant, "Create a tenant and its first SCIM token (shown once)",
               body=NewTenant, status=201),
@@ -79,13 +92,7 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
               "Change a product's seat count (not below the seats in use) or expiry", body=ProductChange),
     _operator("GET", "/{tenant_id}/products", admin_seats.operator_seat_summary,
               "The tenant's products: total, used and free seats, expiry"),
-    _operator("POST", "/{tenant_id}/setup-link", admin_setup.create_setup_link,
-              "A one-time link to the IdP setup screen (1-30 days, default 3), shown once; replaces the last one",
-              body=NewSetupLink, status=201),
-    _operator("GET", "/{tenant_id}/setup-link", admin_setup.show_setup_link,
-              "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
-    _operator("DELETE", "/{tenant_id}/setup-link", admin_setup.delete_setup_link,
-              "Revoke the setup link, and end the session it opened", status=204),
+    *_setup_link_routes(_operator, "/{tenant_id}"),
     _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins"),
     _admin("POST", "/token", admin_tenant.create_token,
            "Generate the SCIM token (90, 180 or 365 days), shown once; replace: true revokes the old one",
@@ -131,13 +138,7 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count="),
     _admin("POST", "/notifications/read", admin_notifications.mark_read,
            "Mark some of your notifications read", body=NotificationsRead),
-    _admin("POST", "/setup-link", admin_setup.create_setup_link,
-           "A one-time link to the IdP setup screen (1-30 days, default 3), shown once; replaces the last one",
-           body=NewSetupLink, status=201),
-    _admin("GET", "/setup-link", admin_setup.show_setup_link,
-           "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
-    _admin("DELETE", "/setup-link", admin_setup.delete_setup_link,
-           "Revoke the setup link, and end the session it opened", status=204),
+    *_setup_link_routes(_admin, ""),
     AdminRoute("POST", "/admin/v1/setup/redeem", admin_setup.redeem_setup_link,
                "Open a setup link (Bearer scl_..., once): a session key for the IdP setup screen, 8 hours",
                "setup_link"),

@@ -13,6 +13,7 @@ from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
 from services.gateway.scim.queries import MAX_FILTER_LENGTH
 from services.gateway.scim_log import ScimCallLog
+from shared.server_log import ServerLog
 from services.gateway.settings import GatewaySettings
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
@@ -27,7 +28,8 @@ def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
                clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
     app = web.Application(middlewares=[scim_log_middleware, errors_middleware, auth_middleware],
-                          client_max_size=2 * MAX_PAYLOAD_SIZE, handler_args={"max_line_size": MAX_REQUEST_LINE})
+                          client_max_size=2 * MAX_PAYLOAD_SIZE,
+                          handler_args={"max_line_size": MAX_REQUEST_LINE, "logger": ServerLog()})
     app[keys.SETTINGS] = settings
     app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
     tenant_store.install(app, clock or (lambda: datetime.now(UTC)))

@@ -18,13 +18,14 @@ from services.portal.routes import setup_routes
 from services.portal.sessions import SessionStore, SignInThrottle
 from services.portal.settings import PortalSettings
 from services.portal.static import StaticFiles
+from shared.server_log import ServerLog
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def create_app(settings: PortalSettings) -> web.Application:
     app = web.Application(middlewares=[security_headers, session_and_csrf, errors_in_words],
-                          client_max_size=256 * 1024)
+                          client_max_size=256 * 1024, handler_args={"logger": ServerLog()})
     app[keys.SETTINGS] = settings
     app[keys.SESSIONS] = SessionStore(settings.portal_session_idle_minutes * 60,
                                       settings.portal_session_max_hours * 3600)

@@ -17,6 +17,9 @@ from shared.scim.errors import ScimError, invalid_value
 
 #: Entra's booleans as strings ("True", "False"; any case), in values and in filters.
 BOOLEAN_STRINGS = {"true": True, "false": False}
+#: Core multi-valued attributes whose every element must carry a ``value``: an email without an address
+#: is none (the RFC 7643 §8.7.1 listing leaves emails.value "required": false; §2.4 makes it the core).
+VALUE_REQUIRED = ("emails",)
 
 
 def parse_resource(payload: Any, schema: ResourceSchema) -> dict[str, Any]:
@@ -28,6 +31,7 @@ def parse_resource(payload: Any, schema: ResourceSchema) -> dict[str, Any]:
     for key, value in payload.items():
         _place(resource, key, value, schema)
     _check_required(resource, schema)
+    _check_values(resource)
     resource["schemas"] = schemas_of(resource, schema)
     return resource
 
@@ -128,6 +132,8 @@ def _single_value(definition: Definition, value: Any, where: str) -> Any:
         raise invalid_value(f"{where} must be a number")
     if kind in ("string", "reference", "binary", "dateTime") and not isinstance(value, str):
         raise invalid_value(f"{where} must be a string")
+    if isinstance(value, str) and "\x00" in value:  # no name or address has one; C strings (mail, logs) end there
+        raise invalid_value(f"{where} must not contain NUL characters")
     if kind == "dateTime":
         _check_date_time(value, where)
     return value
@@ -157,6 +163,13 @@ def _check_required(resource: Mapping[str, Any], schema: ResourceSchema) -> None
     for attribute in schema.attributes(schema.core):
         if attribute["required"] and _client_writable(attribute) and _blank(resource.get(attribute["name"])):
             raise invalid_value(f"{attribute['name']} is required")
+
+
+def _check_values(resource: Mapping[str, Any]) -> None:
+    # Of the whole resource, not of each value list: a PATCH remove may name the emails to drop by type.
+    for name in VALUE_REQUIRED:
+        if any(_blank(element.get("value")) for element in resource.get(name) or ()):
+            raise invalid_value(f"{name}: each one needs a value (RFC 7643 §2.4: the attribute's significant value)")
 
 
 def _blank(value: Any) -> bool:

@@ -29,22 +29,27 @@ def make_system(kafka_bootstrap_servers: str, tmp_path_factory) -> Iterator[Call
     systems: list[System] = []
 
     def make(**extra_env: str) -> System:
-        root = tmp_path_factory.mktemp("system")
-        (root / "logs").mkdir()
-        system = System(
-            kafka_bootstrap_servers, root / "data", http_port=free_port(), log_dir=root / "logs",
-            extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT, **extra_env},
-        )
+        system = new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("system"), **extra_env)
         systems.append(system)
         return system
 
     yield make
     for system in systems:
         system.stop()
-        _show_logs_of(system)
+        show_logs_of(system)
 
 
-def _show_logs_of(system: System) -> None:
+def new_system(kafka_bootstrap_servers: str, root: Path, *, portal: bool = False, **extra_env: str) -> System:
+    """A system (not started yet) keeping its data and logs under ``root``; with the Admin Portal if asked."""
+    (root / "logs").mkdir()
+    return System(
+        kafka_bootstrap_servers, root / "data", http_port=free_port(), log_dir=root / "logs",
+        portal_port=free_port() if portal else None,
+        extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT, **extra_env},
+    )
+
+
+def show_logs_of(system: System) -> None:
     """Service logs end up in the test report (pytest shows captured output of failed tests)."""
     for log in sorted(system.log_dir.glob("*.log")):
         print(f"----- {log.name} -----\n{log.read_text()[-4000:]}")

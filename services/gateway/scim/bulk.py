@@ -42,7 +42,8 @@ def check_size(size: int) -> None:
 
 def parse_bulk(body: Any) -> BulkRequest:
     """RFC 7644 §3.7: a BulkRequest, or 400 / 413 for what is wrong with it as a whole."""
-    if not isinstance(body, Mapping) or BULK_REQUEST not in (body.get("schemas") or []):
+    schemas = body.get("schemas") if isinstance(body, Mapping) else None
+    if not isinstance(schemas, list) or BULK_REQUEST not in schemas:  # 1, true, a URN-holding string: no
         raise ScimError(400, f"The body must be a BulkRequest ({BULK_REQUEST})", "invalidSyntax")
     raw = body.get("Operations")
     if not isinstance(raw, list):

@@ -15,7 +15,7 @@ from aiohttp import web
 from contracts import Message, Result
 from contracts.topics import query_key, resource_key
 from services.gateway import keys
-from services.gateway.middlewares import read_json
+from services.gateway.middlewares import header_text, read_json
 from services.gateway.responses import scim_json
 from services.gateway.scim import queries
 from services.gateway.scim.listing import list_response
@@ -159,7 +159,8 @@ def _id(request: web.Request) -> str:
 
 
 def _if_match(request: web.Request) -> str | None:
-    return request.headers.get("If-Match")
+    # Published with the command: a tag with bytes that are not UTF-8 names no version (412), as it should.
+    return header_text(request, "If-Match")
 
 
 def asks_for_resource(request: web.Request) -> bool:

@@ -151,3 +151,17 @@ async def test_email_change_policy_defaults_to_accept_and_can_be_switched(gw):
 async def test_admin_errors_are_json_with_a_clear_detail(gw, method, path, body, status):
     _, admin = await tenant_with_admin(gw)
     await json_error(await gw.request(method, path, data=body, headers=admin), status)
+
+
+@pytest.mark.parametrize("body", [{"name": "ac\x00me"}, {"name": "ac\nme"}])
+async def test_a_tenant_name_with_nul_or_another_control_character_is_400(gw, body):
+    """Shown in the portal, in mails and in logs: stored with a NUL it was cut short wherever a C string ends."""
+    response = await gw.post("/admin/v1/tenants", json=body, headers=OPERATOR)
+    assert "control characters such as NUL" in await json_error(response, 400)
+
+
+async def test_an_admin_name_or_email_with_nul_is_400(gw):
+    tenant = await create_tenant(gw)
+    for body in ({"name": "A\x00da", "email": "ada@acme.example"}, {"name": "Ada", "email": "ada@acme\x00.example"}):
+        response = await gw.post(f"/admin/v1/tenants/{tenant['tenant_id']}/admins", json=body, headers=OPERATOR)
+        assert "NUL" in await json_error(response, 400)

@@ -169,3 +169,20 @@ async def test_an_expiry_with_no_utc_time_is_a_400_not_a_crash(seated, expiry):
     changed = await gateway.patch(f"{products_of(tenant)}/Sales", headers=OPERATOR, json={"expires_at": expiry})
     for response in (created, changed):
         assert response.status == 400 and "out of range" in (await response.json())["detail"]
+
+
+@pytest.mark.parametrize("expiry", [-1, 0, 1.5, "1700000000", True])
+async def test_an_expiry_that_is_not_an_iso_8601_string_is_400(seated, expiry):
+    """Lax parsing took a number (or digits) as seconds since 1970: -1, 0 and 1.5 were 201, an expired product."""
+    gateway, tenant, _ = seated
+    created = await gateway.post(products_of(tenant), headers=OPERATOR,
+                                 json={"product": "Talent", "seats": 1, "expires_at": expiry})
+    changed = await gateway.patch(f"{products_of(tenant)}/Sales", headers=OPERATOR, json={"expires_at": expiry})
+    for response in (created, changed):
+        assert response.status == 400 and "ISO 8601" in (await response.json())["detail"]
+
+
+async def test_a_product_name_with_nul_is_400(seated):
+    gateway, tenant, _ = seated
+    response = await gateway.post(products_of(tenant), headers=OPERATOR, json=product_body("Tal\x00ent", 1))
+    assert response.status == 400 and "NUL" in (await response.json())["detail"]

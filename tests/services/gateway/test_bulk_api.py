@@ -26,3 +26,11 @@ async def test_an_unexpected_failure_is_its_operations_500_and_the_others_result
     results = (await response.json())["Operations"]
     assert response.status == 200 and [r["status"] for r in results] == ["201", "500"]
     assert "location" in results[0] and "boom" not in str(results[1])
+
+
+@pytest.mark.parametrize("schemas", [1, 1.5, True])
+async def test_schemas_that_is_not_a_list_is_400_invalid_syntax(gateway, auth, schemas):
+    """RFC 7644 §3.7: ``schemas`` lists the BulkRequest URN; a number or boolean was a TypeError, a 500."""
+    response = await gateway.post("/scim/v2/Bulk", json={"schemas": schemas, "Operations": []}, headers=auth)
+    body = await response.json()
+    assert (response.status, body["status"], body["scimType"]) == (400, "400", "invalidSyntax")

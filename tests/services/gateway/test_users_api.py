@@ -101,6 +101,26 @@ async def test_missing_user_name_is_400_invalid_value(gateway, auth):
     await assert_scim_error(response, 400, "invalidValue")
 
 
+@pytest.mark.parametrize("change", [
+    {"emails": [{"type": "work", "primary": True}]},  # RFC 7643 §2.4: the value is the email
+    {"displayName": "Jane\x00Admin"},
+    {"emails": [{"value": "jane@example.com\x00", "type": "work"}]},
+])
+async def test_an_email_without_value_or_a_nul_is_400_invalid_value_on_post_put_and_patch(gateway, auth, change):
+    created = await gateway.post("/scim/v2/Users", json=okta_user("ann@example.com"), headers=auth)
+    path = f"/scim/v2/Users/{(await created.json())['id']}"
+    patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations": [{"op": "replace", "value": change}]}
+    for method, target, body in (("POST", "/scim/v2/Users", {**okta_user(), **change}),
+                                 ("PUT", path, {**okta_user("ann@example.com"), **change}), ("PATCH", path, patch)):
+        await assert_scim_error(await gateway.request(method, target, json=body, headers=auth), 400, "invalidValue")
+
+
+async def test_a_group_display_name_with_nul_is_400_invalid_value(gateway, auth):
+    response = await gateway.post("/scim/v2/Groups", json={"displayName": "Team\x00"}, headers=auth)
+    await assert_scim_error(response, 400, "invalidValue")
+
+
 @pytest.mark.parametrize("authorization", [None, "non-token", "Bearer scf_0000_wrong", "Bearer "])
 async def test_missing_or_wrong_token_is_401(gateway, tenant, authorization):
     headers = {"Authorization": authorization} if authorization else {}

@@ -74,6 +74,14 @@ def test_values_are_kept_verbatim_and_nulls_unset():
     ({"userName": "a", ENTERPRISE_SCHEMA: "Sales"}, "must be an object of attributes"),
     ({"userName": "a", "emails.value": "x"}, "multi-valued"),
     ({"displayName": ""}, "userName is required"),
+    # RFC 7643 §2.4: value is the email; one without it was stored (and shown, and filtered on) as an email
+    ({"userName": "a", "emails": [{"type": "work", "primary": True}]}, "emails: each one needs a value"),
+    ({"userName": "a", "emails": [{"value": "a@x"}, {"type": "home", "value": None}]}, "emails: each one needs"),
+    ({"userName": "a", "emails": [{"type": "work", "value": " "}]}, "emails: each one needs a value"),
+    # NUL: no name or address has one
+    ({"userName": "a", "displayName": "Ann\x00Admin"}, "displayName must not contain NUL"),
+    ({"userName": "a", "emails": [{"value": "a@x\x00.evil"}]}, "emails.value must not contain NUL"),
+    ({"userName": "a\x00"}, "userName must not contain NUL"),
 ])
 def test_invalid_values_are_400_invalid_value_naming_the_attribute(body, detail):
     with pytest.raises(ScimError) as raised:
@@ -86,3 +94,9 @@ def test_a_group_needs_a_display_name():
     """RFC 7643 §4.2: displayName is REQUIRED."""
     with pytest.raises(ScimError, match="displayName is required"):
         parse_resource({"members": []}, GROUP)
+
+
+def test_a_group_display_name_with_nul_is_400():
+    with pytest.raises(ScimError, match="displayName must not contain NUL") as raised:
+        parse_resource({"displayName": "Team\x00"}, GROUP)
+    assert raised.value.scim_type == "invalidValue"

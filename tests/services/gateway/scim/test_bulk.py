@@ -27,6 +27,11 @@ def test_operations_keep_their_order_and_fields():
 
 @pytest.mark.parametrize(("body", "status"), [
     ({"Operations": []}, 400),
+    # schemas is a list of URNs (RFC 7644 §3.7): a number or boolean was a TypeError, a 500
+    ({"schemas": 1, "Operations": []}, 400),
+    ({"schemas": 1.5, "Operations": []}, 400),
+    ({"schemas": True, "Operations": []}, 400),
+    ({"schemas": f"x{BULK_REQUEST}x", "Operations": []}, 400),  # a string is not a list of URNs
     (request({"method": "GET", "path": "/Users"}), 400),
     (request({"method": "POST", "path": "/Users", "data": {}}), 400),  # a POST needs a bulkId
     (request({"method": "PUT", "path": "/Users/1"}), 400),  # and a PUT its data
