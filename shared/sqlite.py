@@ -376,6 +376,18 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, object], dict[str, Calla
     return constants, factories
 
 
+#: SQLite VM steps between two looks at a read's budget (Snapshot.budget); a look is one Python call.
+BUDGET_LOOK_STEPS = 10_000
+
+
+class BudgetExceeded(Exception):
+    """Reads ran past their budget of SQLite VM steps (Snapshot.budget): SQLite interrupted them."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"interrupted past {steps} SQLite VM steps")
+        self.steps = steps
+
+
 class Snapshot:
     """A read on a connection of its own, in a deferred transaction: under WAL it takes no lock, never
     waits for a writer and sees one committed state, whether read in plain SQL (``sql``) or through the
@@ -397,6 +409,33 @@ class Snapshot:
         if not self._connection.in_transaction():
             self._connection.begin()  # SQLAlchemy learns of the deferred BEGIN (_begin_immediate adds none)
         return sessions(bind=_ConnectionBind(self._connection))
+
+    @contextmanager
+    def budget(self, steps: int | None) -> Iterator[None]:
+        """The reads in the block take at most about ``steps`` SQLite VM steps together (None: any number):
+        past them SQLite interrupts the statement running (its progress handler) and BudgetExceeded is
+        raised. Statements run on the event loop's thread (see the module's docstring), so a read without
+        a bound holds up every other command of the process for as long as it runs."""
+        if steps is None:
+            yield
+            return
+        looks, interrupted = 0, False
+
+        def look() -> bool:
+            nonlocal looks, interrupted
+            looks += 1
+            interrupted = looks * BUDGET_LOOK_STEPS > steps
+            return interrupted  # true: interrupt
+
+        self._raw.set_progress_handler(look, BUDGET_LOOK_STEPS)
+        try:
+            yield
+        except (sqlite3.OperationalError, SQLAlchemyError) as error:
+            if interrupted:
+                raise BudgetExceeded(steps) from error
+            raise
+        finally:
+            self._raw.set_progress_handler(None, 0)  # the connection serves other reads after this one
 
     def close(self) -> None:
         try:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Self, TypeVar
@@ -55,9 +55,11 @@ class UnitOfWork:
     the write lock and without waiting for the process's writes; it commits nothing.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self._sessions = sessions
         self._read_only = read_only
+        self.clock = clock  #: the service's: what its journal's times are pruned by (journal_pruning)
         self._database: Database = sessions.kw["bind"]
         self._session: AsyncSession | None = None
         self._snapshot: Snapshot | None = None
@@ -106,6 +108,13 @@ class UnitOfWork:
             self._session = None
         self._writing = None
         await self._database.writer.commit(on_released)
+
+    def budget(self, steps: int | None) -> AbstractContextManager[None]:
+        """A read-only unit's reads in the block take at most about ``steps`` SQLite VM steps, else they
+        raise BudgetExceeded (shared/sqlite.Snapshot.budget); None: no bound."""
+        if not self._read_only:
+            raise RuntimeError("only a read-only unit of work's reads are bounded")
+        return self._snapshot_now().budget(steps)
 
     async def sql(self) -> PlainSql:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.
@@ -160,7 +169,7 @@ class Journal(Repository):
 
     async def record(self, message_id: str, answer: Any) -> None:
         (await self._sql()).insert(self._table, {"message_id": message_id, self._answer_column: answer,
-                                                     "processed_at": utc_now()})
+                                                     "processed_at": self._uow.clock()})
 
 
 UowT = TypeVar("UowT", bound=UnitOfWork)
@@ -171,7 +180,7 @@ class StoreDeps(Generic[UowT]):
     """A stateful service's handler dependencies, built in its bootstrap."""
 
     identity: ServiceIdentity
-    uow: Callable[..., UowT]  # UnitOfWork(sessions, read_only=...) with the sessions bound
+    uow: Callable[..., UowT]  # UnitOfWork(sessions, read_only=...) with the sessions and the clock bound
     clock: Callable[[], datetime] = utc_now
 
 

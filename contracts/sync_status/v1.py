@@ -36,6 +36,8 @@ class ProvisioningOutcome(Command):
     subscription_set: str | None = None
     email: str | None = None  # the primary (else first) email of a user write's user; None: none
     role: str | None = None  # the effective role (the set's Admin, else their own, else User); None: not known
+    #: A write that found the user already as asked (version and lastModified kept): counted, not history.
+    unchanged: bool = False
 
 
 class _Part(BaseModel):
@@ -69,6 +71,8 @@ class UserStatus(_Part):
     subscription_set: str | None = None
     email: str | None = None  # primary, else first
     role: str | None = None  # effective role; None: not reported yet (users synced before it was)
+    unchanged_syncs: int = 0  # the IdP's writes that found the user already as asked (not in the history)
+    last_checked: datetime | None = None  # the IdP's last write that succeeded, changing something or not
 
 
 class ListUserStatuses(Query):
@@ -128,7 +132,9 @@ class SyncSummary(Result):
 
     users: int
     by_status: dict[str, int]
-    last_successful_call: datetime | None = None
+    last_successful_call: datetime | None = None  # the last write that changed a user
+    unchanged_syncs: int = 0  # writes that found their user already as asked, every user's together
+    last_checked: datetime | None = None  # the last write that succeeded, changing something or not
 
 
 class OutcomeRecorded(Result):

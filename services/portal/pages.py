@@ -14,9 +14,9 @@ from services.portal.api import ApiError
 from services.portal.sessions import Session
 
 TENANT_NAV = (("/", "Overview"), ("/provisioning", "Auto Provisioning"), ("/sets", "Subscription Sets"),
-              ("/users", "Users"), ("/notifications", "Notifications"))
+              ("/users", "Users"), ("/scim-log", "SCIM Log"), ("/notifications", "Notifications"))
 OPERATOR_NAV = (("/operator/tenants", "Tenants"),)
-SETUP_NAV = (("/provisioning", "Auto Provisioning"),)
+SETUP_NAV = (("/provisioning", "Auto Provisioning"), ("/scim-log", "SCIM Log"))
 NAV = {"admin": TENANT_NAV, "operator": OPERATOR_NAV, "setup": SETUP_NAV}
 HOME = {"admin": "/", "operator": "/operator/tenants", "setup": "/provisioning"}
 

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from services.portal import keys
-from services.portal.views import notifications, operator, overview, provisioning, sets, signin, users
+from services.portal.views import notifications, operator, overview, provisioning, scim_log, sets, signin, users
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -28,6 +28,7 @@ def setup_routes(app: web.Application) -> None:
     add.add_post("/provisioning/connection", provisioning.change_connection)
     add.add_post("/provisioning/policies", provisioning.change_policies)
     add.add_post("/provisioning/setup-link", provisioning.create_setup_link)
+    add.add_get("/scim-log", scim_log.show)
     add.add_get("/sets", sets.show)
     add.add_get("/sets/new", sets.new)
     add.add_post("/sets/new", sets.create)

@@ -28,6 +28,7 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity,
         await create_schema(engine)
         sessions = session_factory(engine)
         async with journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock):
-            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock))
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions, clock=clock),
+                                            clock=clock))
     finally:
         await engine.dispose()

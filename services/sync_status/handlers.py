@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -78,6 +78,7 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
         row.user_id = cmd.user_id
     if cmd.status == "synced":
         row.last_synced = at
+        row.last_checked = latest([row.last_checked, at])  # a later re-sync may have been counted first
     refused = cmd.status not in ("synced", "deleted") and row.user_id is not None  # leaves the user as they were
     if not refused or cmd.action == "membership":  # refused a seat, a member is still where the allocator put them
         row.subscription_set = cmd.subscription_set
@@ -114,9 +115,12 @@ async def record_outcomes(cmd: ProvisioningOutcomes, meta: MessageMeta, deps: De
 
 def record(sql: PlainSql, report_id: str, tenant_id: str, cmd: ProvisioningOutcome) -> bool:
     """The outcome joins the history and updates the user's status, in plain SQL (every write reports);
-    False, changing nothing, when this report id was recorded before (a redelivered report)."""
+    False, changing nothing, when this report id was recorded before (a redelivered report). A write that
+    changed nothing of a user already synced is only counted (``checked``)."""
     at = as_utc(cmd.at)
     row, renamed_from = status_row(sql, tenant_id, cmd)
+    if cmd.unchanged and row is not None and row.status == "synced" and renamed_from is None:
+        return checked(sql, row, report_id, at)
     if row is None and cmd.user_name is not None:
         row = new_status(tenant_id, cmd.user_name, cmd, at)
     key = row.user_name_key if row is not None else f"#{cmd.user_id}"
@@ -132,12 +136,27 @@ def record(sql: PlainSql, report_id: str, tenant_id: str, cmd: ProvisioningOutco
     return True
 
 
+def checked(sql: PlainSql, row: Status, report_id: str, at: datetime) -> bool:
+    """An IdP's re-sync of a user that found them as stored: counted on their row, neither in the history
+    (thousands of users re-synced every 40 minutes would bury the real changes) nor as their last sync.
+    A user whose status is not synced (a write pending after a 503, or refused) goes through ``record``
+    as any success does: the write settles them. False for the report last counted, redelivered."""
+    if row.last_check_id == report_id:
+        return False
+    counted = {"unchanged_syncs": row.unchanged_syncs + 1, "last_checked": latest([row.last_checked, at]),
+               "last_check_id": report_id}
+    sql.update(_STATUSES, {**counted, "tenant_id": row.tenant_id, "user_name_key": row.user_name_key},
+               key=("tenant_id", "user_name_key"))
+    return True
+
+
 def to_status(row: UserStatusRow) -> UserStatus:
     return UserStatus(user_id=row.user_id, user_name=row.user_name, status=row.status,  # type: ignore[arg-type]
                       detail=row.detail, last_synced=row.last_synced and as_utc(row.last_synced),
                       last_attempt=as_utc(row.last_attempt), scim_active=row.scim_active,
                       platform_active=row.platform_active, products=row.products,
-                      subscription_set=row.subscription_set, email=row.email, role=row.role)
+                      subscription_set=row.subscription_set, email=row.email, role=row.role,
+                      unchanged_syncs=row.unchanged_syncs, last_checked=row.last_checked and as_utc(row.last_checked))
 
 
 async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Deps) -> UserStatusPage:
@@ -184,13 +203,24 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
 
 
 async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> SyncSummary:
-    tenant = col(UserStatusRow.tenant_id) == tenant_of(meta)
+    """Users by status; the last write that changed a user (``last_successful_call``), and the writes that
+    found their user already as asked (how many, and the last of any success: the IdP checked in)."""
+    query = (select(UserStatusRow.status, func.count(), func.sum(UserStatusRow.unchanged_syncs),
+                    func.max(UserStatusRow.last_synced), func.max(UserStatusRow.last_checked))
+             .where(col(UserStatusRow.tenant_id) == tenant_of(meta)).group_by(col(UserStatusRow.status)))
     async with deps.uow(read_only=True) as uow:
-        counts = (await uow.session.exec(select(UserStatusRow.status, func.count())
-                                         .where(tenant).group_by(col(UserStatusRow.status)))).all()
-        last = (await uow.session.exec(select(func.max(UserStatusRow.last_synced)).where(tenant))).one()
-    by_status = {status: count for status, count in counts}
-    return SyncSummary(users=sum(by_status.values()), by_status=by_status, last_successful_call=last and as_utc(last))
+        groups = (await uow.session.exec(query)).all()
+    by_status = {status: count for status, count, *_ in groups}
+    return SyncSummary(users=sum(by_status.values()), by_status=by_status,
+                       unchanged_syncs=sum(unchanged or 0 for _, _, unchanged, _, _ in groups),
+                       last_successful_call=latest(synced for *_, synced, _ in groups),
+                       last_checked=latest(checked for *_, checked in groups))
+
+
+def latest(times: Iterable[datetime | None]) -> datetime | None:
+    """The latest of ``times`` in UTC (SQLite hands them back naive), None when none is known."""
+    known = [as_utc(at) for at in times if at is not None]
+    return max(known, default=None)
 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {

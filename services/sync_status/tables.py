@@ -32,6 +32,11 @@ class UserStatusRow(SQLModel, table=True):
     subscription_set: str | None = None
     email: str | None = None  # the admin finds users by it (?search=), as by userName
     role: str | None = None  # effective role
+    #: The IdP's writes that found the user already as asked: counted here, not in the history (an IdP
+    #: re-syncs every user every 40 minutes or so), and not a sync (``last_synced`` stays).
+    unchanged_syncs: int = 0
+    last_checked: datetime | None = None  # the last write that succeeded, changing something or not
+    last_check_id: str | None = None  # the report last counted in unchanged_syncs: redelivered, it counts once
 
 
 class HistoryRow(SQLModel, table=True):

@@ -17,6 +17,7 @@ from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
 from services.user_store.outcomes import OutcomeBatches, Report, ReportingDispatcher, unreported
+from services.user_store.paging import QUERY_BUDGET_STEPS
 from services.user_store.seat_saga import resume_stale
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
@@ -37,12 +38,14 @@ STALE_INTENT = timedelta(seconds=30)
 @asynccontextmanager
 async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
                     report: Report = unreported, clock: Callable[[], datetime] = utc_now,
-                    sweep_every: float = 10.0) -> AsyncIterator[Dispatcher[Deps]]:
+                    sweep_every: float = 10.0,
+                    query_budget: int | None = QUERY_BUDGET_STEPS) -> AsyncIterator[Dispatcher[Deps]]:
     engine = create_engine(db_path)
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        deps = Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock, seats=seats, report=report)
+        deps = Deps(identity=identity, uow=partial(UnitOfWork, sessions, clock=clock), clock=clock, seats=seats,
+                    report=report, query_budget=query_budget)
         dispatcher = ReportingDispatcher(HANDLERS, deps)
         # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
         sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
@@ -83,5 +86,5 @@ def production(settings: UserStoreSettings) -> DispatcherFactory:
     """The dispatcher factory ``python -m services.user_store`` serves with."""
     def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
         bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/seats")
-        return on_bus(settings.db_path, identity, bus)
+        return on_bus(settings.db_path, identity, bus, query_budget=settings.query_budget)
     return factory

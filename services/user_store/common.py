@@ -35,6 +35,7 @@ class Deps(StoreDeps[UnitOfWork]):
     seats: SeatAsk
     report: Report = unreported  # outcomes to the sync-status reporter (outcomes.py)
     seat_timeout: float = 10.0  # when the command has no deadline of its own (the sweeper)
+    query_budget: int | None = None  # SQLite VM steps a list or filter query may take (paging.page_of); None: any
 
 
 class Versioned(Protocol):

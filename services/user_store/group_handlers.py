@@ -358,7 +358,7 @@ async def get_group(cmd: GetGroup, meta: MessageMeta, deps: Deps) -> GroupRecord
 
 async def query_groups(cmd: QueryGroups, meta: MessageMeta, deps: Deps) -> GroupPage:
     async with deps.uow(read_only=True) as uow:
-        rows, total = await page_of(uow.session, GroupRow, GROUP_TARGET, GROUP, tenant_of(meta), cmd)
+        rows, total = await page_of(uow, GroupRow, GROUP_TARGET, GROUP, tenant_of(meta), cmd, deps.query_budget)
         members = await uow.groups.members([row.id for row in rows]) if cmd.include_members else {}
         return GroupPage(total_results=total, start_index=cmd.start_index,
                          resources=[to_record(row, members.get(row.id)) for row in rows])

@@ -33,6 +33,7 @@ from services.user_store.common import (
 )
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
+from services.user_store.outcomes import note_unchanged
 from services.user_store.paging import filter_of, page_of
 from services.user_store.repository import User, new_user
 from services.user_store.seat_saga import (
@@ -110,8 +111,10 @@ async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str,
 
 async def store_user(uow: UnitOfWork, row: User, resource: dict[str, Any], now: datetime,
                      seats: SeatState) -> None:
-    """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified."""
+    """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified
+    (and its outcome says so: the reporter counts it instead of adding it to the user's history)."""
     if resource == row.resource and seats == SeatState.of_row(row):
+        note_unchanged()
         return
     await ensure_user_name_free(uow, row.tenant_id, resource["userName"], row.id)
     row.resource = resource
@@ -215,7 +218,7 @@ async def query_users(cmd: QueryUsers, meta: MessageMeta, deps: Deps) -> UserPag
             matches = await uow.users.with_user_name(tenant_of(meta), user_name)
             rows, total = matches[cmd.start_index - 1:][:cmd.count], len(matches)
         else:
-            rows, total = await page_of(uow.session, UserRow, USER_TARGET, USER, tenant_of(meta), cmd)
+            rows, total = await page_of(uow, UserRow, USER_TARGET, USER, tenant_of(meta), cmd, deps.query_budget)
         groups = await uow.groups.groups_of([row.id for row in rows])
         return UserPage(total_results=total, start_index=cmd.start_index,
                         resources=[to_record(row, groups.get(row.id)) for row in rows])

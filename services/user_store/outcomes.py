@@ -5,6 +5,8 @@ died before its offset was committed) reports again, under the same derived repo
 reporter counts once; a run that ends otherwise than the first (503, then finished) reports anew.
 Reporting never fails the write: a report that cannot be sent is logged.
 Outcomes travel in batches (``OutcomeBatches``): the reporter pays per message far more than per outcome.
+A write that found the user already as asked (an IdP's re-sync: the same PUT, a PATCH of the stored
+values) says so (``unchanged``), and the reporter counts it instead of adding it to the history.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -61,8 +64,29 @@ def asked_of(command: Message) -> list[str]:
     return sorted(key for key in resource if key != "schemas")
 
 
-def outcome_of(command: Message, reply: Reply, at: datetime) -> ProvisioningOutcome | None:
-    """The outcome of a user write; None for anything else, and for a write to a user that does not exist."""
+class WriteNote:
+    """What the handling of one command tells its outcome beyond the reply: that it changed nothing."""
+
+    __slots__ = ("unchanged",)
+
+    def __init__(self) -> None:
+        self.unchanged = False
+
+
+#: The note of the command being handled (set by ReportingDispatcher; a mutable object, so that a task the
+#: handler starts writes to the same one).
+_write_note: ContextVar[WriteNote | None] = ContextVar("write_note", default=None)
+
+
+def note_unchanged() -> None:
+    """The user write being handled found the user already as asked and stored nothing (store_user)."""
+    if (note := _write_note.get()) is not None:
+        note.unchanged = True
+
+
+def outcome_of(command: Message, reply: Reply, at: datetime, unchanged: bool = False) -> ProvisioningOutcome | None:
+    """The outcome of a user write; None for anything else, and for a write to a user that does not exist.
+    ``unchanged``: the write found the user already as asked (only a success says so)."""
     if (action := ACTIONS.get(type(command))) is None:
         return None
     if reply.error is not None and reply.error.code == ErrorCode.NOT_FOUND:
@@ -78,7 +102,8 @@ def outcome_of(command: Message, reply: Reply, at: datetime) -> ProvisioningOutc
         scim_active=None if resource is None else resource.get("active") is not False and action != "delete",
         platform_active=extension.get("platformActive", False if resource is not None else None),
         products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"),
-        email=primary_email(resource) if resource else None, role=effective_role(resource) if resource else None)
+        email=primary_email(resource) if resource else None, role=effective_role(resource) if resource else None,
+        unchanged=unchanged and reply.ok)
 
 
 def report_id(meta: MessageMeta, outcome: ProvisioningOutcome) -> str:
@@ -173,8 +198,14 @@ class ReportingDispatcher(Dispatcher[DepsT]):
     report travels beside the reply, and the command's offset is committed once both are acknowledged."""
 
     async def __call__(self, message: Message, meta: MessageMeta) -> Reply:
-        reply = await super().__call__(message, meta)
-        if (outcome := outcome_of(message, reply, self.deps.clock())) is not None:  # type: ignore[attr-defined]
+        note = WriteNote()
+        token = _write_note.set(note)
+        try:
+            reply = await super().__call__(message, meta)
+        finally:
+            _write_note.reset(token)
+        at = self.deps.clock()  # type: ignore[attr-defined]
+        if (outcome := outcome_of(message, reply, at, note.unchanged)) is not None:
             await send_before_commit(send_quietly(self.deps.report, outcome,  # type: ignore[attr-defined]
                                                meta.tenant_id or "", report_id(meta, outcome)))
         return reply

@@ -155,7 +155,8 @@ class OperatorTenants(Screen):
         if idp:
             self.page.get_by_label("IdP type (optional)").select_option(label=idp)
         self.page.get_by_role("button", name="Create tenant").click()
-        created = self.page.get_by_role("status").filter(has=self.page.get_by_role("heading", name=f"Tenant {name} created"))
+        heading = self.page.get_by_role("heading", name=f"Tenant {name} created")
+        created = self.page.get_by_role("status").filter(has=heading)
         expect(created).to_contain_text("you will not see it again")
         return CreatedTenant(self.page.get_by_label("Tenant id", exact=True).input_value(),
                              self.page.get_by_label("SCIM base URL", exact=True).input_value(),

@@ -11,6 +11,7 @@ from sqlmodel import select
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.tables import ProcessedMessage, SeatIntentRow
 from services.user_store.unit_of_work import UnitOfWork
+from shared.sqlite import BudgetExceeded
 from shared.store import Journal
 
 CREATED = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -175,3 +176,20 @@ def test_a_new_row_has_the_models_defaults_under_the_values_given():
     assert second.products == ["Sales"]
     # every field with a default, and those given; the required ones not given are left out
     assert set(vars(first)) == set(UserStatusRow.model_fields) - {"user_name_key", "last_attempt"}
+
+
+COUNT_TO_A_MILLION = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) "
+                      "SELECT count(*) FROM n")
+
+
+async def test_reads_past_their_budget_of_steps_are_interrupted_and_the_connection_reads_on(sessions):
+    """shared/sqlite.Snapshot.budget: the bound on how long one read holds up the event loop."""
+    async with UnitOfWork(sessions, read_only=True) as reader:
+        sql = await reader.sql()
+        with reader.budget(100_000_000):
+            assert sql.one(COUNT_TO_A_MILLION) == (1_000_000,)
+        with pytest.raises(BudgetExceeded), reader.budget(1_000_000):
+            sql.one(COUNT_TO_A_MILLION)
+        with pytest.raises(sqlite3.OperationalError, match="no such table"), reader.budget(1_000_000):
+            sql.one("SELECT * FROM nowhere")  # not the budget's: as raised
+        assert sql.one(COUNT_TO_A_MILLION) == (1_000_000,)  # no bound left behind

@@ -123,6 +123,38 @@ async def test_a_redelivered_outcome_counts_once(dispatch):
     assert len((await history(dispatch, "joe")).entries) == 1
 
 
+async def test_a_write_that_changed_nothing_is_counted_on_the_user_not_in_their_history(dispatch):
+    """Issue 28 item 4: an IdP's re-sync of a synced user (the same PUT) is not a sync: no history entry,
+    no new last_synced (the summary's last successful provisioning); counted, with when it came. The same
+    report redelivered counts once."""
+    await report(dispatch, action="create", status="synced", user_name="ann", user_id="u1")
+    for minutes, report_id in ((40, "r1"), (80, "r2"), (80, "r2")):
+        await report(dispatch, minutes, message_id=report_id, action="replace", status="synced", user_name="ann",
+                     user_id="u1", unchanged=True)
+    [ann] = (await statuses(dispatch)).users
+    assert (ann.status, ann.last_synced, ann.last_attempt) == ("synced", T0, T0)
+    assert (ann.unchanged_syncs, ann.last_checked) == (2, T0 + timedelta(minutes=80))
+    assert [(e.action, e.status) for e in (await history(dispatch, "ann")).entries] == [("create", "synced")]
+    summary = unwrap(await dispatch(GetSyncSummary(), meta()), SyncSummary)
+    assert (summary.last_successful_call, summary.unchanged_syncs, summary.last_checked) == (
+        T0, 2, T0 + timedelta(minutes=80))
+
+
+async def test_a_write_that_changed_nothing_settles_a_user_whose_last_write_was_pending_or_refused(dispatch):
+    """A 503'd write finished by a later one that found nothing left to do: the user is synced, as the
+    history says (pending -> synced); the same after a refused PATCH the IdP then took back."""
+    await report(dispatch, action="create", status="synced", user_name="ann", user_id="u1")
+    await report(dispatch, 1, action="replace", status="pending", user_name="ann", user_id="u1", detail="503")
+    await report(dispatch, 2, action="replace", status="synced", user_name="ann", user_id="u1", unchanged=True)
+    await report(dispatch, 3, action="patch", status="failed", user_id="u1", detail="no free seat")
+    await report(dispatch, 4, action="patch", status="synced", user_name="ann", user_id="u1", unchanged=True)
+    [ann] = (await statuses(dispatch)).users
+    assert (ann.status, ann.detail, ann.last_synced, ann.unchanged_syncs) == (
+        "synced", None, T0 + timedelta(minutes=4), 0)
+    assert [e.status for e in (await history(dispatch, "ann")).entries] == [
+        "synced", "failed", "synced", "pending", "synced"]
+
+
 async def test_a_batch_records_each_outcome_once_and_a_redelivered_batch_changes_nothing(dispatch):
     batch = [outcome(0, report_id="c1", action="create", status="synced", user_name="ann", user_id="u1"),
              outcome(1, report_id="p1", action="patch", status="failed", user_id="u1", detail="no free seat"),

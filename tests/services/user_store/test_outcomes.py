@@ -11,7 +11,7 @@ from user_store_support import meta, patch, silent, subscribe
 from contracts.groups.v1 import CreateGroup, GroupRecord
 from contracts.seats.v1 import CreateSubscriptionSet, SubscriptionSetRecord
 from contracts.sync_status.v1 import ProvisioningOutcome, ProvisioningOutcomes
-from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, UserRecord
+from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, ReplaceUser, UserRecord
 from services.user_store import outcomes
 from services.user_store.bootstrap import STALE_INTENT, bootstrap
 from services.user_store.outcomes import OutcomeBatches
@@ -34,6 +34,9 @@ async def reported(tmp_path, allocator):
     async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
                          report=keep) as dispatch:
         yield dispatch, outcomes
+
+
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 def sales_user(user_name: str) -> dict:
@@ -67,6 +70,22 @@ async def test_writes_are_reported_synced_then_deleted_and_a_redelivery_reports_
                      ("patch", "synced", created.id, False, False), ("delete", "deleted", created.id, None, None)]
     assert outcomes[0][1] == outcomes[1][1] == f"{once.message_id}:outcome:synced"
     assert outcomes[2][0].asked == ["replace active"]
+
+
+async def test_a_write_that_changes_nothing_is_reported_unchanged(reported, allocator):
+    """The same PUT again, or a PATCH of the stored value: the reporter counts it instead of recording it."""
+    dispatch, outcomes = reported
+    await subscribe(allocator, "Sales", 5)
+    ann = {"schemas": [CORE, EXTENSION_SCHEMA], **sales_user("ann")}  # as the gateway passes it on
+    created = unwrap(await dispatch(CreateUser(resource=ann), meta()), UserRecord)
+    await dispatch(ReplaceUser(id=created.id, resource=ann), meta())
+    await dispatch(PatchUser(id=created.id, patch=patch({"op": "replace", "path": "active", "value": True})), meta())
+    await dispatch(PatchUser(id=created.id, patch=patch({"op": "replace", "path": "displayName", "value": "A"})),
+                   meta())
+    await dispatch(PatchUser(id="nobody", patch=patch({"op": "replace", "path": "active", "value": True})), meta())
+    assert [(o.action, o.status, o.unchanged) for o, _ in outcomes] == [
+        ("create", "synced", False), ("replace", "synced", True), ("patch", "synced", True),
+        ("patch", "synced", False)]
 
 
 async def test_a_write_finished_after_its_503_reports_its_final_status_anew(tmp_path, allocator):
