@@ -1,6 +1,7 @@
 """Every message type by its wire name: the one place a decoder looks a type up."""
 
 from contracts.base import Message
+from contracts.events.v1 import GroupEvent, GroupMembersEvent, UserEvent
 from contracts.groups.v1 import (
     CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
     ReplaceGroup,
@@ -92,6 +93,9 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     TenantRecord,
     TenantRecordV2,
     TenantActivity,
+    UserEvent,
+    GroupEvent,
+    GroupMembersEvent,
 )
 
 MESSAGE_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in MESSAGE_CLASSES}

@@ -31,7 +31,15 @@ TENANTS_STATE = TopicSpec(
     "tenants.state", 3, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 )
 
-ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE)
+#: The public stream of provisioning events (contracts/events/v1.py), keyed ``<tenant_id>:<subject>`` like the
+#: commands, so one user's or group's events stay in order on one partition. Kept a week: a consumer that was
+#: down over a long weekend resumes where it stopped (past that it must re-read SCIM to catch up).
+EVENTS_RETENTION_DAYS = 7
+EVENTS = TopicSpec("scimflow.events", COMMAND_PARTITIONS,
+                   {"retention.ms": str(EVENTS_RETENTION_DAYS * 24 * 60 * 60 * 1000)})
+
+ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE,
+              EVENTS)
 
 REPLY_TOPIC_PREFIX = "scim.replies."
 # Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.

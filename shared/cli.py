@@ -1,8 +1,14 @@
-"""``scimflow``: run the whole system locally, and administer it over its own HTTP API."""
+"""``scimflow``: run the whole system locally, and administer it over its own HTTP API.
+
+No secret is ever a flag (it would stay in the shell's history and show in every process list): the
+operator key is $SCIMFLOW_OPERATOR_KEY or its generated file, an admin key $SCIMFLOW_ADMIN_KEY or typed
+at a prompt that does not echo it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
@@ -50,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("tenant_id")
     link.add_argument("--days", type=int, default=3, help="days until the link expires, 1-30 (default 3)")
 
-    token = _group(commands, "token", "the tenant's SCIM API token (admin key: $SCIMFLOW_ADMIN_KEY)")
+    token = _group(commands, "token", "the tenant's SCIM API token (admin key: $SCIMFLOW_ADMIN_KEY, else asked for)")
     new = _action(token, "create", "generate a token, shown once (invalidates the current one)", create_token,
                   as_admin=True)
     new.add_argument("--days", type=int, choices=TOKEN_DAYS, required=True, help="lifetime in days")
@@ -66,12 +72,11 @@ def _group(commands, name: str, help_text: str):
 
 
 def _action(group, name: str, help_text: str, func, *, as_admin: bool = False) -> argparse.ArgumentParser:
-    action = group.add_parser(name, help=help_text)
+    epilog = ("The admin key (from `scimflow admin add`) is read from $SCIMFLOW_ADMIN_KEY, else asked for "
+              "in the terminal." if as_admin else None)
+    action = group.add_parser(name, help=help_text, epilog=epilog)
     action.add_argument("--url", default=os.environ.get("SCIMFLOW_URL", _local_url()),
                         help="gateway URL (default: $SCIMFLOW_URL or the local gateway)")
-    if as_admin:
-        action.add_argument("--admin-key", default=os.environ.get("SCIMFLOW_ADMIN_KEY"),
-                            help="an admin key from `scimflow admin add` (default: $SCIMFLOW_ADMIN_KEY)")
     action.set_defaults(func=func)
     return action
 
@@ -105,21 +110,26 @@ def create_setup_link(args: argparse.Namespace) -> int:
 
 def create_token(args: argparse.Namespace) -> int:
     body = {"expires_in_days": args.days, "replace": args.replace}
-    return _call(args.url, "POST", "/admin/v1/tenant/token", _admin_key(args), body)
+    return _call(args.url, "POST", "/admin/v1/tenant/token", _admin_key(), body)
 
 
 def show_token(args: argparse.Namespace) -> int:
-    return _call(args.url, "GET", "/admin/v1/tenant/token", _admin_key(args))
+    return _call(args.url, "GET", "/admin/v1/tenant/token", _admin_key())
 
 
 def revoke_token(args: argparse.Namespace) -> int:
-    return _call(args.url, "DELETE", "/admin/v1/tenant/token", _admin_key(args))
+    return _call(args.url, "DELETE", "/admin/v1/tenant/token", _admin_key())
 
 
-def _admin_key(args: argparse.Namespace) -> str:
-    if not args.admin_key:
-        sys.exit("scimflow: no admin key: set SCIMFLOW_ADMIN_KEY (from `scimflow admin add`) or pass --admin-key")
-    return args.admin_key
+def _admin_key() -> str:
+    """$SCIMFLOW_ADMIN_KEY, else typed at a prompt (not echoed) when a person is at a terminal."""
+    key = os.environ.get("SCIMFLOW_ADMIN_KEY", "").strip()
+    if not key and sys.stdin.isatty():
+        key = getpass.getpass("Admin key: ").strip()
+    if not key:
+        sys.exit("scimflow: no admin key: set SCIMFLOW_ADMIN_KEY to the key `scimflow admin add` printed, "
+                 "or run the command in a terminal to be asked for it")
+    return key
 
 
 def _call(url: str, method: str, path: str, key: str, body: dict | None = None) -> int:
@@ -184,7 +194,7 @@ def _banner(system, servers: str) -> None:
         f"  Data          : {system.data_dir}\n\n"
         f"Create a tenant and its SCIM bearer token (in another terminal):\n"
         f"  .venv/bin/scimflow tenant create acme\n"
-        f"Add its admin (prints an admin key for `scimflow token ...`):\n"
+        f"Add its admin (prints an admin key: sign in to the Admin Portal with it):\n"
         f"  .venv/bin/scimflow admin add <tenant_id> --name Ada --email ada@acme.example\n\n"
         f"Press Ctrl-C to stop.\n",
         flush=True,

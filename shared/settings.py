@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +33,18 @@ class CommonSettings(BaseSettings):
         path = self.data_dir / service
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+S = TypeVar("S", bound=CommonSettings)
+
+
+def from_environment(settings_class: type[S]) -> S:
+    """The process's settings, or its exit with what is wrong: a refused value (an operator key too short,
+    SMTP login without TLS) is a setup mistake to read, not a crash to trace."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        sys.exit(f"scimflow: refusing to start: {error}")
 
 
 def _safe(name: str) -> str:

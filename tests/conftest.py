@@ -35,7 +35,7 @@ from shared.messaging.worker import run_worker
 
 pytest_plugins = ["tests.support.hang_report"]
 
-OPERATOR_KEY = "test-operator-key"
+OPERATOR_KEY = "test-operator-key-at-least-32-characters"  # the gateway refuses shorter ones
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ from aiohttp import web
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.service import new_event_loop, prepare_process
+from shared.settings import from_environment
 
 if __name__ == "__main__":
-    settings = GatewaySettings()
+    settings = from_environment(GatewaySettings)
     prepare_process("gateway", settings)
     web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port,
                 reuse_port=settings.http_reuse_port or None, loop=new_event_loop(settings),

@@ -4,6 +4,8 @@ operator key on the rest of /admin. Everything here is refused before anything i
 The order of the SCIM checks matters: a bad token is 401 before anything else; a tenant over its
 rate gets 429 before the call counts as use; a write while "Manage users through IdP" is off gets
 403 after the call counted as a connection, so an admin can still test credentials with reads.
+An admin API call, once its caller is known (the ACTOR), takes a call from that caller's own rate.
+Failed authentication is throttled before any of this (auth_failures.py, in the middlewares).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from contracts.tenants.v2 import TenantRecord
 from services.gateway import keys
-from services.gateway.credentials import SETUP_SESSION_PREFIX
+from services.gateway.credentials import SETUP_LINK_PREFIX, SETUP_SESSION_PREFIX, public_prefix, split
 from services.gateway.scim.errors import unavailable
 from services.gateway.tenant_state import manages_users
 from services.gateway.tenant_store import connected
@@ -34,6 +36,7 @@ SETUP_SCREEN_ROUTES = frozenset({
     ("GET", f"{TENANT_ADMIN_PATH}/sync/summary"),
 })
 SETUP_SCREEN_ONLY = "A setup link opens the IdP setup screen only"
+OPERATOR = "operator"
 MANAGE_USERS_OFF = ("'Manage users through IdP' is turned off for this tenant, so SCIM changes are refused; "
                     "reads still work. An admin can turn it on in the admin portal.")
 
@@ -85,6 +88,22 @@ def _within_rate(app: web.Application, record: TenantRecord) -> None:
                         headers={"Retry-After": str(retry_after)})
 
 
+def admit_bulk_operations(request: web.Request, operations: int) -> None:
+    """A Bulk's operations count against the tenant's rate as that many calls (its own call took one at the
+    door): 429 + Retry-After before any of them runs, when the bucket holds too few."""
+    app, tenant_id = request.app, request[keys.TENANT_ID]
+    record, limiter = app[keys.TENANTS].get(tenant_id), app[keys.RATE_LIMITER]
+    rate = record.rate_limit_per_second if record is not None else None
+    if not (retry_after := limiter.acquire(tenant_id, rate, cost=max(1, operations), paid=1)):
+        return
+    detail = (f"This Bulk's {operations} operations count as {operations} calls against this tenant's rate "
+              f"({rate or limiter.per_second:g} per second); retry in {retry_after} s")
+    if operations > (capacity := limiter.capacity(rate)):
+        detail += (f". A Bulk larger than the {capacity:g} calls the rate allows at once runs once none are "
+                   "used, and the tenant's next calls wait until the rate has paid for all its operations")
+    raise ScimError(429, detail, headers={"Retry-After": str(retry_after)})
+
+
 def _is_write(request: web.Request) -> bool:
     """Every SCIM method but GET, except the POSTs that only search (RFC 7644 §3.4.3)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -92,14 +111,31 @@ def _is_write(request: web.Request) -> bool:
     return not (request.method == "POST" and request.path.rstrip("/").endswith("/.search"))  # /.search/ too
 
 
+def operator_route(path: str) -> bool:
+    """Every /admin path but a tenant admin's and the setup link's takes the operator key."""
+    tenant_admin = path == TENANT_ADMIN_PATH or path.startswith(TENANT_ADMIN_PATH + "/")
+    return path.startswith("/admin/") and not tenant_admin and path != SETUP_REDEEM_PATH
+
+
 def authenticate_admin(request: web.Request) -> None:
     require_ready(request.app)
-    if request.path == TENANT_ADMIN_PATH or request.path.startswith(TENANT_ADMIN_PATH + "/"):
-        _authenticate_tenant_admin(request)
+    if operator_route(request.path):
+        if not hmac.compare_digest(bearer(request).encode(), request.app[keys.OPERATOR_KEY].encode()):
+            raise ScimError(401, "The operator key is not valid")
+        request[keys.ACTOR] = OPERATOR
     elif request.path == SETUP_REDEEM_PATH:
         _find_setup_link(request)
-    elif not hmac.compare_digest(bearer(request).encode(), request.app[keys.OPERATOR_KEY].encode()):
-        raise ScimError(401, "The operator key is not valid")
+    else:
+        _authenticate_tenant_admin(request)
+    _within_admin_rate(request)
+
+
+def _within_admin_rate(request: web.Request) -> None:
+    """Each caller its own bucket, so one busy script slows only itself (the portal's users each have a key)."""
+    retry_after = request.app[keys.ADMIN_RATE_LIMITER].acquire(request[keys.ACTOR])
+    if retry_after:
+        raise ScimError(429, f"Too many admin API calls; retry in {retry_after} s",
+                        headers={"Retry-After": str(retry_after)})
 
 
 def _authenticate_tenant_admin(request: web.Request) -> None:
@@ -113,6 +149,7 @@ def _authenticate_tenant_admin(request: web.Request) -> None:
     except TokenRejected as rejected:
         raise ScimError(401, str(rejected)) from None
     request[keys.TENANT_ID], request[keys.ADMIN_ID] = record.tenant_id, admin.admin_id
+    request[keys.ACTOR] = f"admin:{admin.admin_id}"
 
 
 def _authenticate_setup_session(request: web.Request, key: str) -> None:
@@ -122,9 +159,11 @@ def _authenticate_setup_session(request: web.Request, key: str) -> None:
         record = request.app[keys.TENANTS].verify_setup_session(key, request.app[keys.CLOCK]())
     except TokenRejected as rejected:
         raise ScimError(401, str(rejected)) from None
+    assert record.setup_link is not None and record.setup_link.session_id is not None  # it verified
+    request[keys.ACTOR] = f"setup_session:{public_prefix(SETUP_SESSION_PREFIX, record.setup_link.session_id)}"
+    request[keys.TENANT_ID] = record.tenant_id
     if not on_setup_screen(request.method, request.path):
         raise ScimError(403, SETUP_SCREEN_ONLY)
-    request[keys.TENANT_ID] = record.tenant_id
 
 
 def on_setup_screen(method: str, path: str) -> bool:
@@ -133,7 +172,10 @@ def on_setup_screen(method: str, path: str) -> bool:
 
 def _find_setup_link(request: web.Request) -> None:
     """Which tenant's link this is; the redeem view checks its secret, expiry and first use as it spends it."""
+    key = bearer(request)
     try:
-        request[keys.TENANT_ID] = request.app[keys.TENANTS].setup_link_tenant(bearer(request))
+        request[keys.TENANT_ID] = request.app[keys.TENANTS].setup_link_tenant(key)
     except TokenRejected as rejected:
         raise ScimError(401, str(rejected)) from None
+    link_id, _ = split(key, SETUP_LINK_PREFIX) or ("", "")  # found: it is one
+    request[keys.ACTOR] = f"setup_link:{public_prefix(SETUP_LINK_PREFIX, link_id)}"

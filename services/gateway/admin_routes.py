@@ -53,6 +53,10 @@ class AdminRoute:
     caller: Literal["operator", "admin", "setup_link"]
     body: type[BaseModel] | None = None
     status: int = 200
+    #: The name of its answer's schema in admin_answers.ANSWERS (None: documented as any object).
+    answer: str | None = None
+    #: The query parameters it reads: its view's own table of them.
+    query: tuple[str, ...] = ()
 
 
 def _operator(method: str, path: str, handler: Handler, summary: str, **extra) -> AdminRoute:
@@ -68,9 +72,11 @@ def _setup_link_routes(route: Callable[..., AdminRoute], tenant: str) -> tuple[A
     path = f"{tenant}/setup-link"
     return (
         route("POST", path, admin_setup.create_setup_link, "A one-time link to the IdP setup screen (1-30 days, "
-              "default 3), shown once; replaces the last one", body=NewSetupLink, status=201),
+              "default 3), shown once; replaces the last one", body=NewSetupLink, status=201,
+              answer="NewSetupLinkAnswer"),
         route("GET", path, admin_setup.show_setup_link,
-              "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed"),
+              "The setup link's prefix, created, expires, status (active, expired, used, none), redeemed",
+              answer="SetupLink"),
         route("DELETE", path, admin_setup.delete_setup_link, "Revoke the setup link, and end the session it opened",
               status=204),
     )
@@ -78,14 +84,15 @@ def _setup_link_routes(route: Callable[..., AdminRoute], tenant: str) -> tuple[A
 
 ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _operator("POST", "", admin.create_tenant, "Create a tenant and its first SCIM token (shown once)",
-              body=NewTenant, status=201),
+              body=NewTenant, status=201, answer="NewTenantAnswer"),
     _operator("GET", "", admin.list_tenants,
-              "Every tenant by name, in brief: ?search= (part of the name, or the tenant id), ?startIndex=, ?count="),
-    _operator("GET", "/{tenant_id}", admin.show_tenant, "A tenant as its admins see it"),
+              "Every tenant by name, in brief: ?search= (part of the name, or the tenant id), ?startIndex=, ?count=",
+              answer="TenantPage", query=tuple(admin.LIST_PARAMETERS)),
+    _operator("GET", "/{tenant_id}", admin.show_tenant, "A tenant as its admins see it", answer="Tenant"),
     _operator("POST", "/{tenant_id}/admins", admin.add_admin, "Add an admin; their admin key is shown once",
-              body=NewAdmin, status=201),
+              body=NewAdmin, status=201, answer="NewAdminAnswer"),
     _operator("PUT", "/{tenant_id}/rate-limit", admin.set_rate_limit, "Set the tenant's SCIM rate (null: default)",
-              body=RateLimit),
+              body=RateLimit, answer="RateLimitAnswer"),
     _operator("POST", "/{tenant_id}/products", admin_seats.subscribe_product,
               "Subscribe the tenant to a product: seat count and expiry", body=NewProduct, status=201),
     _operator("PATCH", "/{tenant_id}/products/{product}", admin_seats.change_product,
@@ -93,20 +100,26 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _operator("GET", "/{tenant_id}/products", admin_seats.operator_seat_summary,
               "The tenant's products: total, used and free seats, expiry"),
     *_setup_link_routes(_operator, "/{tenant_id}"),
-    _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins"),
+    _admin("GET", "", admin_tenant.show_tenant, "Your tenant: token metadata, connection, policies, admins",
+           answer="Tenant"),
     _admin("POST", "/token", admin_tenant.create_token,
            "Generate the SCIM token (90, 180 or 365 days), shown once; replace: true revokes the old one",
-           body=NewToken, status=201),
-    _admin("GET", "/token", admin_tenant.show_token, "Token prefix, created, expires, last used, status"),
+           body=NewToken, status=201, answer="NewTokenAnswer"),
+    _admin("GET", "/token", admin_tenant.show_token, "Token prefix, created, expires, last used, status",
+           answer="Token"),
     _admin("DELETE", "/token", admin_tenant.delete_token, "Delete the token: provisioning stops until a new one",
            status=204),
-    _admin("GET", "/connection", admin_tenant.show_connection, "IdP type, Manage users through IdP, SSO"),
+    _admin("GET", "/connection", admin_tenant.show_connection, "IdP type, Manage users through IdP, SSO",
+           answer="Connection"),
     _admin("PUT", "/connection", admin_tenant.change_connection,
-           "Change the connection; disabling goes: managing users off, then the SSO reset", body=ConnectionChange),
-    _admin("GET", "/policies", admin_tenant.show_policies, "Tenant policies (accept email changes)"),
-    _admin("PUT", "/policies", admin_tenant.change_policies, "Change tenant policies", body=PolicyChange),
-    _admin("GET", "/admins", admin_tenant.list_admins, "Your tenant's admins"),
-    _admin("GET", "/admins/{admin_id}", admin_tenant.show_admin, "One admin of your tenant"),
+           "Change the connection; disabling goes: managing users off, then the SSO reset", body=ConnectionChange,
+           answer="Connection"),
+    _admin("GET", "/policies", admin_tenant.show_policies, "Tenant policies (accept email changes)",
+           answer="Policies"),
+    _admin("PUT", "/policies", admin_tenant.change_policies, "Change tenant policies", body=PolicyChange,
+           answer="Policies"),
+    _admin("GET", "/admins", admin_tenant.list_admins, "Your tenant's admins", answer="Admins"),
+    _admin("GET", "/admins/{admin_id}", admin_tenant.show_admin, "One admin of your tenant", answer="Admin"),
     _admin("DELETE", "/admins/{admin_id}", admin_tenant.remove_admin, "Remove an admin of your tenant", status=204),
     _admin("GET", "/products", admin_seats.seat_summary, "Your products: total, used and free seats, expiry"),
     _admin("GET", "/subscription-sets", admin_seats.list_sets,
@@ -121,7 +134,8 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "Delete a set: its members free the seats it gave them"),
     _admin("GET", "/sync/users", admin_sync.list_statuses,
            "Every user's provisioning status, newest first: ?status=failed|synced|pending|deleted, ?product=, "
-           "?set=, ?search= (part of the userName or email, any case), ?startIndex=, ?count="),
+           "?set=, ?search= (part of the userName or email, any case), ?startIndex=, ?count=",
+           query=tuple(admin_sync.LIST_PARAMETERS)),
     _admin("GET", "/sync/users/{user_name}/history", admin_sync.user_history,
            "One user's provisioning history (what the IdP asked, what was decided, why), newest first"),
     _admin("GET", "/users/{user_id}", admin_users.show_user,
@@ -133,15 +147,17 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
            "Users by status, the last successful provisioning and SCIM call, each set's Last Synced"),
     _admin("GET", "/scim-log", admin_scim_log.list_scim_calls,
            "Your IdP's recent SCIM calls, newest first: time, method, path, status, the error's detail "
-           "(never a body or a secret): ?outcome=failed|succeeded, ?startIndex=, ?count= (default 50, max 200)"),
+           "(never a body or a secret): ?outcome=failed|succeeded, ?startIndex=, ?count= (default 50, max 200)",
+           query=tuple(admin_scim_log.LIST_PARAMETERS)),
     _admin("GET", "/notifications", admin_notifications.list_notifications,
-           "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count="),
+           "Your in-app notifications, newest first, with the unread count: ?unread=true, ?startIndex=, ?count=",
+           query=tuple(admin_notifications.LIST_PARAMETERS)),
     _admin("POST", "/notifications/read", admin_notifications.mark_read,
            "Mark some of your notifications read", body=NotificationsRead),
     *_setup_link_routes(_admin, ""),
     AdminRoute("POST", "/admin/v1/setup/redeem", admin_setup.redeem_setup_link,
                "Open a setup link (Bearer scl_..., once): a session key for the IdP setup screen, 8 hours",
-               "setup_link"),
+               "setup_link", answer="SetupSession"),
 )
 
 

@@ -13,7 +13,9 @@ from services.gateway import keys
 from services.gateway.access import (
     admit_scim_call,
     authenticate_admin,
+    operator_route,
 )
+from services.gateway.auth_failures import credential_of
 from services.gateway.responses import scim_json
 from services.gateway.scim.errors import from_remote, unavailable
 from shared.logging import correlation
@@ -70,6 +72,28 @@ async def scim_log_middleware(request: web.Request, handler) -> web.StreamRespon
                                   error if isinstance(error, bytes) else None,
                                   round((time.perf_counter() - started) * 1000))
     return response
+
+
+@web.middleware
+async def auth_failures_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """A credential that failed a few times this minute gets 429, unchecked (auth_failures.py); a 401 counts,
+    unless the token was the tenant's own (expired, revoked: no guess)."""
+    path = request.path
+    if not path.startswith((SCIM_PREFIX, ADMIN_PREFIX)):
+        return await handler(request)
+    credential = credential_of(request.headers.get("Authorization", ""), operator_route(path))
+    if credential is None:
+        return await handler(request)
+    throttle = request.app[keys.AUTH_FAILURES]
+    if retry_after := throttle.retry_after(credential):
+        raise ScimError(429, f"Too many failed authentications with this credential; retry in {retry_after} s",
+                        headers={"Retry-After": str(retry_after)})
+    try:
+        return await handler(request)
+    except ScimError as error:
+        if error.status == 401 and request.get(keys.CALLER_TENANT) is None:
+            throttle.failed(credential)
+        raise
 
 
 @web.middleware

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from services.gateway.access import on_setup_screen
+from services.gateway.admin_answers import ANSWERS
 from services.gateway.admin_routes import ADMIN_ROUTES, AdminRoute
 
 _SECURITY = {
@@ -16,8 +17,9 @@ _SECURITY = {
     "setup_session": {"type": "http", "scheme": "bearer",
                       "description": "The session a setup link opened (scs_...): the IdP setup screen's routes only"},
 }
-_ERROR = {"type": "object", "required": ["status", "detail"],
-          "properties": {"status": {"type": "string"}, "detail": {"type": "string"}}}
+
+#: Query parameters that are numbers; the others are text (their allowed values are in the summaries).
+_QUERY = {"startIndex": {"type": "integer", "minimum": 1}, "count": {"type": "integer", "minimum": 0}}
 
 
 def admin_openapi(server_url: str) -> dict[str, Any]:
@@ -33,11 +35,12 @@ def admin_openapi(server_url: str) -> dict[str, Any]:
                                 "in the answer that creates them."},
         "servers": [{"url": server_url}],
         "paths": paths,
-        "components": {"securitySchemes": _SECURITY, "schemas": {**schemas, "Error": _ERROR}},
+        "components": {"securitySchemes": _SECURITY, "schemas": {**schemas, **ANSWERS}},
     }
 
 
 def _operation(route: AdminRoute) -> dict[str, Any]:
+    answer = {"$ref": f"#/components/schemas/{route.answer}"} if route.answer else {"type": "object"}
     operation: dict[str, Any] = {
         "operationId": f"{route.caller}_{route.handler.__name__}",
         "summary": route.summary,
@@ -46,13 +49,15 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
                      *([{"setup_session": []}] if on_setup_screen(route.method, route.path) else [])],
         "responses": {
             str(route.status): {"description": "Done"} if route.status == 204 else {
-                "description": "Done", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "description": "Done", "content": {"application/json": {"schema": answer}}},
             "default": {"description": "An error",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         },
     }
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"\{(\w+)\}", route.path)]
+    parameters += [{"name": name, "in": "query", "required": False, "schema": _QUERY.get(name, {"type": "string"})}
+                   for name in route.query]
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:

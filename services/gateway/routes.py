@@ -22,6 +22,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.health)
     add_admin_routes(app.router)
     app.router.add_get("/openapi/admin.json", docs.admin_api_document)
+    app.router.add_get("/asyncapi.json", docs.asyncapi_document)
     for slash in ("", "/"):
         add_scim_routes(app.router, slash)
 

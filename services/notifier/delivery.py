@@ -44,9 +44,10 @@ class SmtpSender:
 
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
+        password = s.smtp_password.get_secret_value() if s.smtp_password else None
         await aiosmtplib.send(message, hostname=s.smtp_host, port=s.smtp_port, use_tls=s.smtp_tls == "tls",
-                              start_tls=s.smtp_tls == "starttls", username=s.smtp_username,
-                              password=s.smtp_password, timeout=s.smtp_timeout_seconds)
+                              start_tls=s.smtp_tls == "starttls", username=s.smtp_username if s.logs_in else None,
+                              password=password if s.logs_in else None, timeout=s.smtp_timeout_seconds)
 
 
 @dataclass(frozen=True)

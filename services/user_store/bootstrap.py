@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -11,13 +11,15 @@ from pathlib import Path
 from contracts import Reply
 from contracts.seats.v1 import seats_key
 from contracts.sync_status.v1 import ProvisioningOutcomes
-from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS
+from contracts.topics import EVENTS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS
 from services.user_store.common import SeatAsk
 from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.outbox import Outbox
 from services.user_store.outcomes import OutcomeBatches, Report, ReportingDispatcher, unreported
 from services.user_store.paging import QUERY_BUDGET_STEPS
+from services.user_store.relay import POLL_SECONDS, Relay, relaying
 from services.user_store.seat_saga import resume_stale
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
@@ -26,7 +28,7 @@ from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester, open_requester
-from shared.messaging.transport import Bus
+from shared.messaging.transport import Bus, Publisher
 from shared.service import DispatcherFactory
 from shared.sqlite import threaded_session_factory
 from shared.store import journal_pruning, periodically, utc_now
@@ -38,19 +40,28 @@ STALE_INTENT = timedelta(seconds=30)
 @asynccontextmanager
 async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
                     report: Report = unreported, clock: Callable[[], datetime] = utc_now,
-                    sweep_every: float = 10.0,
-                    query_budget: int | None = QUERY_BUDGET_STEPS) -> AsyncIterator[Dispatcher[Deps]]:
+                    sweep_every: float = 10.0, query_budget: int | None = QUERY_BUDGET_STEPS,
+                    events: Publisher | None = None,
+                    relay_poll: float = POLL_SECONDS) -> AsyncIterator[Dispatcher[Deps]]:
+    """``events``: where the relay publishes the provisioning events (relay.py); None: events are off,
+    the store writes none."""
     engine = create_engine(db_path)
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
-        deps = Deps(identity=identity, uow=partial(UnitOfWork, sessions, clock=clock), clock=clock, seats=seats,
-                    report=report, query_budget=query_budget)
-        dispatcher = ReportingDispatcher(HANDLERS, deps)
-        # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
-        sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
-        async with (journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock),
-                    periodically("seat intent sweep", timedelta(seconds=sweep_every), sweep)):
+        async with AsyncExitStack() as stack:
+            uow = partial(UnitOfWork, sessions, clock=clock)
+            if events is not None:
+                relay = Relay(uow, events, identity.instance, clock=clock)
+                uow = partial(uow, outbox=Outbox(f"scimflow/{identity.service}", identity.instance, relay.wake))
+                await stack.enter_async_context(relaying(relay, relay_poll))
+            deps = Deps(identity=identity, uow=uow, clock=clock, seats=seats, report=report,
+                        query_budget=query_budget)
+            dispatcher = ReportingDispatcher(HANDLERS, deps)
+            # Finish, in the background, the seat steps nobody else will (seat_saga.resume_stale).
+            sweep = partial(resume_stale, deps, dispatcher, STALE_INTENT)
+            await stack.enter_async_context(journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock))
+            await stack.enter_async_context(periodically("seat intent sweep", timedelta(seconds=sweep_every), sweep))
             yield dispatcher
     finally:
         await engine.dispose()
@@ -82,9 +93,23 @@ async def on_bus(db_path: Path, identity: ServiceIdentity, bus: Bus, **options) 
             yield dispatcher
 
 
+@asynccontextmanager
+async def with_events(db_path: Path, identity: ServiceIdentity, bus: Bus, events_bus: Bus,
+                      **options) -> AsyncIterator[Dispatcher[Deps]]:
+    """on_bus, and the provisioning events published on ``scimflow.events`` through ``events_bus``'s own
+    producer (a slow event stream never holds up the seat allocator's asks)."""
+    await events_bus.ensure_topics([EVENTS])
+    async with events_bus.publisher() as events, on_bus(db_path, identity, bus, events=events,
+                                                        **options) as dispatcher:
+        yield dispatcher
+
+
 def production(settings: UserStoreSettings) -> DispatcherFactory:
     """The dispatcher factory ``python -m services.user_store`` serves with."""
     def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
         bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/seats")
-        return on_bus(settings.db_path, identity, bus, query_budget=settings.query_budget)
+        if not settings.events_enabled:
+            return on_bus(settings.db_path, identity, bus, query_budget=settings.query_budget)
+        events_bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/events")
+        return with_events(settings.db_path, identity, bus, events_bus, query_budget=settings.query_budget)
     return factory

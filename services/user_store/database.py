@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.user_store.tables import (
+    EventOutboxRow,
     GroupRow,
     MembershipRow,
     ProcessedMessage,
@@ -13,7 +14,7 @@ from shared.sqlite import Database, create_engine, create_tables, session_factor
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
-TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage, SeatIntentRow)
+TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage, SeatIntentRow, EventOutboxRow)
 
 
 async def create_schema(engine: Database) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from contracts import Command, ErrorCode, MessageMeta, Result
+from contracts.events.v1 import GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED
 from contracts.groups.v1 import (
     CreateGroup,
     DeleteGroup,
@@ -33,6 +34,7 @@ from services.user_store.common import (
     patched,
     unchanged_since,
 )
+from services.user_store.events import Emitted, group_data, membership_events
 from services.user_store.filter_sql import GROUP_TARGET
 from services.user_store.group_repository import Group, new_group
 from services.user_store.member_delta import MemberDelta, member_delta
@@ -94,18 +96,23 @@ async def row_for_write(uow: UnitOfWork, meta: MessageMeta, group_id: str, if_ma
     return row
 
 
-async def store_group(uow: UnitOfWork, row: Group, resource: dict[str, Any], now: datetime) -> None:
-    """Write a new state as row + membership set differences; identical state changes nothing."""
+async def store_group(uow: UnitOfWork, row: Group, resource: dict[str, Any], now: datetime) -> list[Emitted]:
+    """Write a new state as row + membership set differences; identical state changes nothing. Returns the
+    events of what changed: the group's attributes, members leaving, members joining."""
     new_members, old_members = member_ids(resource), await uow.groups.member_ids(row.id)
     stripped = without_members(resource)
     if stripped == row.resource and new_members == old_members:
-        return
+        return []
     await ensure_display_name_free(uow, row.tenant_id, stripped["displayName"], row.id)
-    await move_members(uow, row, new_members - old_members, old_members - new_members)
+    joining, leaving = new_members - old_members, old_members - new_members
+    await move_members(uow, row, joining, leaving)
+    attributes_changed = stripped != row.resource
     row.resource, row.display_name = stripped, stripped["displayName"]
     row.display_name_key, row.external_id = row.display_name.lower(), stripped.get("externalId")
     row.version, row.last_modified = row.version + 1, now
     await uow.groups.save(row)
+    updated = [(GROUP_UPDATED, row.id, group_data(to_record(row, None)))] if attributes_changed else []
+    return updated + membership_events(row.id, joining, leaving)
 
 
 async def move_members(uow: UnitOfWork, row: Group, joining: AbstractSet[str], leaving: AbstractSet[str]) -> None:
@@ -221,9 +228,13 @@ async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> Group
                         display_name_key=name.lower(), external_id=cmd.resource.get("externalId"),
                         resource=without_members(cmd.resource), created=now, last_modified=now)
         await uow.groups.add(row)
-        await uow.groups.add_members(row.id, member_ids(cmd.resource))
+        members = member_ids(cmd.resource)
+        await uow.groups.add_members(row.id, members)
         await record_members_seats(uow, tenant_id, answers, now)
-        return await group_record(uow, row)
+        record = await group_record(uow, row)
+        await uow.events.emit_all(meta, [(GROUP_CREATED, row.id, group_data(record)),
+                                         *membership_events(row.id, members, ())], now)
+        return record
 
     return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
 
@@ -250,7 +261,7 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
                               change.version)
         now = deps.clock()
         assert change.resource is not None
-        await store_group(uow, row, change.resource, now)
+        await uow.events.emit_all(meta, await store_group(uow, row, change.resource, now), now)
         await record_members_seats(uow, row.tenant_id, answers, now)
         return await group_record(uow, row, cmd.include_members)
 
@@ -329,6 +340,7 @@ async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: 
             await move_members(uow, row, change.joining, change.leaving)  # checked again: none deleted meanwhile
             row.version, row.last_modified = row.version + 1, now
             await uow.groups.save(row)
+            await uow.events.emit_all(meta, membership_events(row.id, change.joining, change.leaving), now)
         await record_members_seats(uow, row.tenant_id, answers, now)
         return await group_record(uow, row, cmd.include_members)
 
@@ -342,9 +354,11 @@ async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> Group
         return GroupChange(row.id, await stored_membership(uow, row), None, None, row.version)
 
     async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupDeleted:
+        now = deps.clock()
         if (row := await uow.groups.get(tenant_of(meta), change.group_id)) is not None:
             await uow.groups.delete(row)
-        await record_members_seats(uow, tenant_of(meta), answers, deps.clock())
+            await uow.events.emit(meta, GROUP_DELETED, row.id, group_data(to_record(row, None)), now)
+        await record_members_seats(uow, tenant_of(meta), answers, now)
         return GroupDeleted(id=cmd.id)
 
     return await group_saga(cmd, meta, deps, GroupDeleted, prepare, finish)

@@ -108,9 +108,14 @@ class GroupRepository(ResourceRows):
             (await self._sql()).run(f"DELETE FROM memberships WHERE group_id = ? AND member_id IN "
                                     f"({placeholders(len(user_ids))})", group_id, *user_ids)
 
-    async def forget_user(self, user_id: str, now) -> None:
-        """A deleted user leaves every group, and those groups' representations change."""
+    async def forget_user(self, user_id: str, now) -> list[str]:
+        """A deleted user leaves every group, and those groups' representations change; returns their ids."""
+        left = [group_id for (group_id,) in (await self._sql()).all(
+            "SELECT group_id FROM memberships WHERE member_id = ? ORDER BY group_id", user_id)]
+        if not left:
+            return left
         groups = select(MembershipRow.group_id).where(col(MembershipRow.member_id) == user_id)
         await self._session.exec(update(GroupRow).where(col(GroupRow.id).in_(groups))
                                  .values(version=GroupRow.version + 1, last_modified=now))
         await self._session.exec(delete(MembershipRow).where(col(MembershipRow.member_id) == user_id))
+        return left

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from contracts import ErrorCode, MessageMeta
+from contracts.events.v1 import USER_CREATED, USER_DELETED
 from contracts.filters import Comparison
 from contracts.system.v1 import Ping
 from contracts.users.v1 import (
@@ -31,6 +32,7 @@ from services.user_store.common import (
     patched,
     unchanged_since,
 )
+from services.user_store.events import membership_events, user_data, user_event_type
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.outcomes import note_unchanged
@@ -110,12 +112,13 @@ async def ensure_user_name_free(uow: UnitOfWork, tenant_id: str, user_name: str,
 
 
 async def store_user(uow: UnitOfWork, row: User, resource: dict[str, Any], now: datetime,
-                     seats: SeatState) -> None:
+                     seats: SeatState) -> bool:
     """Write a new state; an identical one changes nothing, so a re-sync keeps version and lastModified
-    (and its outcome says so: the reporter counts it instead of adding it to the user's history)."""
+    (and its outcome says so: the reporter counts it instead of adding it to the user's history, and it
+    emits no event). Returns whether it changed the user."""
     if resource == row.resource and seats == SeatState.of_row(row):
         note_unchanged()
-        return
+        return False
     await ensure_user_name_free(uow, row.tenant_id, resource["userName"], row.id)
     row.resource = resource
     seats.write_on(row)
@@ -123,6 +126,7 @@ async def store_user(uow: UnitOfWork, row: User, resource: dict[str, Any], now: 
     row.external_id = resource.get("externalId")
     row.version, row.last_modified = row.version + 1, now
     await uow.users.save(row)
+    return True
 
 
 def kept_emails(resource: dict[str, Any], row: User, keep: bool) -> dict[str, Any]:
@@ -152,7 +156,9 @@ async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRec
                        resource=cmd.resource, created=now, last_modified=now)
         seat_state(answers, SeatState()).write_on(row)
         await uow.users.add(row)
-        return to_record(row)
+        record = to_record(row)
+        await uow.events.emit(meta, USER_CREATED, row.id, user_data(record), now)
+        return record
 
     return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, duplicate(user_name))
 
@@ -172,8 +178,12 @@ async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Dep
         row = unchanged_since(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id,
                               transition.version)
         assert transition.after is not None
-        await store_user(uow, row, transition.after, deps.clock(), seat_state(answers, SeatState.of_row(row)))
-        return await user_record(uow, row)
+        before, now = row.resource, deps.clock()
+        changed = await store_user(uow, row, transition.after, now, seat_state(answers, SeatState.of_row(row)))
+        record = await user_record(uow, row)
+        if changed:
+            await uow.events.emit(meta, user_event_type(before, row.resource), row.id, user_data(record), now)
+        return record
 
     return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, conflict)
 
@@ -198,8 +208,12 @@ async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDel
 
     async def finish(uow: UnitOfWork, transition: Transition, _: list[SeatAnswer]) -> UserDeleted:
         if (row := await uow.users.get(tenant_of(meta), transition.user_id)) is not None:
-            await uow.groups.forget_user(row.id, deps.clock())
+            now = deps.clock()
+            left = await uow.groups.forget_user(row.id, now)
             await uow.users.delete(row)
+            await uow.events.emit_all(meta, [event for group_id in left
+                                             for event in membership_events(group_id, (), [row.id])], now)
+            await uow.events.emit(meta, USER_DELETED, row.id, user_data(to_record(row)), now)
         return UserDeleted(id=cmd.id)
 
     return await with_seats(cmd, meta, deps, UserDeleted, prepare, finish)

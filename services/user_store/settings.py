@@ -8,9 +8,11 @@ from shared.settings import CommonSettings
 
 class UserStoreSettings(CommonSettings):
     """``SCIMFLOW_QUERY_BUDGET_STEPS``: the SQLite VM steps one list or filter query may take before it is
-    refused as too expensive (paging.QUERY_BUDGET_STEPS); 0: no bound."""
+    refused as too expensive (paging.QUERY_BUDGET_STEPS); 0: no bound. ``SCIMFLOW_EVENTS_ENABLED``: whether
+    the store publishes provisioning events on ``scimflow.events`` (README "Events"); off, it writes none."""
 
     query_budget_steps: int = Field(default=QUERY_BUDGET_STEPS, ge=0)
+    events_enabled: bool = True
 
     @property
     def query_budget(self) -> int | None:

@@ -1,11 +1,13 @@
-"""Bulk requests (RFC 7644 §3.7): validated into operations, with ``bulkId:`` references resolved.
+"""Bulk requests (RFC 7644 §3.7): validated into operations, with ``bulkId:`` references resolved, and the
+order their operations may run in when several run at once (``Schedule``).
 
 Pure: the gateway's /Bulk view runs each operation through the same code as the single endpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import heapq
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +78,75 @@ def resolve(value: Any, bulk_ids: Mapping[str, str]) -> Any:
     if isinstance(value, Mapping):
         return {key: resolve(item, bulk_ids) for key, item in value.items()}
     return value
+
+
+class Schedule:
+    """Which operation starts next when up to ``width`` run at once. Operations start in request order, each
+    once the earlier ones it depends on are done: the last earlier operation on the same resource (named by
+    its id, or by its ``bulkId``), the POST of every bulkId it references (RFC 7644 §3.7.2), and any earlier
+    operation on a resource its data names, or on a userName / displayName it sets. With ``failOnErrors``
+    (§3.7.3) no more run at once than errors are still allowed, so at most that many fail, and none starts
+    once they have: with failOnErrors 1 they run one by one."""
+
+    def __init__(self, operations: Sequence[BulkOperation], fail_on_errors: int | None, width: int) -> None:
+        self._width, self._fail_on_errors = width, fail_on_errors
+        self._waiting: list[int] = []
+        self._dependents: list[list[int]] = [[] for _ in operations]
+        for index, earlier in enumerate(_dependencies(operations)):
+            self._waiting.append(len(earlier))
+            for other in earlier:
+                self._dependents[other].append(index)
+        self._ready = [index for index, count in enumerate(self._waiting) if not count]  # sorted: a heap
+        self.running = self.failures = 0
+
+    def start(self) -> int | None:
+        """The next operation to start now; None while none is ready, as many run as may, or after failOnErrors."""
+        room = self._width if self._fail_on_errors is None else min(self._width, self._fail_on_errors - self.failures)
+        if not self._ready or self.running >= room:
+            return None
+        self.running += 1
+        return heapq.heappop(self._ready)
+
+    def finish(self, index: int, *, failed: bool) -> None:
+        self.running, self.failures = self.running - 1, self.failures + failed
+        for dependent in self._dependents[index]:
+            self._waiting[dependent] -= 1
+            if not self._waiting[dependent]:
+                heapq.heappush(self._ready, dependent)
+
+
+def _dependencies(operations: Sequence[BulkOperation]) -> list[set[int]]:
+    """For each operation, the earlier ones it waits for: per thing it touches, the last one that touched it."""
+    targets = {_target(operation) for operation in operations if operation.method != "POST"}
+    last: dict[str, int] = {}
+    dependencies = []
+    for index, operation in enumerate(operations):
+        touched = {_target(operation), *_references(operation.path, targets), *_references(operation.data, targets)}
+        if operation.method in ("POST", "PUT") and isinstance(operation.data, Mapping):
+            touched.update(f"name:{operation.data[name]}".lower() for name in ("userName", "displayName")
+                           if isinstance(operation.data.get(name), str))
+        dependencies.append({last[thing] for thing in touched if thing in last})
+        last.update(dict.fromkeys(touched, index))
+    return dependencies
+
+
+def _target(operation: BulkOperation) -> str:
+    """The resource an operation writes: the id ending its path, or ``bulkId:<id>`` (a POST's, or a reference)."""
+    return f"{_REFERENCE}{operation.bulk_id}" if operation.method == "POST" else operation.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _references(value: Any, targets: set[str]) -> Iterator[str]:
+    """The bulkId references in a path or data, and the strings in it that are ids other operations write."""
+    if isinstance(value, str):
+        tail = value.rsplit("/", 1)[-1]  # a path or a $ref ends with the id
+        if tail.startswith(_REFERENCE) or tail in targets:
+            yield tail
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item, targets)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _references(item, targets)
 
 
 def _operation(raw: Any) -> BulkOperation:

@@ -39,6 +39,7 @@ async def create_tenant(request: web.Request) -> web.Response:
     await tenant_store.save(app, issued.record)  # back once this replica holds it: the token works at once
     record = issued.record
     assert record.token is not None
+    request[keys.TENANT_ID] = record.tenant_id  # the audit line names the tenant this call made
     return web.json_response({
         "tenant_id": record.tenant_id, "name": record.name, "scim_base_url": app[keys.SETTINGS].scim_base_url,
         "token": issued.secret, "token_expires_at": iso(record.token.expires_at),

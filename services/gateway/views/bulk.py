@@ -1,12 +1,14 @@
-"""``POST /Bulk`` (RFC 7644 §3.7): each operation runs through the single-resource operations, in order.
+"""``POST /Bulk`` (RFC 7644 §3.7): each operation runs through the single-resource operations.
 
-A failed operation is reported in its own result (status and Error body) and, unless failOnErrors
-is reached, the rest still run. Operations are not reordered: a bulkId must be defined by an earlier
-POST in the same request.
+Up to ``CONCURRENCY`` operations run at once, started in request order as ``scim.bulk.Schedule`` allows: one
+after another on the same resource, and after the POST of each bulkId they reference (a bulkId must be
+defined by an earlier POST in the same request). A failed operation is reported in its own result (status
+and Error body) and, unless failOnErrors is reached, the rest still run. The results are in request order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,10 +16,13 @@ import orjson
 from aiohttp import web
 
 from services.gateway import keys
+from services.gateway.access import admit_bulk_operations
 from services.gateway.responses import scim_json
 from services.gateway.scim.bulk import (
     BULK_RESPONSE,
     BulkOperation,
+    BulkRequest,
+    Schedule,
     check_size,
     parse_bulk,
     resolve,
@@ -33,6 +38,10 @@ from shared.scim.errors import ScimError
 log = logging.getLogger(__name__)
 
 ENDPOINTS = {"users": users.views, "groups": groups.views}
+#: Operations of one Bulk in flight at once. A Bulk of 1 000 creates took 8-10 s one after another, 2.2 s
+#: with 16 at once and 2.1 s with 32 (2026-12-07, this 2-core VM): 16 already reach the store's create
+#: rate, and leave room for other tenants' calls.
+CONCURRENCY = 16
 
 
 async def bulk(request: web.Request) -> web.Response:
@@ -43,14 +52,31 @@ async def bulk(request: web.Request) -> web.Response:
     except orjson.JSONDecodeError:
         raise ScimError(400, "The request body is not valid JSON", "invalidSyntax") from None
     bulk_request = parse_bulk(body)
-    results, bulk_ids, failures = [], {}, 0
-    for operation in bulk_request.operations:
-        result = await _outcome(request, operation, bulk_ids)
-        results.append(result)
-        failures += int(result["status"]) >= 400
-        if bulk_request.fail_on_errors and failures >= bulk_request.fail_on_errors:
-            break
+    admit_bulk_operations(request, len(bulk_request.operations))
+    results = await _perform(request, bulk_request)
     return scim_json({"schemas": [BULK_RESPONSE], "Operations": results})
+
+
+async def _perform(request: web.Request, bulk_request: BulkRequest) -> list[dict[str, Any]]:
+    """The results of the operations that ran, in request order; those failOnErrors stopped have none."""
+    operations, bulk_ids = bulk_request.operations, dict[str, str]()
+    schedule = Schedule(operations, bulk_request.fail_on_errors, CONCURRENCY)
+    results: dict[int, dict[str, Any]] = {}
+    running: dict[asyncio.Future[dict[str, Any]], int] = {}
+    try:
+        while True:
+            while (index := schedule.start()) is not None:
+                running[asyncio.ensure_future(_outcome(request, operations[index], bulk_ids))] = index
+            if not running:
+                return [results[index] for index in sorted(results)]
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                index = running.pop(task)
+                results[index] = task.result()
+                schedule.finish(index, failed=int(results[index]["status"]) >= 400)
+    finally:
+        for task in running:  # the request was cancelled: the operations in flight go with it
+            task.cancel()
 
 
 async def _outcome(request: web.Request, operation: BulkOperation, bulk_ids: dict[str, str]) -> dict[str, Any]:
@@ -68,7 +94,7 @@ async def _outcome(request: web.Request, operation: BulkOperation, bulk_ids: dic
     except RequestTimeout:
         failure = unavailable()
         return {**result, "status": str(failure.status), "response": failure.body()}
-    except Exception:  # noqa: BLE001 - the operations before this one ran: their results must still be sent
+    except Exception:  # noqa: BLE001 - the other operations ran: their results must still be sent
         log.exception("bulk operation failed", extra={"method": operation.method})
         failure = ScimError(500, "Internal server error")
         return {**result, "status": str(failure.status), "response": failure.body()}

@@ -40,6 +40,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
     try:
         role, label = await _who(request, key)
     except ApiError as error:
+        if error.status == 429:  # the API holds this key back after failures with it elsewhere: its words
+            return await _form(request, "signin.html", {"errors": {"key": error.detail}}, status=429)
         if error.status != 401:
             raise
         throttle.failed(address)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from contracts.topics import TENANTS_STATE
+from tests.conftest import OPERATOR_KEY
 from tests.services.gateway.admin_support import (
     OPERATOR,
     add_admin,
@@ -92,7 +93,7 @@ async def test_a_removed_admin_is_locked_out(gw):
 
 @pytest.mark.parametrize(("path", "credential"), [
     ("/admin/v1/tenant", "sca_0_wrong"),
-    ("/admin/v1/tenant", "test-operator-key"),  # the operator key names no tenant
+    ("/admin/v1/tenant", OPERATOR_KEY),  # the operator key names no tenant
     ("/admin/v1/tenants/any-id", "sca_0_wrong"),  # an admin key is not the operator's
 ])
 async def test_wrong_credentials_are_401_json(gw, path, credential):

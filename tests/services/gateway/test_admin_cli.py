@@ -3,6 +3,7 @@
 The CLI is blocking (urllib), so it runs in a thread against the test server's real port.
 """
 
+import argparse
 import asyncio
 import json
 
@@ -44,9 +45,42 @@ async def test_operator_and_admin_commands(scimflow, gw):
 
 
 async def test_token_commands_need_an_admin_key(scimflow, monkeypatch):
+    """Without a terminal to ask in (a script, CI) and without SCIMFLOW_ADMIN_KEY: say how to give it."""
     monkeypatch.delenv("SCIMFLOW_ADMIN_KEY", raising=False)
+    monkeypatch.setattr(cli.sys.stdin, "isatty", lambda: False)
     with pytest.raises(SystemExit, match="SCIMFLOW_ADMIN_KEY"):
         await scimflow("token", "show")
+
+
+async def test_no_secret_is_taken_as_a_flag(scimflow, capsys):
+    """A flag's value stays in the shell history and shows in every process list (issue 28, item 10)."""
+    with pytest.raises(SystemExit) as refused:
+        await scimflow("token", "show", "--admin-key", "sca_x_y")
+    assert refused.value.code == 2 and "--admin-key" in capsys.readouterr().err
+    options = [option for parser in parsers(cli._parser()) for action in parser._actions
+               for option in action.option_strings]
+    assert "--url" in options and not [o for o in options if any(word in o for word in ("key", "password"))]
+
+
+def parsers(parser: argparse.ArgumentParser):
+    """The parser and every sub-command's, all the way down."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from parsers(sub)
+
+
+async def test_in_a_terminal_the_admin_key_is_asked_for_without_echo(scimflow, gw, monkeypatch):
+    tenant = json.loads((await scimflow("tenant", "create", "acme"))[1])
+    admin = json.loads((await scimflow("admin", "add", tenant["tenant_id"], "--name", "Ada",
+                                       "--email", "ada@acme.example"))[1])
+    monkeypatch.delenv("SCIMFLOW_ADMIN_KEY", raising=False)
+    monkeypatch.setattr(cli.sys.stdin, "isatty", lambda: True)
+    asked = []
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: asked.append(prompt) or admin["admin_key"])
+    code, out, _ = await scimflow("token", "show")
+    assert code == 0 and json.loads(out)["status"] == "active" and asked == ["Admin key: "]
 
 
 async def test_the_operator_makes_a_setup_link(scimflow, gw):

@@ -8,6 +8,7 @@ import pytest
 
 from contracts.topics import TENANTS_STATE
 from services.gateway import keys
+from tests.conftest import OPERATOR_KEY
 from tests.services.gateway.admin_support import (
     OPERATOR,
     bearer,
@@ -118,7 +119,7 @@ async def test_a_replaced_or_deleted_link_is_401_revoked(gw):
     await json_error(await gw.delete("/admin/v1/tenant/setup-link", headers=admin), 404)
 
 
-@pytest.mark.parametrize("key", [None, "scl_0_wrong", "test-operator-key"])
+@pytest.mark.parametrize("key", [None, "scl_0_wrong", OPERATOR_KEY])
 async def test_redeeming_needs_a_links_key(gw, key):
     await tenant_with_admin(gw)
     await json_error(await gw.post(REDEEM, headers=bearer(key) if key else {}), 401)

@@ -1,5 +1,8 @@
 """The admin API's OpenAPI document is generated from the routes the gateway really serves (issue 5)."""
 
+import json
+import re
+
 from services.gateway.access import SETUP_SCREEN_ROUTES
 from tests.services.gateway.admin_support import json_ok, tenant_with_admin
 
@@ -50,3 +53,15 @@ async def test_the_setup_screens_routes_also_take_a_setup_session_and_no_other_d
                     for method, operation in operations.items() if {"setup_session": []} in operation["security"]}
     assert {("POST", "/admin/v1/tenant/token"), ("PUT", "/admin/v1/tenant/connection")} <= with_session
     assert with_session <= SETUP_SCREEN_ROUTES and ("GET", "/admin/v1/tenant/admins") not in with_session
+
+
+async def test_the_main_answers_and_the_error_have_schemas_and_every_reference_resolves(gateway):
+    """What a schema-driven client (or fuzzer, test_fuzz.py) checks answers against (issue 28)."""
+    document = await json_ok(await gateway.get("/openapi/admin.json"))
+    schemas, text = document["components"]["schemas"], json.dumps(document)
+    assert {ref.split("/")[-1] for ref in re.findall(r'"\$ref": "([^"]+)"', text)} <= set(schemas)
+    tenant = document["paths"]["/admin/v1/tenant"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert tenant["schema"] == {"$ref": "#/components/schemas/Tenant"}
+    assert schemas["Error"]["required"] == ["detail", "status"]
+    listing = {p["name"]: p for p in document["paths"]["/admin/v1/tenants"]["get"]["parameters"]}
+    assert listing.keys() == {"search", "startIndex", "count"} and listing["count"]["schema"]["type"] == "integer"

@@ -11,6 +11,7 @@ from contracts.tenants.v2 import TenantRecord
 from contracts.topics import TENANTS_STATE, USERS_COMMANDS
 from services.gateway.tenants import TenantDirectory
 from tests.services.gateway.admin_support import (
+    OPERATOR,
     activity_records,
     bearer,
     create_tenant,
@@ -135,7 +136,7 @@ async def test_over_the_rate_limit_is_429_with_retry_after_and_nothing_published
 async def test_an_operator_sets_a_tenants_own_rate(gw):
     tenant = await create_tenant(gw)
     path = f"/admin/v1/tenants/{tenant['tenant_id']}/rate-limit"
-    operator = {"Authorization": "Bearer test-operator-key"}
+    operator = OPERATOR
     assert (await json_ok(await gw.put(path, json={"requests_per_second": 0.5}, headers=operator))) == {
         "requests_per_second": 0.5}
     token = bearer(tenant["token"])

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import OPERATOR_KEY
+
 SCIM = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -131,7 +133,7 @@ async def test_missing_or_wrong_token_is_401(gateway, tenant, authorization):
 async def test_tenants_do_not_see_each_other(gateway, auth):
     created = await (await gateway.post("/scim/v2/Users", json=okta_user(), headers=auth)).json()
     other = await (await gateway.post("/admin/v1/tenants", json={"name": "other"},
-                                      headers={"Authorization": "Bearer test-operator-key"})).json()
+                                      headers={"Authorization": f"Bearer {OPERATOR_KEY}"})).json()
     other_auth = {"Authorization": f"Bearer {other['token']}"}
     assert (await gateway.get(f"/scim/v2/Users/{created['id']}", headers=other_auth)).status == 404
     listing = await (await gateway.get("/scim/v2/Users", headers=other_auth)).json()

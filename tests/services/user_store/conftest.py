@@ -1,11 +1,13 @@
 """The user store's dispatcher on a real SQLite file, as its worker would call it, linked in-process to a
-real seat allocator (``allocator`` is its dispatcher, to set up products and read seats)."""
+real seat allocator (``allocator`` is its dispatcher, to set up products and read seats). Its events go to
+``events`` (a recording publisher): every event any test makes is checked against the contract."""
 
 import pytest
 
 from services.seat_allocator.bootstrap import bootstrap as allocator_bootstrap
 from services.user_store.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
+from tests.support.events import RecordingPublisher
 from tests.support.seats import direct_seats
 
 
@@ -16,7 +18,14 @@ async def allocator(tmp_path):
 
 
 @pytest.fixture
-async def dispatch(tmp_path, allocator):
+def events() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+async def dispatch(tmp_path, allocator, events):
     identity = ServiceIdentity("user_store", "t")
-    async with bootstrap(tmp_path / "users.sqlite3", identity, direct_seats(allocator)) as dispatcher:
+    async with bootstrap(tmp_path / "users.sqlite3", identity, direct_seats(allocator), events=events) as dispatcher:
         yield dispatcher
+    events.release()
+    assert all(event.source == "scimflow/user_store" for event in events.events())  # each one parses, too

@@ -6,6 +6,7 @@ from services.gateway.scim.bulk import (
     BULK_REQUEST,
     MAX_OPERATIONS,
     MAX_PAYLOAD_SIZE,
+    Schedule,
     check_size,
     parse_bulk,
     resolve,
@@ -66,3 +67,74 @@ def test_an_unknown_bulk_id_is_409_invalid_value():
     with pytest.raises(ScimError) as raised:
         resolve({"value": "bulkId:nope"}, {})
     assert (raised.value.status, raised.value.scim_type) == (409, "invalidValue")
+
+
+def schedule(*operations, width: int = 16, **fields) -> Schedule:
+    parsed = parse_bulk(request(*operations, **fields))
+    return Schedule(parsed.operations, parsed.fail_on_errors, width)
+
+
+def started(plan: Schedule) -> list[int]:
+    """Every operation that may start now, in the order they start."""
+    indexes = []
+    while (index := plan.start()) is not None:
+        indexes.append(index)
+    return indexes
+
+
+def post(bulk_id: str, **data) -> dict:
+    return {"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": data}
+
+
+def test_independent_operations_start_together_in_request_order_up_to_the_width():
+    plan = schedule(*(post(f"u{i}", userName=f"u{i}") for i in range(5)), width=3)
+    assert started(plan) == [0, 1, 2]
+    plan.finish(1, failed=False)
+    assert started(plan) == [3]
+
+
+def test_operations_on_one_resource_keep_their_order_and_references_wait_for_their_post():
+    """RFC 7644 §3.7.2: a bulkId is the id its POST created, so what references it runs after that POST."""
+    plan = schedule(
+        post("jane", userName="jane"),
+        {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {"members": [{"value": "bulkId:jane"}]}},
+        {"method": "PUT", "path": "/Users/u1", "data": {"userName": "bob"}},
+        {"method": "DELETE", "path": "/Users/u1"},
+        {"method": "PATCH", "path": "/Groups/bulkId:team", "data": {"Operations": []}},
+    )
+    assert started(plan) == [0, 2]
+    plan.finish(2, failed=False)
+    assert started(plan) == [3]
+    plan.finish(0, failed=True)  # what depends on a failed operation still runs, and fails on its own
+    assert started(plan) == [1]
+    plan.finish(1, failed=False)
+    assert started(plan) == [4]
+
+
+def test_data_naming_another_operations_resource_or_the_same_user_name_waits_for_it():
+    """Run one by one, a group PATCH adding u1 saw u1 deleted, and the second create of a userName was the 409."""
+    plan = schedule(
+        {"method": "DELETE", "path": "/Users/u1"},
+        {"method": "PATCH", "path": "/Groups/g1", "data": {"Operations": [
+            {"op": "add", "path": "members", "value": [{"value": "x", "$ref": "https://h/scim/v2/Users/u1"}]}]}},
+        post("a", userName="Jane"),
+        post("b", userName="jane"),
+    )
+    assert started(plan) == [0, 2]
+    plan.finish(0, failed=False)
+    plan.finish(2, failed=False)
+    assert started(plan) == [1, 3]
+
+
+def test_with_fail_on_errors_no_more_run_at_once_than_errors_are_left_and_none_starts_after():
+    """RFC 7644 §3.7.3: after failOnErrors errors the rest is not performed, even with operations in flight."""
+    plan = schedule(*(post(f"u{i}", userName=f"u{i}") for i in range(6)), failOnErrors=2)
+    assert started(plan) == [0, 1]
+    plan.finish(0, failed=True)
+    assert started(plan) == []  # one error left: one operation at a time
+    plan.finish(1, failed=False)
+    assert started(plan) == [2]
+    plan.finish(2, failed=True)
+    assert started(plan) == []
+    assert plan.running == 0 and plan.failures == 2
+

@@ -1,0 +1,73 @@
+"""The transactional outbox: a change's events are rows written in the change's own transaction.
+
+So an event exists exactly when its change was committed: a refused or rolled-back write leaves none,
+and a crash after the commit leaves the rows for the relay (relay.py) to publish after a restart.
+Each event's ``id`` is the committing command's message id and the event's index in that commit: the
+journal commits each message id once (unit_of_work.py), and a publication repeated after a crash
+sends the same row, so a consumer that drops ids it has seen sees each event once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+
+from contracts import MessageMeta
+from contracts.events.v1 import cloud_event
+from contracts.topics import resource_key
+from services.user_store.events import Emitted, rfc3339
+from shared.messaging.dispatch import tenant_of
+from shared.store import Repository, as_utc
+from shared.store import UnitOfWork as SessionUnitOfWork
+
+_INSERT = "INSERT INTO event_outbox (key, writer, created_ms, body) VALUES (?, ?, ?, ?)"
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Where a store process's events go: ``source`` names the service in each event, ``writer`` this
+    process (its relay publishes the rows it wrote), ``wake`` tells the relay a commit wrote some."""
+
+    source: str
+    writer: str
+    wake: Callable[[], None] = field(default=_nothing)
+
+
+class EventWriter(Repository):
+    """A unit of work's events, written as outbox rows; without an outbox (events off) it writes none."""
+
+    def __init__(self, uow: SessionUnitOfWork, outbox: Outbox | None) -> None:
+        super().__init__(uow)
+        self._outbox = outbox
+        self.written = 0  # in this unit of work: the next event's index in its id
+
+    async def emit(self, meta: MessageMeta, event_type: str, subject: str, data: dict, at: datetime) -> None:
+        if (outbox := self._outbox) is None:
+            return
+        tenant_id = tenant_of(meta)
+        body = orjson.dumps(cloud_event(event_type, event_id=f"{meta.message_id}-{self.written}",
+                                        source=outbox.source, subject=subject, tenant_id=tenant_id,
+                                        time=rfc3339(at), data=data))
+        (await self._sql()).run(_INSERT, resource_key(tenant_id, subject), outbox.writer, epoch_ms(at),
+                                body)
+        self.written += 1
+
+    async def emit_all(self, meta: MessageMeta, events: Iterable[Emitted], at: datetime) -> None:
+        for event_type, subject, data in events:
+            await self.emit(meta, event_type, subject, data, at)
+
+    def committed(self) -> None:
+        """Called once the unit of work committed: the relay has rows to publish."""
+        if self.written and self._outbox is not None:
+            self._outbox.wake()
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(as_utc(at).timestamp() * 1000)
