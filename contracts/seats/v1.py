@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.base import Command, Query, Result
 
-
 #: A subscription set's name and description, as the allocator checks them and a form may check them as
 #: one types (the PRODUCT brief's rules, written once).
 SET_NAME_LENGTH = (3, 35)

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from services.gateway import keys, tenant_store
 from services.gateway.audit import audit_middleware
-from services.gateway.messaging import messaging_ctx
 from services.gateway.auth_failures import FailedAuthThrottle
+from services.gateway.messaging import messaging_ctx
 from services.gateway.middlewares import (
     auth_failures_middleware,
     auth_middleware,
@@ -21,11 +21,11 @@ from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
 from services.gateway.scim.queries import MAX_FILTER_LENGTH
 from services.gateway.scim_log import ScimCallLog
-from shared.server_log import ServerLog
 from services.gateway.settings import GatewaySettings
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
 from shared.operator_key import operator_key
+from shared.server_log import ServerLog
 
 #: A GET's filter may be MAX_FILTER_LENGTH characters, each up to 12 bytes percent-encoded (4-byte UTF-8), plus
 #: the other parameters; aiohttp's default line (8 190 bytes) cut it short with a plain-text 400.

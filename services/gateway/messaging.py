@@ -36,8 +36,8 @@ from services.gateway.seat_notices import AskSeats, SeatNotices
 from services.gateway.tenants import TenantDirectory
 from shared.messaging.codec import DecodeError, decode_headers, decode_message
 from shared.messaging.requester import Requester, unwrap
-from shared.store import periodically
 from shared.messaging.transport import TopicReader
+from shared.store import periodically
 
 log = logging.getLogger(__name__)
 

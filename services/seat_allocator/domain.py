@@ -11,8 +11,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.seats.v1 import SeatFailureReason as Reason
 from contracts.seats.v1 import SET_DESCRIPTION_MAX, SET_NAME_CHARACTERS, SET_NAME_LENGTH, SeatProblem
+from contracts.seats.v1 import SeatFailureReason as Reason
 
 NAME_LENGTH = SET_NAME_LENGTH
 DESCRIPTION_MAX = SET_DESCRIPTION_MAX

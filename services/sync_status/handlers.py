@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlmodel import col, select
 
 from contracts import MessageMeta
+from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls
 from contracts.sync_status.v1 import (
     GetSyncSummary,
     GetUserHistory,
@@ -24,7 +25,6 @@ from contracts.sync_status.v1 import (
     UserStatus,
     UserStatusPage,
 )
-from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls
 from contracts.system.v1 import Ping
 from services.sync_status.scim_log import list_scim_calls, record_scim_calls
 from services.sync_status.tables import HistoryRow, UserStatusRow

@@ -13,7 +13,6 @@ from contracts.seats.v1 import seats_key
 from contracts.sync_status.v1 import ProvisioningOutcomes
 from contracts.topics import EVENTS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS
 from services.user_store.common import SeatAsk
-from services.user_store.seat_state import SeatCommand
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
 from services.user_store.outbox import Outbox
@@ -21,6 +20,7 @@ from services.user_store.outcomes import OutcomeBatches, Report, ReportingDispat
 from services.user_store.paging import QUERY_BUDGET_STEPS
 from services.user_store.relay import POLL_SECONDS, Relay, relaying
 from services.user_store.seat_saga import resume_stale
+from services.user_store.seat_state import SeatCommand
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork

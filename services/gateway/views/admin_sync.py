@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from contracts.seats.v1 import ListSubscriptionSets, SubscriptionSetList
 from contracts.sync_status.v1 import (
     GetSyncSummary,
     GetUserHistory,
@@ -13,7 +14,6 @@ from contracts.sync_status.v1 import (
     UserHistory,
     UserStatusPage,
 )
-from contracts.seats.v1 import ListSubscriptionSets, SubscriptionSetList
 from contracts.topics import SYNC_STATUS_COMMANDS
 from services.gateway import keys
 from services.gateway.admin_json import iso, parse, token_json
