@@ -115,3 +115,15 @@ async def test_taking_a_product_without_a_free_seat_is_refused_with_the_reason(a
     response = await submit(admin, path, path, [("products", "Sales"), ("products", "Talent")])
     text = text_of(await response.text())
     assert "There is a problem" in text and "Talent" in text
+
+
+async def test_an_idp_re_sync_that_changes_nothing_shows_as_checked_not_as_a_change(admin, gw, acme):
+    created = await scim_user(gw, acme, "jane@acme.example")
+    await page_showing(admin, "/users", "jane@acme.example", "synced")
+    headers = {"Authorization": f"Bearer {acme['token']}"}
+    same = {key: value for key, value in created.items() if key not in ("id", "meta")}
+    assert (await gw.put(f"/scim/v2/Users/{created['id']}", json=same, headers=headers)).status == 200
+    text = await page_showing(admin, "/", "(1 re-syncs found nothing to change)")
+    assert "Last checked by the IdP never" not in text
+    history = text_of(await page(admin, "/users/history?user_name=jane%40acme.example"))
+    assert "replace" not in history  # not recorded as a change
