@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from contracts.events.v1 import (
     MEMBERS_ADDED,
@@ -21,23 +21,11 @@ from contracts.events.v1 import (
     USER_UPDATED,
 )
 from shared.scim.etags import etag
+from shared.scim.resource import StoredResource, is_active
 from shared.store import as_utc
 
 #: (event type, subject, data): one event as a handler emits it.
 Emitted = tuple[str, str, dict[str, Any]]
-
-
-class StoredResource(Protocol):
-    id: str
-    resource: dict[str, Any]
-    created: datetime
-    last_modified: datetime
-    version: int
-
-
-def is_active(resource: dict[str, Any]) -> bool:
-    """RFC 7643 §4.1.1: a user without ``active`` is active (as the seat saga reads it)."""
-    return resource.get("active") is not False
 
 
 def user_event_type(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:

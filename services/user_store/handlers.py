@@ -41,7 +41,6 @@ from services.user_store.repository import User, new_user
 from services.user_store.seat_saga import (
     SeatAnswer,
     Transition,
-    is_active,
     seat_state,
     with_seats,
 )
@@ -51,7 +50,7 @@ from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
-from shared.scim.resource import with_user_defaults
+from shared.scim.resource import is_active, with_user_defaults
 from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.scim.vendor import with_admin_managed
 from shared.store import as_utc, found

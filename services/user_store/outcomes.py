@@ -30,6 +30,7 @@ from contracts.sync_status.v1 import (
 from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.worker import send_before_commit
+from shared.scim.resource import is_active
 from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.scim.vendor import effective_role, primary_email
 
@@ -99,7 +100,7 @@ def outcome_of(command: Message, reply: Reply, at: datetime, unchanged: bool = F
         action=action, status=status_of(action, reply), at=at, user_id=user_id,
         user_name=resource.get("userName") if resource else None,
         detail=None if reply.error is None else reply.error.detail, asked=asked_of(command),
-        scim_active=None if resource is None else resource.get("active") is not False and action != "delete",
+        scim_active=None if resource is None else is_active(resource) and action != "delete",
         platform_active=extension.get("platformActive", False if resource is not None else None),
         products=extension.get("products") or [], subscription_set=extension.get("subscriptionSet"),
         email=primary_email(resource) if resource else None, role=effective_role(resource) if resource else None,

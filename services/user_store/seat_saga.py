@@ -48,6 +48,7 @@ from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.codec import DecodeError, decode_message
 from shared.messaging.dispatch import CommandFailed, tenant_of
 from shared.messaging.requester import RemoteError, RequestTimeout, unwrap
+from shared.scim.resource import is_active
 from shared.scim.schemas import EXTENSION_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -106,10 +107,6 @@ class SeatsRefused(Exception):
 
 
 # --- what the allocator must do (pure) -------------------------------------------------------------
-
-
-def is_active(resource: dict[str, Any]) -> bool:
-    return resource.get("active") is not False
 
 
 def products_of(resource: dict[str, Any]) -> list[str] | None:

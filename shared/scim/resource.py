@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shared.scim.attributes import Definition, ResourceSchema, sub_definition
 from shared.scim.errors import ScimError, invalid_value
@@ -174,3 +174,18 @@ def _check_values(resource: Mapping[str, Any]) -> None:
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+class StoredResource(Protocol):
+    """A resource as a store keeps it: the client's attributes, and what the server adds around them."""
+
+    id: str
+    resource: dict[str, Any]
+    created: datetime
+    last_modified: datetime
+    version: int
+
+
+def is_active(resource: dict[str, Any]) -> bool:
+    """RFC 7643 §4.1.1: a user without ``active`` is active."""
+    return resource.get("active") is not False

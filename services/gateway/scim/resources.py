@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from shared.scim.attributes import ResourceSchema
 from shared.scim.etags import etag
-
-
-class StoredResource(Protocol):
-    id: str
-    resource: dict[str, Any]
-    created: datetime
-    last_modified: datetime
-    version: int
+from shared.scim.resource import StoredResource
 
 
 def location(schema: ResourceSchema, resource_id: str, base_url: str) -> str:

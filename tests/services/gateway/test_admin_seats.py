@@ -160,25 +160,26 @@ async def test_a_seat_change_the_user_store_cannot_be_told_of_is_still_the_opera
     assert changed["total"] == 5 and len(changed["seated"]) == 1
 
 
-@pytest.mark.parametrize("expiry", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
-async def test_an_expiry_with_no_utc_time_is_a_400_not_a_crash(seated, expiry):
-    """Year 1 east of UTC and 9999 west of it overflow in UTC: the allocator's handler crashed (500)."""
+async def sold_and_changed_with(seated, expiry) -> tuple:
+    """The operator's two ways to set an expiry: selling a new product, and changing one sold."""
     gateway, tenant, _ = seated
     created = await gateway.post(products_of(tenant), headers=OPERATOR,
                                  json={"product": "Talent", "seats": 1, "expires_at": expiry})
     changed = await gateway.patch(f"{products_of(tenant)}/Sales", headers=OPERATOR, json={"expires_at": expiry})
-    for response in (created, changed):
+    return created, changed
+
+
+@pytest.mark.parametrize("expiry", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+async def test_an_expiry_with_no_utc_time_is_a_400_not_a_crash(seated, expiry):
+    """Year 1 east of UTC and 9999 west of it overflow in UTC: the allocator's handler crashed (500)."""
+    for response in await sold_and_changed_with(seated, expiry):
         assert response.status == 400 and "out of range" in (await response.json())["detail"]
 
 
 @pytest.mark.parametrize("expiry", [-1, 0, 1.5, "1700000000", True])
 async def test_an_expiry_that_is_not_an_iso_8601_string_is_400(seated, expiry):
     """Lax parsing took a number (or digits) as seconds since 1970: -1, 0 and 1.5 were 201, an expired product."""
-    gateway, tenant, _ = seated
-    created = await gateway.post(products_of(tenant), headers=OPERATOR,
-                                 json={"product": "Talent", "seats": 1, "expires_at": expiry})
-    changed = await gateway.patch(f"{products_of(tenant)}/Sales", headers=OPERATOR, json={"expires_at": expiry})
-    for response in (created, changed):
+    for response in await sold_and_changed_with(seated, expiry):
         assert response.status == 400 and "ISO 8601" in (await response.json())["detail"]
 
 
