@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -22,15 +22,18 @@ async def form_of(request: web.Request) -> dict[str, str]:
     return {name: value.strip() for name, value in posted.items() if isinstance(value, str)}
 
 
-async def submit(request: web.Request, field: str, method: str, path: str, **kwargs: Any
-                 ) -> tuple[Any, dict[str, str]]:
-    """(the API's answer, {}) or (None, {field: the API's reason}) when it refused what was typed."""
+async def submit(request: web.Request, field: str, method: str, path: str, *,
+                 fields: Mapping[str, str] | None = None, **kwargs: Any) -> tuple[Any, dict[str, str]]:
+    """(the API's answer, {}) or (None, {field: the API's reason}) when it refused what was typed. The API
+    names a body field it refuses ("seats: ..."): ``fields`` maps those names to the form's, so the reason
+    stands next to the input that caused it."""
     try:
         return await call(request, method, path, **kwargs), {}
     except ApiError as error:
         if error.status not in FIXABLE:
             raise
-        return None, {field: error.detail}
+        named = error.detail.partition(":")[0]
+        return None, {(fields or {}).get(named, field): error.detail}
 
 
 def checked(form: dict[str, str], name: str) -> bool:

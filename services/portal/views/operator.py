@@ -3,6 +3,7 @@ tenant its admins (add one: their key shown once), product seats and expiry, rat
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -56,9 +57,9 @@ async def tenant(request: web.Request, *, errors: dict[str, str] | None = None, 
 
 
 async def _act(request: web.Request, field: str, method: str, rest: str, body: dict, flash: str,
-               once_key: str | None = None) -> web.Response:
+               once_key: str | None = None, fields: dict[str, str] | None = None) -> web.Response:
     """One operator form: the API's answer (kept to show once if it holds a secret), or its refusal."""
-    answer, errors = await submit(request, field, method, _tenant_api(request, rest), json=body)
+    answer, errors = await submit(request, field, method, _tenant_api(request, rest), json=body, fields=fields)
     if errors:
         return await tenant(request, errors=errors, values=await form_of(request), status=FORM_REFUSED)
     if once_key:
@@ -73,14 +74,16 @@ def _here(request: web.Request) -> str:
 async def add_admin(request: web.Request) -> web.Response:
     form = await form_of(request)
     return await _act(request, "admin_email", "POST", "/admins",
-                      {"name": form.get("admin_name", ""), "email": form.get("admin_email", "")}, "", "admin")
+                      {"name": form.get("admin_name", ""), "email": form.get("admin_email", "")}, "", "admin",
+                      fields={"name": "admin_name"})
 
 
 async def sell_product(request: web.Request) -> web.Response:
     form = await form_of(request)
     body = {"product": form.get("product", ""), "seats": _number(form.get("seats")),
             "expires_at": _end_of_day(form.get("expires_at", ""))}
-    return await _act(request, "product", "POST", "/products", body, f"{body['product']}: seats sold.")
+    return await _act(request, "product", "POST", "/products", body, f"{body['product']}: seats sold.",
+                      fields={"seats": "seats", "expires_at": "expires_at"})
 
 
 async def change_product(request: web.Request) -> web.Response:
@@ -113,7 +116,7 @@ async def create_setup_link(request: web.Request) -> web.Response:
 
 def _number(raw: str | None) -> int | str | None:
     """A count as typed: a number, or the text itself so the API names what is wrong with it."""
-    return int(raw) if raw and raw.isascii() and raw.isdigit() else raw
+    return int(raw) if raw and re.fullmatch(r"-?[0-9]{1,12}", raw) else raw
 
 
 def _end_of_day(day: str) -> str:

@@ -78,3 +78,13 @@ async def test_a_setup_link_opens_the_idp_screen_once_without_a_key(portal, acme
     again = await start_portal(aiohttp_client, gw, tmp_path)
     response = await submit(again, "/setup", "/setup", {"setup_key": link})
     assert "already used" in text_of(await response.text())
+
+
+async def test_a_refused_seat_count_is_shown_next_to_the_seats_field(portal, acme):
+    await sign_in(portal, OPERATOR_KEY)
+    here = f"/operator/tenants/{acme['tenant_id']}"
+    for typed in ("-5", "--5"):
+        response = await submit(portal, here, f"{here}/products",
+                                {"product": "Talent", "seats": typed, "expires_at": "2099-06-30"})
+        html = await response.text()
+        assert 'id="seats-error"' in html and 'id="product-error"' not in html, typed
