@@ -3,8 +3,9 @@ rewrites asyncapi.json (tests/contracts/test_asyncapi.py fails when it is not cu
 it at ``GET /asyncapi.json``).
 
 It describes scimflow as one application: it sends the public provisioning events on ``scimflow.events``
-and receives the internal commands on ``<domain>.commands``, answering each on the topic its
-``reply_to`` header names. Each message's payload schema is its pydantic model's.
+(the user store and the seat allocator, each its own types: ``send_events`` says which, by each event
+class's SOURCE) and receives the internal commands on ``<domain>.commands``, answering each on the topic
+its ``reply_to`` header names. Each message's payload schema is its pydantic model's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contracts.topics import (
     SEATS_COMMANDS,
     SYNC_STATUS_COMMANDS,
     USERS_COMMANDS,
+    WEBHOOKS_COMMANDS,
     TopicSpec,
 )
 
@@ -34,17 +36,19 @@ DOCUMENT = Path(__file__).with_name("asyncapi.json")
 
 #: Each command topic by the domain its message types start with (``users.create_user.v1``).
 COMMAND_TOPICS = {"users": USERS_COMMANDS, "groups": GROUPS_COMMANDS, "seats": SEATS_COMMANDS,
-                  "notifier": NOTIFIER_COMMANDS, "sync_status": SYNC_STATUS_COMMANDS}
+                  "notifier": NOTIFIER_COMMANDS, "sync_status": SYNC_STATUS_COMMANDS, "webhooks": WEBHOOKS_COMMANDS}
 
 _SCHEMAS = "#/components/schemas/{model}"
 _KAFKA = "0.5.0"  # the Kafka bindings' version
 
 _EVENTS_DESCRIPTION = (
-    "Every change of a user or a group the user store commits, as a CloudEvents 1.0 event in structured "
-    "JSON mode. Keyed `<tenantid>:<subject>`: one subject's events share a partition and come in the "
-    "order their changes were committed. At least once: a consumer drops an `id` it has already handled. "
-    f"Kept {EVENTS_RETENTION_DAYS} days. New types and new optional attributes may come: ignore what you "
-    "do not know.")
+    "Every change of a user or a group the user store commits, and every seat the seat allocator assigns, "
+    "releases or refuses and every subscription set it syncs, as a CloudEvents 1.0 event in structured "
+    "JSON mode. Keyed `<tenantid>:<subject>`: one subject's events share a partition, and each service's "
+    "come in the order it committed their changes (a user's seat events and user events, from two "
+    "services, keep no order between them). At least once: a consumer drops an `id` it has already "
+    f"handled. Kept {EVENTS_RETENTION_DAYS} days. New types and new optional attributes may come: ignore "
+    "what you do not know.")
 
 _HEADERS = {
     "type": "object",
@@ -66,8 +70,9 @@ def asyncapi() -> dict[str, Any]:
     messages = {kind: _event_message(kind, schemas) for kind in EVENT_TYPES}
     channels = {"events": _channel(EVENTS, _EVENTS_DESCRIPTION, messages)}
     operations = {"send_events": {"action": "send", "channel": {"$ref": "#/channels/events"},
-                                 "summary": "The user store publishes each committed change's events.",
-                                 "messages": _refs("events", messages)}}
+                                 "summary": "The user store and the seat allocator publish each committed "
+                                            "change's events.",
+                                 "description": _senders(), "messages": _refs("events", messages)}}
     messages["reply.v1"] = {"name": "reply.v1", "title": "Reply", "headers": _HEADERS,
                             "payload": _schema(Reply, schemas), "contentType": CONTENT_TYPE_JSON}
     for domain, topic in COMMAND_TOPICS.items():
@@ -103,9 +108,18 @@ def _refs(channel: str, messages: dict[str, Any]) -> list[dict[str, str]]:
     return [{"$ref": f"#/channels/{channel}/messages/{kind}"} for kind in messages]
 
 
+def _senders() -> str:
+    """Which service (by its events' ``source``) sends which event types."""
+    sent: dict[str, list[str]] = {}
+    for kind, model in EVENT_TYPES.items():
+        sent.setdefault(model.SOURCE, []).append(f"`{kind}`")
+    return "; ".join(f"`{source}` sends {', '.join(kinds)}" for source, kinds in sent.items()) + "."
+
+
 def _event_message(kind: str, schemas: dict[str, Any]) -> dict[str, Any]:
     model = EVENT_TYPES[kind]
     return {"name": kind, "title": kind, "summary": (model.__doc__ or "").split("\n")[0],
+            "description": f"Sent by `{model.SOURCE}`.",
             "contentType": CONTENT_TYPE,
             "payload": {"allOf": [_schema(model, schemas), {"properties": {"type": {"const": kind}}}]},
             "bindings": {"kafka": {"key": {"type": "string", "description": "<tenantid>:<subject>"},

@@ -1,32 +1,104 @@
 """Every message type by its wire name: the one place a decoder looks a type up."""
 
 from contracts.base import Message
-from contracts.events.v1 import GroupEvent, GroupMembersEvent, UserEvent
+from contracts.events.v1 import (
+    GroupEvent,
+    GroupMembersEvent,
+    SeatEvent,
+    SeatRefusedEvent,
+    SubscriptionSetEvent,
+    UserEvent,
+)
 from contracts.groups.v1 import (
-    CreateGroup, DeleteGroup, GetGroup, GroupDeleted, GroupPage, GroupRecord, PatchGroup, QueryGroups,
+    CreateGroup,
+    DeleteGroup,
+    GetGroup,
+    GroupDeleted,
+    GroupPage,
+    GroupRecord,
+    PatchGroup,
+    QueryGroups,
     ReplaceGroup,
 )
 from contracts.notifications.v1 import (
-    ListNotifications, MarkNotificationsRead, NotificationAccepted, NotificationPage, NotificationsMarked, Notify,
+    ListNotifications,
+    MarkNotificationsRead,
+    NotificationAccepted,
+    NotificationPage,
+    NotificationsMarked,
+    Notify,
 )
 from contracts.seats.v1 import (
-    AllocateSeats, ChangeSetMembership, ChangeSubscription, CreateSubscriptionSet, DeleteSubscriptionSet,
-    EditSubscriptionSet, GetSeatSummary, GetUserSeats, ListSubscriptionSets, ProductSeats, ReleaseSeats,
-    SeatAllocation, SeatSummary, SubscribeProduct, SubscriptionChanged, SubscriptionSetList, SubscriptionSetRecord,
+    AllocateSeats,
+    ChangeSetMembership,
+    ChangeSubscription,
+    CreateSubscriptionSet,
+    DeleteSubscriptionSet,
+    EditSubscriptionSet,
+    GetSeatSummary,
+    GetUserSeats,
+    ListSubscriptionSets,
+    ProductSeats,
+    ReleaseSeats,
+    SeatAllocation,
+    SeatSummary,
+    SubscribeProduct,
+    SubscriptionChanged,
+    SubscriptionSetList,
+    SubscriptionSetRecord,
     SubscriptionSetReport,
 )
-from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls, ScimCallPage, ScimCallsRecorded
+from contracts.sync_status.scim_log_v1 import (
+    ListScimCalls,
+    RecordScimCalls,
+    ScimCallPage,
+    ScimCallsRecorded,
+)
 from contracts.sync_status.v1 import (
-    GetSyncSummary, GetUserHistory, ListUserStatuses, OutcomeRecorded, OutcomesRecorded, ProvisioningOutcome,
-    ProvisioningOutcomes, SyncSummary, UserHistory, UserStatusPage,
+    GetSyncSummary,
+    GetUserHistory,
+    ListUserStatuses,
+    OutcomeRecorded,
+    OutcomesRecorded,
+    ProvisioningOutcome,
+    ProvisioningOutcomes,
+    SyncSummary,
+    UserHistory,
+    UserStatusPage,
 )
 from contracts.system.v1 import Ping, Pong
 from contracts.tenants.v1 import TenantRecord
 from contracts.tenants.v2 import TenantActivity
 from contracts.tenants.v2 import TenantRecord as TenantRecordV2
 from contracts.users.v1 import (
-    CreateUser, DeleteUser, GetUser, PatchUser, QueryUsers, RecordSeatStates, ReplaceUser, SeatStatesRecorded,
-    UserDeleted, UserPage, UserRecord,
+    CreateUser,
+    DeleteUser,
+    GetUser,
+    PatchUser,
+    QueryUsers,
+    RecordSeatStates,
+    ReplaceUser,
+    SeatStatesRecorded,
+    UserDeleted,
+    UserPage,
+    UserRecord,
+)
+from contracts.webhooks.v1 import (
+    ChangeEndpoint,
+    CreateEndpoint,
+    DeleteEndpoint,
+    DeliveryPage,
+    EndpointCreated,
+    EndpointDeleted,
+    EndpointList,
+    EndpointRecord,
+    EventPage,
+    GetEndpoint,
+    ListDeliveries,
+    ListEndpoints,
+    ListEvents,
+    ReplayEvents,
+    ReplayQueued,
 )
 
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
@@ -96,6 +168,24 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     UserEvent,
     GroupEvent,
     GroupMembersEvent,
+    SeatEvent,
+    SeatRefusedEvent,
+    SubscriptionSetEvent,
+    CreateEndpoint,
+    EndpointCreated,
+    ListEndpoints,
+    EndpointList,
+    GetEndpoint,
+    EndpointRecord,
+    ChangeEndpoint,
+    DeleteEndpoint,
+    EndpointDeleted,
+    ListDeliveries,
+    DeliveryPage,
+    ReplayEvents,
+    ReplayQueued,
+    ListEvents,
+    EventPage,
 )
 
 MESSAGE_TYPES: dict[str, type[Message]] = {cls.TYPE: cls for cls in MESSAGE_CLASSES}

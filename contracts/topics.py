@@ -27,6 +27,8 @@ GROUPS_COMMANDS = TopicSpec("groups.commands", COMMAND_PARTITIONS)
 SEATS_COMMANDS = TopicSpec("seats.commands", COMMAND_PARTITIONS)
 NOTIFIER_COMMANDS = TopicSpec("notifier.commands", COMMAND_PARTITIONS)
 SYNC_STATUS_COMMANDS = TopicSpec("sync_status.commands", COMMAND_PARTITIONS)
+# Webhook endpoints and the events API: keyed by the bare tenant id (one tenant's endpoint changes in order).
+WEBHOOKS_COMMANDS = TopicSpec("webhooks.commands", COMMAND_PARTITIONS)
 TENANTS_STATE = TopicSpec(
     "tenants.state", 3, {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 )
@@ -39,7 +41,7 @@ EVENTS = TopicSpec("scimflow.events", COMMAND_PARTITIONS,
                    {"retention.ms": str(EVENTS_RETENTION_DAYS * 24 * 60 * 60 * 1000)})
 
 ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE,
-              EVENTS)
+              EVENTS, WEBHOOKS_COMMANDS)
 
 REPLY_TOPIC_PREFIX = "scim.replies."
 # Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.

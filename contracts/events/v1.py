@@ -1,15 +1,26 @@
 """Provisioning events, version 1: what the public stream ``scimflow.events`` carries (contracts/topics.EVENTS).
 
 Each record's value is one CloudEvents 1.0 event in structured JSON mode (its ``content-type`` header
-says ``application/cloudevents+json``); its key is ``<tenantid>:<subject>``, so one user's or one
-group's events share a partition and come in the order their changes were committed. Delivery is
-at least once: a consumer drops an ``id`` it has already handled.
+says ``application/cloudevents+json``); its key is ``<tenantid>:<subject>``, so one subject's events
+share a partition. Each service's events of one subject come in the order it committed their changes:
+the user store's of a user or a group (``source`` ``scimflow/user_store``), the seat allocator's of a
+user's seats or of a subscription set (``scimflow/seat_allocator``). A user's seat events and user
+events, from two services, share the user's key but no order (the allocator commits a new user's seats
+before the store commits the user). Delivery is at least once: a consumer drops an ``id`` it has
+already handled.
 
-``data`` is the resource after the change as the IdP reads it (``id`` and ``meta`` included, without
-``meta.location`` and ``$ref`` URIs: those are the gateway's public URL), except that membership
-travels only in ``scimflow.group.members_added`` / ``.members_removed``: a user's ``data`` has no
-``groups`` and a group's no ``members`` (a group of ten thousand would otherwise repeat them in every
-event). A ``.deleted`` event's ``data`` is the resource as it was last stored.
+A user or group event's ``data`` is the resource after the change as the IdP reads it (``id`` and
+``meta`` included, without ``meta.location`` and ``$ref`` URIs: those are the gateway's public URL),
+except that membership travels only in ``scimflow.group.members_added`` / ``.members_removed``: a
+user's ``data`` has no ``groups`` and a group's no ``members`` (a group of ten thousand would otherwise
+repeat them in every event). A ``.deleted`` event's ``data`` is the resource as it was last stored.
+
+A seat event's ``data`` names the user, one product and the user's subscription set: a seat taken
+(``scimflow.seat.assigned``), given back (``.released``) or refused (``.refused``, with the refusal's
+code and text; a refusal of the user as a whole, ``no_product`` or ``other_set``, names no product),
+one event per product a committed change moved or refused. A refused change moves no seat, so it
+emits refusals only. ``scimflow.subscription_set.synced`` tells that a set's IdP group was synced
+(the set's Last Synced): its ``data`` is the set as the allocator holds it then, its members counted.
 
 Additive changes only: new event types and new optional attributes may come; nothing here is removed
 or retyped (tests/contracts/test_schema.py). Consumers must ignore types they do not know.
@@ -23,6 +34,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contracts.base import Event
+from contracts.seats.v1 import SeatFailureReason
 
 SPEC_VERSION = "1.0"
 #: The Kafka header of a structured-mode CloudEvent (CloudEvents Kafka protocol binding §3.3).
@@ -38,22 +50,34 @@ UserEventType = Literal[
 ]
 GroupEventType = Literal["scimflow.group.created", "scimflow.group.updated", "scimflow.group.deleted"]
 MembersEventType = Literal["scimflow.group.members_added", "scimflow.group.members_removed"]
+SeatEventType = Literal["scimflow.seat.assigned", "scimflow.seat.released"]
+SeatRefusedType = Literal["scimflow.seat.refused"]
+SetSyncedType = Literal["scimflow.subscription_set.synced"]
 
 USER_CREATED, USER_UPDATED, USER_DEACTIVATED, USER_REACTIVATED, USER_DELETED = get_args(UserEventType)
 GROUP_CREATED, GROUP_UPDATED, GROUP_DELETED = get_args(GroupEventType)
 MEMBERS_ADDED, MEMBERS_REMOVED = get_args(MembersEventType)
+SEAT_ASSIGNED, SEAT_RELEASED = get_args(SeatEventType)
+(SEAT_REFUSED,) = get_args(SeatRefusedType)
+(SET_SYNCED,) = get_args(SetSyncedType)
+
+USER_STORE, SEAT_ALLOCATOR = "scimflow/user_store", "scimflow/seat_allocator"
 
 
 class CloudEvent(Event):
     """The CloudEvents 1.0 context attributes every event has; ``tenantid`` is our extension attribute."""
 
+    #: The service that sends events of this class.
+    SOURCE: ClassVar[str]
+
     specversion: Literal["1.0"] = SPEC_VERSION
     #: Unique per event and the same on every redelivery of it: what a consumer dedupes by.
     id: str = Field(min_length=1)
-    #: The service that committed the change, e.g. ``scimflow/user_store``.
+    #: The service that committed the change: ``scimflow/user_store`` or ``scimflow/seat_allocator``
+    #: (each event class's SOURCE).
     source: str = Field(min_length=1)
     type: str
-    #: The user's or the group's id (as in SCIM).
+    #: The user's or the group's id (as in SCIM; a seat event's: its user's), or the subscription set's.
     subject: str = Field(min_length=1)
     #: When the change was committed.
     time: datetime
@@ -65,6 +89,7 @@ class UserEvent(CloudEvent):
     """A user created, changed, (de/re)activated or deleted: ``data`` is the SCIM User."""
 
     TYPE: ClassVar[str] = "events.user_event.v1"
+    SOURCE: ClassVar[str] = USER_STORE
 
     type: UserEventType
     data: dict[str, Any]
@@ -75,6 +100,7 @@ class GroupEvent(CloudEvent):
     without ``members``."""
 
     TYPE: ClassVar[str] = "events.group_event.v1"
+    SOURCE: ClassVar[str] = USER_STORE
 
     type: GroupEventType
     data: dict[str, Any]
@@ -93,17 +119,93 @@ class GroupMembersEvent(CloudEvent):
     """Members added to or removed from a group; a PUT that replaces the list emits both as needed."""
 
     TYPE: ClassVar[str] = "events.group_members_event.v1"
+    SOURCE: ClassVar[str] = USER_STORE
 
     type: MembersEventType
     data: MembersChanged
 
 
-EVENT_CLASSES: tuple[type[CloudEvent], ...] = (UserEvent, GroupEvent, GroupMembersEvent)
+class SeatHolder(BaseModel):
+    """Whose seat a seat event tells of: the user, and their subscription set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_id: str
+    #: The userName the allocator was last given, if any.
+    user_name: str | None = None
+    #: The name of the subscription set the user belongs to once the change is committed (None: none).
+    subscription_set: str | None = None
+
+
+class SeatChange(SeatHolder):
+    """One product's seat a user took or gave back."""
+
+    product: str
+
+
+class SeatEvent(CloudEvent):
+    """A seat of one product assigned to or released by a user (``subject``): one event per product."""
+
+    TYPE: ClassVar[str] = "events.seat_event.v1"
+    SOURCE: ClassVar[str] = SEAT_ALLOCATOR
+
+    type: SeatEventType
+    data: SeatChange
+
+
+class SeatRefused(SeatHolder):
+    """Seats a user asked for and was refused (their seats stay as they were), one problem's worth."""
+
+    #: The product refused; None for a refusal of the user as a whole (no_product, other_set).
+    product: str | None = None
+    #: The refusal's code, as the seat contract's (contracts/seats/v1.SeatProblem).
+    reason: SeatFailureReason
+    #: What an admin reads, e.g. "product 'Sales' has no free seat (5 of 5 in use)".
+    detail: str
+
+
+class SeatRefusedEvent(CloudEvent):
+    """Seats refused to a user (``subject``), one event per product refused (or one for the user as a whole)."""
+
+    TYPE: ClassVar[str] = "events.seat_refused_event.v1"
+    SOURCE: ClassVar[str] = SEAT_ALLOCATOR
+
+    type: SeatRefusedType
+    data: SeatRefused
+
+
+class SubscriptionSetSynced(BaseModel):
+    """A subscription set once its IdP group's membership change was applied."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    set_id: str
+    name: str
+    description: str
+    products: list[str]
+    admin_role: bool
+    #: How many users belong to the set after the sync.
+    members: int = Field(ge=0)
+
+
+class SubscriptionSetEvent(CloudEvent):
+    """A subscription set (``subject``: its id) synced with the IdP group of its name (its Last Synced)."""
+
+    TYPE: ClassVar[str] = "events.subscription_set_event.v1"
+    SOURCE: ClassVar[str] = SEAT_ALLOCATOR
+
+    type: SetSyncedType
+    data: SubscriptionSetSynced
+
+
+EVENT_CLASSES: tuple[type[CloudEvent], ...] = (UserEvent, GroupEvent, GroupMembersEvent, SeatEvent, SeatRefusedEvent,
+                                               SubscriptionSetEvent)
 #: Every event type by its CloudEvents ``type``, with the model of its events.
 EVENT_TYPES: dict[str, type[CloudEvent]] = {
     kind: cls for cls in EVENT_CLASSES for kind in get_args(cls.model_fields["type"].annotation)}
 
-ProvisioningEvent = Annotated[UserEvent | GroupEvent | GroupMembersEvent, Field(discriminator="type")]
+ProvisioningEvent = Annotated[UserEvent | GroupEvent | GroupMembersEvent | SeatEvent | SeatRefusedEvent
+                              | SubscriptionSetEvent, Field(discriminator="type")]
 _EVENT = TypeAdapter(ProvisioningEvent)
 
 
@@ -115,7 +217,8 @@ def parse_event(raw: bytes | str) -> CloudEvent:
 def cloud_event(event_type: str, *, event_id: str, source: str, subject: str, tenant_id: str, time: str,
                 data: dict[str, Any]) -> dict[str, Any]:
     """An event as the JSON object the stream carries (``time`` already RFC 3339). Built as a plain dict,
-    since every write of the user store makes one; tests/contracts checks it against the models."""
+    since most writes of the user store and the seat allocator make one; tests/contracts checks it
+    against the models."""
     return {"specversion": SPEC_VERSION, "id": event_id, "source": source, "type": event_type,
             "subject": subject, "time": time, "tenantid": tenant_id, "datacontenttype": DATA_CONTENT_TYPE,
             "data": data}

@@ -16,7 +16,12 @@ from aiohttp import web
 
 from contracts.tenants.v2 import TenantRecord
 from services.gateway import keys
-from services.gateway.credentials import SETUP_LINK_PREFIX, SETUP_SESSION_PREFIX, public_prefix, split
+from services.gateway.credentials import (
+    SETUP_LINK_PREFIX,
+    SETUP_SESSION_PREFIX,
+    public_prefix,
+    split,
+)
 from services.gateway.scim.errors import unavailable
 from services.gateway.tenant_state import manages_users
 from services.gateway.tenant_store import connected
@@ -27,7 +32,8 @@ TENANT_ADMIN_PATH = "/admin/v1/tenant"
 #: The setup link itself is the credential here, and redeeming spends it.
 SETUP_REDEEM_PATH = "/admin/v1/setup/redeem"
 #: What the session a setup link opens may call: the IdP setup screen (tenant, SCIM token, connection,
-#: the SCIM request log and the sync summary to see the IdP's first calls land), and nothing else.
+#: the SCIM request log and the sync summary to see the IdP's first calls land), and nothing else: never
+#: webhooks or the events API, which hand the tenant's users to another system (an admin's key only).
 SETUP_SCREEN_ROUTES = frozenset({
     ("GET", TENANT_ADMIN_PATH),
     *((method, f"{TENANT_ADMIN_PATH}/token") for method in ("GET", "POST", "DELETE")),

@@ -32,9 +32,20 @@ _COUNT: Schema = {"type": "integer", "minimum": 0}
 _FLAG: Schema = {"type": "boolean"}
 _IDP_TYPE = _or_null({"enum": list(get_args(IdpType))})
 
-_TOKEN = dict(prefix=_TEXT, created=_TIME, expires_at=_TIME, last_used_at=_or_null(_TIME),
-              status={"enum": ["active", "expired"]})
-_ADMIN = dict(admin_id=_TEXT, name=_TEXT, email=_TEXT, created=_TIME, key_prefix=_TEXT)
+_TOKEN = {"prefix": _TEXT, "created": _TIME, "expires_at": _TIME, "last_used_at": _or_null(_TIME),
+          "status": {"enum": ["active", "expired"]}}
+_ADMIN = {"admin_id": _TEXT, "name": _TEXT, "email": _TEXT, "created": _TIME, "key_prefix": _TEXT}
+_TEXTS: Schema = {"type": "array", "items": _TEXT}
+#: contracts/webhooks/v1.py's Endpoint and DeliveryAttempt, as the webhooks service answers them.
+_WEBHOOK_ENDPOINT = _object(id=_TEXT, url=_TEXT, description=_TEXT, event_types=_TEXTS, enabled=_FLAG,
+                            disabled_reason=_or_null(_TEXT), created=_TIME, failing_since=_or_null(_TIME),
+                            secret_prefix=_TEXT)
+_DELIVERY_ATTEMPT = _object(event_id=_TEXT, event_type=_TEXT, attempt={"type": "integer", "minimum": 1}, time=_TIME,
+                            status_code=_or_null({"type": "integer"}), latency_ms=_COUNT, succeeded=_FLAG,
+                            error=_or_null(_TEXT))
+#: A CloudEvent's context attributes (contracts/events/v1.py); data and extensions vary by type.
+_CLOUD_EVENT = _object(specversion=_TEXT, id=_TEXT, source=_TEXT, type=_TEXT, subject=_TEXT, time=_TIME,
+                       tenantid=_TEXT)
 
 ANSWERS: dict[str, Schema] = {
     "Error": _object(status={"type": "string", "pattern": "^[45][0-9]{2}$"}, detail=_TEXT),
@@ -62,4 +73,14 @@ ANSWERS: dict[str, Schema] = {
                          status={"enum": ["active", "expired", "used", "none"]}, redeemed_at=_or_null(_TIME)),
     "NewSetupLinkAnswer": _object(setup_key=_TEXT, created=_TIME, expires_at=_TIME),
     "SetupSession": _object(session_key=_TEXT, expires_at=_TIME, tenant_id=_TEXT, tenant_name=_TEXT),
+    "WebhookEndpoint": _WEBHOOK_ENDPOINT,
+    "WebhookEndpoints": _object(endpoints={"type": "array", "items": _ref("WebhookEndpoint")}),
+    "NewWebhookEndpointAnswer": _object(endpoint=_ref("WebhookEndpoint"),
+                                        secret={"type": "string", "pattern": "^whsec_"}),
+    "WebhookDeliveryAttempt": _DELIVERY_ATTEMPT,
+    "WebhookDeliveryPage": _object(total_results=_COUNT, pending=_COUNT,
+                                   attempts={"type": "array", "items": _ref("WebhookDeliveryAttempt")}),
+    "ReplayQueuedAnswer": _object(queued=_COUNT),
+    "CloudEvent": _CLOUD_EVENT,
+    "EventPage": _object(events={"type": "array", "items": _ref("CloudEvent")}, next_cursor=_TEXT),
 }

@@ -19,11 +19,29 @@ from pydantic import (
     Strict,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from contracts.base import MAX_START_INDEX
-from contracts.tenants.v2 import IdpType, SetupLink, TenantActivity, TenantAdmin, TenantRecord
-from services.gateway.credentials import ADMIN_KEY_PREFIX, SETUP_LINK_PREFIX, TOKEN_PREFIX, public_prefix
+from contracts.tenants.v2 import (
+    IdpType,
+    SetupLink,
+    TenantActivity,
+    TenantAdmin,
+    TenantRecord,
+)
+from contracts.webhooks.v1 import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EVENT_TYPES,
+    MAX_REPLAY_IDS,
+    MAX_URL_LENGTH,
+)
+from services.gateway.credentials import (
+    ADMIN_KEY_PREFIX,
+    SETUP_LINK_PREFIX,
+    TOKEN_PREFIX,
+    public_prefix,
+)
 from services.gateway.tenant_state import (
     DEFAULT_SETUP_LINK_DAYS,
     DEFAULT_TOKEN_DAYS,
@@ -109,6 +127,17 @@ Expiry = Annotated[datetime, Strict(False), BeforeValidator(_iso_8601_text), Aft
 SeatCount = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
+def _with_offset(value: datetime) -> datetime:
+    """RFC 3339 times name their offset: a naive one could not be compared with the services' UTC times."""
+    if value.tzinfo is None:
+        raise ValueError("must give its UTC offset (RFC 3339), e.g. 2027-01-31T00:00:00Z")
+    return value
+
+
+#: A moment as JSON sends it: RFC 3339, offset included.
+Moment = Annotated[Expiry, AfterValidator(_with_offset)]
+
+
 class NewProduct(_Body):
     product: Name
     seats: SeatCount
@@ -149,6 +178,46 @@ class UserSettingsChange(_Body):
 
 class NotificationsRead(_Body):
     ids: list[str] = Field(min_length=1, max_length=500)  # the calling admin's notification ids
+
+
+WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_LENGTH),
+                      AfterValidator(_no_control_characters)]
+WebhookDescription = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_DESCRIPTION_LENGTH),
+                              AfterValidator(_no_control_characters)]
+#: The event types an endpoint wants (contracts/events/v1.py names them); none: every type, new ones too.
+EventTypeNames = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=100)]],
+                           Field(max_length=MAX_EVENT_TYPES)]
+
+
+class NewWebhookEndpoint(_Body):
+    """Which URLs and event types are allowed is the webhooks service's rule (its refusal is a 400)."""
+
+    url: WebhookUrl
+    description: WebhookDescription = ""
+    event_types: EventTypeNames = Field(default_factory=list)
+
+
+class WebhookEndpointChange(_Body):
+    """Fields left out stay; enabled: true resumes deliveries from the oldest event not delivered."""
+
+    url: WebhookUrl | None = None
+    description: WebhookDescription | None = None
+    event_types: EventTypeNames | None = None
+    enabled: bool | None = None
+
+
+class WebhookReplay(_Body):
+    """Deliver again the tenant's events since a moment, or these events: exactly one of the two."""
+
+    since: Moment | None = None
+    event_ids: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=100)]],
+                         Field(min_length=1, max_length=MAX_REPLAY_IDS)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> WebhookReplay:
+        if (self.since is None) == (self.event_ids is None):
+            raise ValueError("give exactly one of since and event_ids")
+        return self
 
 
 class NewSetupLink(_Body):

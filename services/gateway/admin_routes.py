@@ -23,12 +23,15 @@ from services.gateway.admin_json import (
     NewSubscriptionSet,
     NewTenant,
     NewToken,
+    NewWebhookEndpoint,
     NotificationsRead,
     PolicyChange,
     ProductChange,
     RateLimit,
     SubscriptionSetChange,
     UserSettingsChange,
+    WebhookEndpointChange,
+    WebhookReplay,
 )
 from services.gateway.views import (
     admin,
@@ -39,6 +42,7 @@ from services.gateway.views import (
     admin_sync,
     admin_tenant,
     admin_users,
+    admin_webhooks,
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -79,6 +83,36 @@ def _setup_link_routes(route: Callable[..., AdminRoute], tenant: str) -> tuple[A
               answer="SetupLink"),
         route("DELETE", path, admin_setup.delete_setup_link, "Revoke the setup link, and end the session it opened",
               status=204),
+    )
+
+
+def _webhook_routes() -> tuple[AdminRoute, ...]:
+    """Webhook endpoints and the events API (issue 23): an admin's key only, never a setup link's session."""
+    one = "/webhooks/{endpoint_id}"
+    return (
+        _admin("POST", "/webhooks", admin_webhooks.create_endpoint,
+               "Add a webhook endpoint (an https URL; no event_types: every type); its signing secret (whsec_...) "
+               "is shown once", body=NewWebhookEndpoint, status=201, answer="NewWebhookEndpointAnswer"),
+        _admin("GET", "/webhooks", admin_webhooks.list_endpoints, "Your webhook endpoints",
+               answer="WebhookEndpoints"),
+        _admin("GET", one, admin_webhooks.show_endpoint,
+               "One webhook endpoint: URL, event types, enabled (or why not), failing since, secret prefix",
+               answer="WebhookEndpoint"),
+        _admin("PATCH", one, admin_webhooks.change_endpoint,
+               "Change an endpoint; enabling it resumes deliveries from its oldest event not delivered",
+               body=WebhookEndpointChange, answer="WebhookEndpoint"),
+        _admin("DELETE", one, admin_webhooks.delete_endpoint, "Delete a webhook endpoint", status=204),
+        _admin("GET", f"{one}/deliveries", admin_webhooks.list_deliveries,
+               "An endpoint's delivery attempts, newest first, and the events waiting for it: "
+               "?outcome=failed|succeeded, ?startIndex=, ?count= (default 50, max 200)",
+               answer="WebhookDeliveryPage", query=tuple(admin_webhooks.DELIVERY_PARAMETERS)),
+        _admin("POST", f"{one}/replay", admin_webhooks.replay_events,
+               "Deliver again, to this endpoint, the events since an RFC 3339 moment or these event ids "
+               "(exactly one of since, event_ids)", body=WebhookReplay, status=202, answer="ReplayQueuedAnswer"),
+        _admin("GET", "/events", admin_webhooks.list_events,
+               "Your tenant's events (CloudEvents) in the order they were received: ?after=<next_cursor>, "
+               "?types= (comma separated), ?limit= (default 100, max 500); next_cursor asks for what comes later",
+               answer="EventPage", query=tuple(admin_webhooks.EVENT_PARAMETERS)),
     )
 
 
@@ -155,6 +189,7 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
     _admin("POST", "/notifications/read", admin_notifications.mark_read,
            "Mark some of your notifications read", body=NotificationsRead),
     *_setup_link_routes(_admin, ""),
+    *_webhook_routes(),
     AdminRoute("POST", "/admin/v1/setup/redeem", admin_setup.redeem_setup_link,
                "Open a setup link (Bearer scl_..., once): a session key for the IdP setup screen, 8 hours",
                "setup_link", answer="SetupSession"),

@@ -31,8 +31,8 @@ def admin_openapi(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "scimflow admin API", "version": "1",
-                 "description": "Tenants, admins, SCIM tokens and the IdP connection. Secrets appear only "
-                                "in the answer that creates them."},
+                 "description": "Tenants, admins, SCIM tokens, the IdP connection, webhooks and the events API. "
+                                "Secrets appear only in the answer that creates them."},
         "servers": [{"url": server_url}],
         "paths": paths,
         "components": {"securitySchemes": _SECURITY, "schemas": {**schemas, **ANSWERS}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -14,7 +15,8 @@ from services.portal.api import ApiError
 from services.portal.sessions import Session
 
 TENANT_NAV = (("/", "Overview"), ("/provisioning", "Auto Provisioning"), ("/sets", "Subscription Sets"),
-              ("/users", "Users"), ("/scim-log", "SCIM Log"), ("/notifications", "Notifications"))
+              ("/users", "Users"), ("/scim-log", "SCIM Log"), ("/webhooks", "Webhooks"),
+              ("/notifications", "Notifications"))
 OPERATOR_NAV = (("/operator/tenants", "Tenants"),)
 SETUP_NAV = (("/provisioning", "Auto Provisioning"), ("/scim-log", "SCIM Log"))
 NAV = {"admin": TENANT_NAV, "operator": OPERATOR_NAV, "setup": SETUP_NAV}
@@ -60,3 +62,14 @@ def page_number(request: web.Request, per_page: int) -> tuple[int, int]:
     raw = request.query.get("page", "1")
     page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
     return page, (page - 1) * per_page + 1
+
+
+def outcome_page(request: web.Request, per_page: int, base: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """A log's ?outcome= (failed, succeeded, all) and ?page= as the API's parameters, and what its template
+    shows of them (the pager's links keep the outcome)."""
+    page, start = page_number(request, per_page)
+    outcome = request.query.get("outcome", "")
+    params = {"startIndex": str(start), "count": str(per_page)} | ({"outcome": outcome} if outcome else {})
+    shown = {"page": page, "per_page": per_page, "outcome": outcome,
+             "pager_base": f"{base}?outcome={quote(outcome)}&" if outcome else f"{base}?"}
+    return params, shown

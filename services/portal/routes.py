@@ -3,7 +3,17 @@
 from aiohttp import web
 
 from services.portal import keys
-from services.portal.views import notifications, operator, overview, provisioning, scim_log, sets, signin, users
+from services.portal.views import (
+    notifications,
+    operator,
+    overview,
+    provisioning,
+    scim_log,
+    sets,
+    signin,
+    users,
+    webhooks,
+)
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -39,6 +49,12 @@ def setup_routes(app: web.Application) -> None:
     add.add_get("/users/history", users.history)
     add.add_get("/users/{user_id}", users.detail)
     add.add_post("/users/{user_id}", users.change)
+    add.add_get("/webhooks", webhooks.show)
+    add.add_post("/webhooks", webhooks.create)
+    add.add_get("/webhooks/{endpoint_id}", webhooks.detail)
+    add.add_post("/webhooks/{endpoint_id}/enabled", webhooks.set_enabled)
+    add.add_post("/webhooks/{endpoint_id}/delete", webhooks.delete)
+    add.add_post("/webhooks/{endpoint_id}/replay", webhooks.replay)
     add.add_get("/notifications", notifications.show)
     add.add_post("/notifications/read", notifications.mark_read)
 

@@ -1,11 +1,8 @@
-from functools import partial
-
 from contracts.topics import SEATS_COMMANDS
-from services.seat_allocator.bootstrap import bootstrap
+from services.seat_allocator.bootstrap import production
 from services.seat_allocator.settings import SeatAllocatorSettings
 from shared.service import main
 
 if __name__ == "__main__":
     settings = SeatAllocatorSettings()
-    main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,),
-         dispatcher=partial(bootstrap, settings.db_path))
+    main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,), dispatcher=production(settings))

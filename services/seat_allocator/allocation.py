@@ -2,7 +2,8 @@
 
 Every path that moves seats comes here: an allocation, a release, a set's membership or products
 changing. The plan is computed in full (domain.py) before any row is written, so a refusal leaves
-the user's seats exactly as they were.
+the user's seats exactly as they were. What moved and what was refused is added to the unit of work's
+events (events.py), written with the command's commit (common.journaled).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.seat_allocator.domain import (
     products_required,
     wanted,
 )
+from services.seat_allocator.events import refusal_events, seat_events
 from services.seat_allocator.repository import SeatUser
 from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
@@ -64,7 +66,9 @@ async def settle(uow: UnitOfWork, user: SeatUser, now: datetime, *, strict: bool
     await uow.seats.take(user.tenant_id, user.user_id, plan.take, now)
     user.failure, user.modified = None, now
     await uow.users.save(user)
-    return allocation(user, (held - plan.free) | plan.take, group)
+    settled = allocation(user, (held - plan.free) | plan.take, group)
+    uow.changes += seat_events(user, plan.free, plan.take, settled.set_name)
+    return settled
 
 
 async def product_required(uow: UnitOfWork, tenant_id: str) -> bool:
@@ -83,7 +87,9 @@ async def record_failure(uow: UnitOfWork, user: SeatUser, refusal: SeatRefusal, 
     """The refusal is kept on the user for the admin (sync status); their seats stay as they were."""
     user.failure, user.modified = failure_of(user, refusal, now).model_dump(mode="json"), now
     await uow.users.save(user)
-    return await current(uow, user)
+    failed = await current(uow, user)
+    uow.changes += refusal_events(user, refusal, failed.set_name)
+    return failed
 
 
 async def seat_waiting(uow: UnitOfWork, tenant_id: str, product: str, now: datetime) -> list[SeatAllocation]:

@@ -27,7 +27,9 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
     """Run a write once per message id, in one BEGIN IMMEDIATE transaction with its journal entry.
 
     A broken rule or a refusal that keeps nothing rolls back and is not journaled: the same input
-    is refused the same way again. A ``KeptFailure`` commits what the work wrote, and its reply.
+    is refused the same way again. A ``KeptFailure`` commits what the work wrote, and its reply. The
+    events of what the work changed (``uow.changes``) are committed with it, numbered after the message
+    id (shared/events/outbox.py); a redelivery returns the journaled reply and emits nothing.
     Once the unit is in the writer's open transaction the tenant's next command may start (its unit
     sees this one's changes and joins the same COMMIT; if that fails, both fail and are answered so).
     """
@@ -40,6 +42,7 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
             reply = Reply.failure(failed.code, failed.detail)
         except (RuleBroken, SeatRefusal) as broken:
             raise CommandFailed(ErrorCode.INVALID_VALUE, broken.detail) from None
+        await uow.events.emit_all(meta, uow.changes, deps.clock())
         await uow.journal.record_reply(meta.message_id, reply)
         await uow.commit(on_released=release_key)  # the tenant's next seat command may join this COMMIT
         return replayed(reply, result_type)

@@ -15,11 +15,12 @@ from services.seat_allocator.tables import (
     SeatUserRow,
     SubscriptionSetRow,
 )
+from shared.events.tables import EventOutboxRow
 from shared.sqlite import Database, create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
-TABLES = (ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow, ProcessedMessage)
+TABLES = (ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow, ProcessedMessage, EventOutboxRow)
 
 
 #: ``products.used`` follows the seat rows within the statement that changes them (any writer, any

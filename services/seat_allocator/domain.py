@@ -11,7 +11,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.seats.v1 import SET_DESCRIPTION_MAX, SET_NAME_CHARACTERS, SET_NAME_LENGTH, SeatProblem
+from contracts.seats.v1 import (
+    SET_DESCRIPTION_MAX,
+    SET_NAME_CHARACTERS,
+    SET_NAME_LENGTH,
+    SeatProblem,
+)
 from contracts.seats.v1 import SeatFailureReason as Reason
 
 NAME_LENGTH = SET_NAME_LENGTH
@@ -31,6 +36,7 @@ class SeatRefusal(Exception):
     """Seats a user cannot have, product by product; the user's seats stay as they were."""
 
     def __init__(self, problems: list[tuple[SeatProblem, str]]) -> None:
+        self.itemized = problems  # each problem with its text (a refusal's events carry them one by one)
         self.problems = [problem for problem, _ in problems]
         self.detail = "; ".join(text for _, text in problems)
         super().__init__(self.detail)

@@ -42,7 +42,7 @@ from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.store import as_utc, found
 
-__all__ = ["Deps", "HANDLERS"]
+__all__ = ["HANDLERS", "Deps"]
 
 
 def product_seats(subscription: Subscription, deps: Deps) -> ProductSeats:

@@ -35,6 +35,7 @@ from services.seat_allocator.domain import (
     check_set_name,
     check_set_products,
 )
+from services.seat_allocator.events import synced_event
 from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
@@ -165,7 +166,8 @@ async def delete_subscription_set(cmd: DeleteSubscriptionSet, meta: MessageMeta,
 
 
 async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, deps: Deps) -> SubscriptionSetReport:
-    """Removals first, then additions, each user on their own; the set is then synced (Last Synced = now).
+    """Removals first, then additions, each user on their own; the set is then synced (Last Synced = now,
+    and its event).
 
     No set of that name is NOT_FOUND: the user store tells every group's changes, most are ordinary groups."""
     tenant_id, now = tenant_of(meta), deps.clock()
@@ -178,7 +180,9 @@ async def change_set_membership(cmd: ChangeSetMembership, meta: MessageMeta, dep
         outcomes += [await arrive(uow, user_id, row, now) for user_id in cmd.reseat]
         row.last_synced = now
         uow.sets.add(row)
-        return await report(uow, row, outcomes)
+        synced = await report(uow, row, outcomes)
+        uow.changes.append(synced_event(row.id, synced.subscription_set))
+        return synced
 
     return await journaled(meta, deps, SubscriptionSetReport, work)
 

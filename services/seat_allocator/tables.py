@@ -1,7 +1,8 @@
 """SQL tables of the seat allocator. Datetimes are stored in UTC (SQLite gives them back naive).
 
 Every service's models share SQLModel.metadata, so the names here must not clash with theirs
-(the user store has ``processed_messages``; ours is ``seat_processed_messages``).
+(the user store has ``processed_messages``; ours is ``seat_processed_messages``). The outbox of our
+events, ``event_outbox``, is the one table both have, by design: shared/events/tables.py declares it.
 """
 
 from datetime import datetime

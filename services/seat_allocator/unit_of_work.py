@@ -2,6 +2,8 @@
 
 The journal keeps the whole reply, a failure included: a refused allocation writes its failure
 record, so a redelivery must get the same refusal back, not a second attempt at seats freed since.
+The events of the change are written in it too (shared/events/outbox.py): they exist exactly when the
+change does, and a redelivery, answered from the journal, emits none.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 from contracts import Reply
 from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
+from shared.events.outbox import Emitted, UnitOfWorkWithEvents
 from shared.store import Journal as MessageJournal
-from shared.store import UnitOfWork as SessionUnitOfWork
 
 
 class Journal(MessageJournal):
@@ -22,10 +24,13 @@ class Journal(MessageJournal):
         await self.record(message_id, reply.model_dump(mode="json"))
 
 
-class UnitOfWork(SessionUnitOfWork):
+class UnitOfWork(UnitOfWorkWithEvents):
     def open(self) -> None:
         self.products = Products(self)
         self.seats = Seats(self)
         self.users = Users(self)
         self.sets = Sets(self)
         self.journal = Journal(self, ProcessedMessage.__table__, "outcome")
+        #: The events of this unit's changes (events.py), in order: written to the outbox under the
+        #: command's message id when it commits (common.journaled).
+        self.changes: list[Emitted] = []

@@ -11,19 +11,23 @@ from pathlib import Path
 from contracts import Reply
 from contracts.seats.v1 import seats_key
 from contracts.sync_status.v1 import ProvisioningOutcomes
-from contracts.topics import EVENTS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS
+from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS
 from services.user_store.common import SeatAsk
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.handlers import HANDLERS, Deps
-from services.user_store.outbox import Outbox
-from services.user_store.outcomes import OutcomeBatches, Report, ReportingDispatcher, unreported
+from services.user_store.outcomes import (
+    OutcomeBatches,
+    Report,
+    ReportingDispatcher,
+    unreported,
+)
 from services.user_store.paging import QUERY_BUDGET_STEPS
-from services.user_store.relay import POLL_SECONDS, Relay, relaying
 from services.user_store.seat_saga import resume_stale
 from services.user_store.seat_state import SeatCommand
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork
+from shared.events.relay import POLL_SECONDS, event_publisher, outboxed
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
@@ -43,18 +47,15 @@ async def bootstrap(db_path: Path, identity: ServiceIdentity, seats: SeatAsk, *,
                     sweep_every: float = 10.0, query_budget: int | None = QUERY_BUDGET_STEPS,
                     events: Publisher | None = None,
                     relay_poll: float = POLL_SECONDS) -> AsyncIterator[Dispatcher[Deps]]:
-    """``events``: where the relay publishes the provisioning events (relay.py); None: events are off,
-    the store writes none."""
+    """``events``: where the relay publishes the provisioning events (shared/events/relay.py); None: events
+    are off, the store writes none."""
     engine = create_engine(db_path)
     try:
         await create_schema(engine)
         sessions = session_factory(engine)
         async with AsyncExitStack() as stack:
-            uow = partial(UnitOfWork, sessions, clock=clock)
-            if events is not None:
-                relay = Relay(uow, events, identity.instance, clock=clock)
-                uow = partial(uow, outbox=Outbox(f"scimflow/{identity.service}", identity.instance, relay.wake))
-                await stack.enter_async_context(relaying(relay, relay_poll))
+            uow = await stack.enter_async_context(outboxed(partial(UnitOfWork, sessions, clock=clock), events,
+                                                           identity, clock=clock, poll=relay_poll))
             deps = Deps(identity=identity, uow=uow, clock=clock, seats=seats, report=report,
                         query_budget=query_budget)
             dispatcher = ReportingDispatcher(HANDLERS, deps)
@@ -86,11 +87,11 @@ def outcomes_over(requester: Requester) -> Report:
 @asynccontextmanager
 async def on_bus(db_path: Path, identity: ServiceIdentity, bus: Bus, **options) -> AsyncIterator[Dispatcher[Deps]]:
     """The user store with its link to the seat allocator over ``bus``."""
-    async with open_requester(bus, instance=f"user_store.{identity.instance}", source=identity.source,
-                              timeout=10.0) as requester:
-        async with bootstrap(db_path, identity, seats_over(requester), report=outcomes_over(requester),
-                             **options) as dispatcher:
-            yield dispatcher
+    async with (open_requester(bus, instance=f"user_store.{identity.instance}", source=identity.source,
+                               timeout=10.0) as requester,
+                bootstrap(db_path, identity, seats_over(requester), report=outcomes_over(requester),
+                          **options) as dispatcher):
+        yield dispatcher
 
 
 @asynccontextmanager
@@ -98,9 +99,8 @@ async def with_events(db_path: Path, identity: ServiceIdentity, bus: Bus, events
                       **options) -> AsyncIterator[Dispatcher[Deps]]:
     """on_bus, and the provisioning events published on ``scimflow.events`` through ``events_bus``'s own
     producer (a slow event stream never holds up the seat allocator's asks)."""
-    await events_bus.ensure_topics([EVENTS])
-    async with events_bus.publisher() as events, on_bus(db_path, identity, bus, events=events,
-                                                        **options) as dispatcher:
+    async with event_publisher(events_bus) as events, on_bus(db_path, identity, bus, events=events,
+                                                             **options) as dispatcher:
         yield dispatcher
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from services.user_store.tables import (
-    EventOutboxRow,
     GroupRow,
     MembershipRow,
     ProcessedMessage,
     SeatIntentRow,
     UserRow,
 )
+from shared.events.tables import EventOutboxRow
 from shared.sqlite import Database, create_engine, create_tables, session_factory
 
 __all__ = ["create_engine", "create_schema", "session_factory"]

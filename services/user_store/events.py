@@ -1,5 +1,5 @@
 """Which provisioning events a committed change emits, and their ``data`` (contracts/events/v1.py). Pure:
-the handlers call these with what they stored, and write the result to the outbox (outbox.py).
+the handlers call these with what they stored, and write the result to the outbox (shared/events/outbox.py).
 
 Only a change emits: a write that finds the resource already as asked stores nothing and emits
 nothing, and a refused or rolled-back one never reaches its commit.
@@ -8,7 +8,6 @@ nothing, and a refused or rolled-back one never reaches its commit.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 from contracts.events.v1 import (
@@ -20,12 +19,9 @@ from contracts.events.v1 import (
     USER_REACTIVATED,
     USER_UPDATED,
 )
+from shared.events.outbox import Emitted, rfc3339
 from shared.scim.etags import etag
 from shared.scim.resource import StoredResource, is_active
-from shared.store import as_utc
-
-#: (event type, subject, data): one event as a handler emits it.
-Emitted = tuple[str, str, dict[str, Any]]
 
 
 def user_event_type(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
@@ -63,8 +59,3 @@ def rendered(record: StoredResource, resource_type: str, left_out: str) -> dict[
     return {**resource, "id": record.id,
             "meta": {"resourceType": resource_type, "created": rfc3339(record.created),
                      "lastModified": rfc3339(record.last_modified), "version": etag(record.version)}}
-
-
-def rfc3339(value: datetime) -> str:
-    """UTC with a ``Z``, as SCIM's ``meta`` dates (and pydantic) write it."""
-    return as_utc(value).isoformat().replace("+00:00", "Z")

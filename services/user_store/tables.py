@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -90,19 +90,3 @@ class SeatIntentRow(SQLModel, table=True):
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     steps: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))  # [{type, body}]
     created: datetime = Field(index=True)
-
-
-class EventOutboxRow(SQLModel, table=True):
-    """A provisioning event, written in the transaction of the change it tells of, until the broker has it
-    (services/user_store/outbox.py writes it, relay.py publishes and then deletes it)."""
-
-    __tablename__ = "event_outbox"
-    # AUTOINCREMENT: a seq is never given twice, so a relay that deletes the rows it published by seq never
-    # deletes a newer row that took the number of one already gone (SQLite reuses a plain rowid past the max).
-    __table_args__ = (Index("ix_event_outbox_key", "key", "seq"), {"sqlite_autoincrement": True})
-
-    seq: int | None = Field(default=None, primary_key=True)  # commit order: transactions on the file are serial
-    key: str  # <tenant_id>:<subject>: the record's key, and the order the relay keeps
-    writer: str  # the store instance that committed it: its relay publishes it (others only once it is old)
-    created_ms: int  # epoch milliseconds of the change
-    body: bytes = Field(sa_type=LargeBinary)  # the CloudEvent as JSON, as the stream carries it

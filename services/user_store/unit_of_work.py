@@ -2,21 +2,20 @@
 
 Writing a command's effect and its journal entry in the same transaction is what makes redelivery
 safe: either both are there (the redelivery returns the journaled result) or neither is. The events
-the change emits are written in it too (outbox.py), so they exist exactly when the change does.
+the change emits are written in it too (shared/events/outbox.py), so they exist exactly when the
+change does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from contracts import Result
 from services.user_store.group_repository import GroupRepository
-from services.user_store.outbox import EventWriter, Outbox
 from services.user_store.repository import SeatIntentRepository, UserRepository
 from services.user_store.tables import ProcessedMessage
+from shared.events.outbox import UnitOfWorkWithEvents
 from shared.store import Journal as MessageJournal
-from shared.store import UnitOfWork as SessionUnitOfWork
 
 ResultT = TypeVar("ResultT", bound=Result)
 
@@ -30,20 +29,9 @@ class Journal(MessageJournal):
         await self.record(message_id, result.model_dump(mode="json"))
 
 
-class UnitOfWork(SessionUnitOfWork):
-    """``outbox``: where the events of its changes go; None: events are off (they are not written)."""
-
-    def __init__(self, sessions: Any, *, outbox: Outbox | None = None, **options: Any) -> None:
-        self._outbox = outbox
-        super().__init__(sessions, **options)
-
+class UnitOfWork(UnitOfWorkWithEvents):
     def open(self) -> None:
         self.users = UserRepository(self)
         self.groups = GroupRepository(self)
         self.journal = Journal(self, ProcessedMessage.__table__, "result")
         self.intents = SeatIntentRepository(self)
-        self.events = EventWriter(self, self._outbox)
-
-    async def commit(self, on_released: Callable[[], None] | None = None) -> None:
-        await super().commit(on_released)
-        self.events.committed()

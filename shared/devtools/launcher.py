@@ -22,10 +22,12 @@ from typing import IO
 
 from shared.devtools import REPO_ROOT
 
-WORKERS = ("user_store", "seat_allocator", "notifier", "sync_status")
+WORKERS = ("user_store", "seat_allocator", "notifier", "sync_status", "webhooks")
 GATEWAY = "gateway"
 PORTAL = "portal"
 SERVICES = (*WORKERS, GATEWAY, PORTAL)
+#: What a development system allows that production does not (each off by default in the services).
+DEVELOPMENT_ENV = {"SCIMFLOW_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "true", "SCIMFLOW_WEBHOOKS_ALLOW_HTTP": "true"}
 
 
 @dataclass
@@ -68,6 +70,8 @@ class System:
     portal_port: int | None = None
     log_dir: Path | None = None  # None: children write to our stderr
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: Development (``make run``, the tests): webhooks may go to this machine and its network, over http.
+    development: bool = True
     processes: list[ServiceProcess] = field(default_factory=list)
 
     @property
@@ -89,6 +93,7 @@ class System:
             **({"SCIMFLOW_PORTAL_HOST": self.http_host, "SCIMFLOW_PORTAL_PORT": str(self.portal_port)}
                if self.portal_port else {}),
             "PYTHONUNBUFFERED": "1",
+            **(DEVELOPMENT_ENV if self.development else {}),
             **self.extra_env,
         }
 

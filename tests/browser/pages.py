@@ -42,6 +42,13 @@ def rows_of(table: Locator) -> list[dict[str, str]]:
     return [dict(zip(headers, row, strict=True)) for row in rows]
 
 
+def facts_of(region: Locator) -> dict[str, str]:
+    """A description list as a person reads it: each term and what it says."""
+    terms = [term.inner_text().strip() for term in region.get_by_role("term").all()]
+    values = [value.inner_text().strip() for value in region.get_by_role("definition").all()]
+    return dict(zip(terms, values, strict=True))
+
+
 class Screen:
     """What every screen has: its heading, the main navigation, the one-time line, the error summary."""
 
@@ -214,10 +221,7 @@ class Overview(Screen):
         return {row["Product"]: row for row in rows_of(self.page.get_by_role("table", name="Seats per product"))}
 
     def sync_summary(self) -> dict[str, str]:
-        summary = self.page.get_by_role("region", name="Sync summary")
-        terms = [term.inner_text().strip() for term in summary.get_by_role("term").all()]
-        values = [value.inner_text().strip() for value in summary.get_by_role("definition").all()]
-        return dict(zip(terms, values, strict=True))
+        return facts_of(self.page.get_by_role("region", name="Sync summary"))
 
 
 class AutoProvisioning(Screen):
@@ -341,3 +345,53 @@ class Notifications(Screen):
             box.check()
         self.page.get_by_role("button", name="Mark selected as read").click()
         return self.shown()
+
+
+class Webhooks(Screen):
+    path, title, shot_name = "/webhooks", "Webhooks", "webhooks"
+
+    def add_endpoint(self, url: str, description: str = "", event_types: tuple[str, ...] = ()) -> str:
+        """Fill "Add an endpoint"; the signing secret, read from the dialog that shows it once (then closed)."""
+        form = self.page.get_by_role("region", name="Add an endpoint")
+        form.get_by_label("Endpoint URL").fill(url)
+        form.get_by_label("Description (optional)").fill(description)
+        for kind in event_types:
+            form.get_by_role("group", name="Event types").get_by_role("checkbox", name=kind, exact=True).check()
+        form.get_by_role("button", name="Add endpoint").click()
+        dialog = self.shown().secret_dialog
+        expect(dialog).to_contain_text("you will not see it again")
+        secret = dialog.get_by_label("Signing secret", exact=True).input_value()
+        dialog.get_by_role("button", name="I have copied it").click()
+        expect(dialog).to_be_hidden()
+        return secret
+
+    @property
+    def secret_dialog(self) -> Locator:
+        return self.page.get_by_role("dialog", name="Your endpoint's signing secret")
+
+    def endpoints(self) -> dict[str, dict[str, str]]:
+        return {row["URL"]: row for row in rows_of(self.page.get_by_role("table", name="Webhook endpoints"))}
+
+    def open_endpoint(self, url: str) -> WebhookEndpoint:
+        self.page.get_by_role("table", name="Webhook endpoints").get_by_role("link", name=url, exact=True).click()
+        return WebhookEndpoint(self.page, self.base_url, url).shown()
+
+
+class WebhookEndpoint(Screen):
+    title = "Webhook endpoint"
+
+    def __init__(self, page: Page, base_url: str, url: str) -> None:
+        super().__init__(page, base_url)
+        self.url = url
+
+    def facts(self) -> dict[str, str]:
+        """URL's card: Description, Event types, Status, Failing since, Secret, Created, Waiting."""
+        return facts_of(self.page.get_by_role("region", name=self.url, exact=True))
+
+    def disable(self) -> WebhookEndpoint:
+        self.page.get_by_role("button", name="Disable endpoint").click()
+        return self.shown()
+
+    def back_to_list(self) -> Webhooks:
+        self.main.get_by_role("link", name="All webhook endpoints").click()
+        return Webhooks(self.page, self.base_url).shown()

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from contracts.events.v1 import EVENT_TYPES, GroupMembersEvent, UserEvent, parse_event
+from contracts.events.v1 import (
+    EVENT_CLASSES,
+    EVENT_TYPES,
+    GroupMembersEvent,
+    SeatEvent,
+    SeatRefusedEvent,
+    UserEvent,
+    parse_event,
+)
 from contracts.topics import ALL_TOPICS, COMMAND_PARTITIONS, EVENTS
 
 EVENT_SAMPLES = Path(__file__).parents[2] / "contracts" / "samples" / "events"
@@ -29,7 +37,32 @@ def test_no_orphan_event_samples():
 def test_the_event_types_of_this_slice():
     assert sorted(EVENT_TYPES) == sorted(
         [f"scimflow.user.{kind}" for kind in ("created", "updated", "deactivated", "reactivated", "deleted")]
-        + [f"scimflow.group.{kind}" for kind in ("created", "updated", "deleted", "members_added", "members_removed")])
+        + [f"scimflow.group.{kind}" for kind in ("created", "updated", "deleted", "members_added", "members_removed")]
+        + [f"scimflow.seat.{kind}" for kind in ("assigned", "released", "refused")]
+        + ["scimflow.subscription_set.synced"])
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.TYPE)
+def test_each_event_class_names_the_service_that_sends_it_as_its_samples_do(cls):
+    assert cls.SOURCE in {"scimflow/user_store", "scimflow/seat_allocator"}
+    for kind in (kind for kind, model in EVENT_TYPES.items() if model is cls):
+        assert json.loads((EVENT_SAMPLES / f"{kind}.json").read_text())["source"] == cls.SOURCE
+
+
+def test_a_seat_refusal_carries_a_known_code_and_a_seat_change_no_refusal():
+    refused = json.loads((EVENT_SAMPLES / "scimflow.seat.refused.json").read_text())
+    assert isinstance(parse_event(json.dumps(refused)), SeatRefusedEvent)
+    whole_user = {**refused["data"], "product": None, "reason": "no_product"}  # a refusal of the user as a whole
+    assert parse_event(json.dumps({**refused, "data": whole_user})).data.product is None
+    with pytest.raises(ValueError):
+        parse_event(json.dumps({**refused, "data": {**refused["data"], "reason": "too_expensive"}}))
+    with pytest.raises(ValueError):  # an assigned seat has no reason, and names its product
+        parse_event(json.dumps({**refused, "type": "scimflow.seat.assigned"}))
+    assigned = {key: value for key, value in refused["data"].items() if key not in ("reason", "detail")}
+    assert isinstance(parse_event(json.dumps({**refused, "type": "scimflow.seat.assigned", "data": assigned})),
+                      SeatEvent)
+    with pytest.raises(ValueError):
+        parse_event(json.dumps({**refused, "type": "scimflow.seat.assigned", "data": {**assigned, "product": None}}))
 
 
 def test_an_event_of_one_type_cannot_carry_another_types_data():

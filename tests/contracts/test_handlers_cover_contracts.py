@@ -6,9 +6,11 @@ from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.seat_allocator.handlers import HANDLERS as SEAT_ALLOCATOR
 from services.sync_status.handlers import HANDLERS as SYNC_STATUS
 from services.user_store.handlers import HANDLERS as USER_STORE
+from services.webhooks.handlers import HANDLERS as WEBHOOKS
 
 ALL_HANDLERS = {
     "user_store": USER_STORE, "seat_allocator": SEAT_ALLOCATOR, "notifier": NOTIFIER, "sync_status": SYNC_STATUS,
+    "webhooks": WEBHOOKS,
 }
 
 

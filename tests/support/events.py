@@ -1,5 +1,5 @@
 """A Publisher fake for the provisioning events: what the relay sent, in order, with the broker's
-acknowledgements held back or refused on demand (services/user_store/relay.py)."""
+acknowledgements held back or refused on demand (shared/events/relay.py)."""
 
 from __future__ import annotations
 

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.portal.pages import call, page_number, render
+from services.portal.pages import call, outcome_page, render
 
 PER_PAGE = 50
 OUTCOMES = (("", "All calls"), ("failed", "Failed only"), ("succeeded", "Succeeded only"))
 
 
 async def show(request: web.Request) -> web.Response:
-    page, start = page_number(request, PER_PAGE)
-    outcome = request.query.get("outcome", "")
-    params = {"startIndex": str(start), "count": str(PER_PAGE)} | ({"outcome": outcome} if outcome else {})
+    params, shown = outcome_page(request, PER_PAGE, "/scim-log")
     logged = await call(request, "GET", "/admin/v1/tenant/scim-log", params=params)
-    return await render(request, "scim_log.html", {
-        "logged": logged, "page": page, "per_page": PER_PAGE, "outcome": outcome, "outcomes": OUTCOMES,
-        "pager_base": f"/scim-log?outcome={outcome}&" if outcome else "/scim-log?"})
+    return await render(request, "scim_log.html", {"logged": logged, "outcomes": OUTCOMES, **shown})

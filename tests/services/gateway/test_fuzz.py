@@ -200,7 +200,7 @@ ADMIN_CHECKS = [not_a_server_error, status_code_conformance, content_type_confor
 
 
 async def test_the_admin_api_answers_as_its_openapi_document_says(aiohttp_client, memory_bus: InMemoryBus,
-                                                                  tmp_path: Path, notifier):
+                                                                  tmp_path: Path, notifier, real_webhooks):
     """Every operation, valid and invalid calls, with real credentials: the operator key on operator
     routes, an admin's key (or a setup session on the setup screen's) on the tenant admin's."""
     gw = await start_gateway(aiohttp_client, memory_bus, tmp_path, FakeClock(), admin_rate_limit_per_second=100_000,

@@ -1,12 +1,20 @@
 """The portal against the real gateway app and real services on the in-memory bus."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from shared.messaging.memory import InMemoryBus
-from tests.services.gateway.admin_support import OPERATOR, add_admin, create_tenant, json_ok, start_gateway
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    add_admin,
+    create_tenant,
+    json_ok,
+    start_gateway,
+)
+from tests.services.gateway.webhooks_support import FakeWebhooks, fake_webhooks_on
 from tests.services.portal.portal_support import sign_in, start_portal
 from tests.support.clock import FakeClock
 
@@ -39,3 +47,10 @@ async def admin(portal, acme):
     response = await sign_in(portal, acme["admin_key"])
     assert response.status == 200 and str(response.url).endswith("/"), await response.text()
     return portal
+
+
+@pytest.fixture
+async def webhooks(memory_bus: InMemoryBus) -> AsyncIterator[FakeWebhooks]:
+    """The webhooks service's stand-in behind the gateway (tests/services/gateway/webhooks_support.py)."""
+    async with fake_webhooks_on(memory_bus) as fake:
+        yield fake

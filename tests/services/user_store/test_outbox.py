@@ -1,21 +1,33 @@
-"""The transactional outbox (services/user_store/outbox.py): a change's events are written in its own
+"""The user store's transactional outbox (shared/events/outbox.py): a change's events are written in its own
 transaction, so exactly the committed changes emit, each once, under a stable id."""
 
 import asyncio
-import sqlite3
 
-import orjson
 import pytest
 from user_store_support import Crash, create, meta, patch, subscribe
 
 from contracts import ErrorCode
-from contracts.groups.v1 import CreateGroup, DeleteGroup, GroupRecord, PatchGroup, ReplaceGroup
-from contracts.users.v1 import CreateUser, DeleteUser, PatchUser, ReplaceUser, UserRecord
+from contracts.groups.v1 import (
+    CreateGroup,
+    DeleteGroup,
+    GroupRecord,
+    PatchGroup,
+    ReplaceGroup,
+)
+from contracts.users.v1 import (
+    CreateUser,
+    DeleteUser,
+    PatchUser,
+    ReplaceUser,
+    UserRecord,
+)
 from services.user_store.bootstrap import bootstrap
 from services.user_store.unit_of_work import Journal
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import RemoteError, unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
+from tests.shared.events.outbox_support import outbox as outbox_rows
+from tests.shared.events.outbox_support import published as all_published
 from tests.support.events import RecordingPublisher, until
 from tests.support.seats import direct_seats
 
@@ -24,16 +36,13 @@ GROUP = "scimflow.group."
 
 
 def outbox(tmp_path) -> list[tuple[str, str, dict]]:
-    """The outbox's rows as another process reads them (committed only): key, writer, event."""
-    with sqlite3.connect(tmp_path / "users.sqlite3") as connection:
-        rows = connection.execute("SELECT key, writer, body FROM event_outbox ORDER BY seq").fetchall()
-    return [(key, writer, orjson.loads(body)) for key, writer, body in rows]
+    """The store's outbox rows as another process reads them (committed only): key, writer, event."""
+    return outbox_rows(tmp_path / "users.sqlite3")
 
 
 async def published(events: RecordingPublisher, tmp_path) -> dict[str, list[str]]:
-    """Each subject's event types once the relay has published everything committed."""
-    await until(lambda: not outbox(tmp_path) and not events.in_flight)
-    return events.types_by_subject()
+    """Each subject's event types once the relay has published everything the store committed."""
+    return await all_published(events, tmp_path / "users.sqlite3")
 
 
 async def test_a_create_writes_its_event_with_the_user_and_the_relay_deletes_it_once_acknowledged(

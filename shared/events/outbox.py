@@ -2,9 +2,9 @@
 
 So an event exists exactly when its change was committed: a refused or rolled-back write leaves none,
 and a crash after the commit leaves the rows for the relay (relay.py) to publish after a restart.
-Each event's ``id`` is the committing command's message id and the event's index in that commit: the
-journal commits each message id once (unit_of_work.py), and a publication repeated after a crash
-sends the same row, so a consumer that drops ids it has seen sees each event once.
+Each event's ``id`` is the committing command's message id and the event's index in that commit: a
+service's journal commits each message id once (shared/store.Journal), and a publication repeated
+after a crash sends the same row, so a consumer that drops ids it has seen sees each event once.
 """
 
 from __future__ import annotations
@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import orjson
 
 from contracts import MessageMeta
 from contracts.events.v1 import cloud_event
 from contracts.topics import resource_key
-from services.user_store.events import Emitted, rfc3339
 from shared.messaging.dispatch import tenant_of
 from shared.store import Repository, as_utc
 from shared.store import UnitOfWork as SessionUnitOfWork
+
+#: (event type, subject, data): one event as a handler emits it.
+Emitted = tuple[str, str, dict[str, Any]]
 
 _INSERT = "INSERT INTO event_outbox (key, writer, created_ms, body) VALUES (?, ?, ?, ?)"
 
@@ -32,7 +35,7 @@ def _nothing() -> None:
 
 @dataclass(frozen=True)
 class Outbox:
-    """Where a store process's events go: ``source`` names the service in each event, ``writer`` this
+    """Where a service process's events go: ``source`` names the service in each event, ``writer`` this
     process (its relay publishes the rows it wrote), ``wake`` tells the relay a commit wrote some."""
 
     source: str
@@ -69,5 +72,23 @@ class EventWriter(Repository):
             self._outbox.wake()
 
 
+class UnitOfWorkWithEvents(SessionUnitOfWork):
+    """A unit of work whose changes emit events (``events``); ``outbox``: where they go, None: events are
+    off (none is written)."""
+
+    def __init__(self, sessions: Any, *, outbox: Outbox | None = None, **options: Any) -> None:
+        super().__init__(sessions, **options)
+        self.events = EventWriter(self, outbox)
+
+    async def commit(self, on_released: Callable[[], None] | None = None) -> None:
+        await super().commit(on_released)
+        self.events.committed()
+
+
 def epoch_ms(at: datetime) -> int:
     return int(as_utc(at).timestamp() * 1000)
+
+
+def rfc3339(value: datetime) -> str:
+    """UTC with a ``Z``, as SCIM's ``meta`` dates (and pydantic) write it."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")

@@ -1,4 +1,5 @@
-"""The outbox relay: a task in each user-store process that publishes the outbox's rows on ``scimflow.events``.
+"""The outbox relay: a task in each process of a service that emits events (the user store, the seat
+allocator) that publishes its file's outbox rows on ``scimflow.events``; ``outboxed`` wires it in.
 
 A round reads the rows due, sends them at once (the producer batches them), and deletes each row once
 the broker acknowledged it; a crash before the delete publishes the row again after the restart
@@ -21,13 +22,16 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from contracts.events.v1 import CONTENT_TYPE
 from contracts.topics import EVENTS
-from services.user_store.outbox import epoch_ms
-from services.user_store.unit_of_work import UnitOfWork
-from shared.messaging.transport import Publisher, RecordTooLarge
+from shared.events.outbox import Outbox, UnitOfWorkWithEvents, epoch_ms
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.transport import Bus, Publisher, RecordTooLarge
 from shared.sqlite import placeholders
+from shared.store import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +41,8 @@ ROUND_ROWS = 500
 #: whose earlier event another copy has just published.
 POLL_SECONDS = 1.0
 #: How long a round waits for more commits to join it: a round costs a read, a produce request and a
-#: delete whatever its size (bench, creates at C=16: events cost +19 % of the store's CPU per create with a
-#: round per commit, +10 % with this wait). A subject's events go out one a round.
+#: delete whatever its size (bench, user-store creates at C=16: events cost +19 % of the store's CPU per
+#: create with a round per commit, +10 % with this wait). A subject's events go out one a round.
 LINGER_SECONDS = 0.01
 #: Rows another copy wrote are published by this one once this old: as long as a consumer group waits for
 #: a copy that stopped heartbeating (shared/settings.py), after which its commands are served elsewhere too.
@@ -149,3 +153,29 @@ async def relaying(relay: Relay, poll: float = POLL_SECONDS) -> AsyncIterator[Re
             task.cancel()
             log.warning("event relay stopped mid-round; the next start publishes what it left")
         await asyncio.gather(task, return_exceptions=True)
+
+
+UowT = TypeVar("UowT", bound=UnitOfWorkWithEvents)
+
+
+@asynccontextmanager
+async def outboxed(uow: Callable[..., UowT], events: Publisher | None, identity: ServiceIdentity, *,
+                   clock: Callable[[], datetime], poll: float = POLL_SECONDS) -> AsyncIterator[Callable[..., UowT]]:
+    """``uow`` (a service's unit-of-work factory) with its units' events written to the outbox, and the relay
+    publishing them through ``events`` while the block runs (as source ``scimflow/<service>``). No
+    publisher: events are off, ``uow`` as it is (its units write none)."""
+    if events is None:
+        yield uow
+        return
+    relay = Relay(uow, events, identity.instance, clock=clock)
+    async with relaying(relay, poll):
+        yield partial(uow, outbox=Outbox(f"scimflow/{identity.service}", identity.instance, relay.wake))
+
+
+@asynccontextmanager
+async def event_publisher(bus: Bus) -> AsyncIterator[Publisher]:
+    """A publisher on ``bus`` for the events, the topic created if missing. A bus of its own (its own
+    producer): a slow event stream never holds up the service's commands and replies."""
+    await bus.ensure_topics([EVENTS])
+    async with bus.publisher() as events:
+        yield events

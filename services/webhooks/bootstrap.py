@@ -1,0 +1,100 @@
+"""Composition root of the webhooks service: its SQLite file, the handlers, the stream's ingest, the
+deliveries, the tenants' admins (for the disabled-endpoint notice), and pruning of the history."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
+from functools import partial
+
+from contracts.notifications.v1 import Notify
+from contracts.topics import NOTIFIER_COMMANDS, TENANTS_STATE
+from services.webhooks.delivery import Deliverer, Disabled, HttpPoster, Poster
+from services.webhooks.handlers import HANDLERS, Deps
+from services.webhooks.ingest import ingest
+from services.webhooks.settings import WebhooksSettings
+from services.webhooks.tables import TABLES, ProcessedMessage
+from services.webhooks.tenant_admins import TenantAdmins, follow
+from services.webhooks.unit_of_work import UnitOfWork
+from shared.messaging.dispatch import Dispatcher
+from shared.messaging.kafka import KafkaBus
+from shared.messaging.ping import ServiceIdentity
+from shared.messaging.requester import Requester
+from shared.messaging.transport import Bus
+from shared.sqlite import (
+    create_engine,
+    create_tables,
+    session_factory,
+    threaded_session_factory,
+)
+from shared.store import journal_pruning, periodically, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bus: Bus | None = None,
+                    poster: Poster | None = None, clock: Callable[[], datetime] = utc_now
+                    ) -> AsyncIterator[Dispatcher[Deps]]:
+    bus = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/background")
+    engine = create_engine(settings.db_path)
+    stop = asyncio.Event()
+    try:
+        await create_tables(engine, TABLES)
+        sessions = session_factory(engine)
+        uow = partial(UnitOfWork, sessions, clock=clock)
+        async with AsyncExitStack() as stack:
+            publisher = await stack.enter_async_context(bus.publisher())
+            notices = Requester(publisher, "", source=identity.source, timeout=10)
+            admins = TenantAdmins()
+            tenants = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
+            if poster is None:
+                poster = HttpPoster(settings)
+                stack.push_async_callback(poster.close)
+            deliverer = Deliverer(uow, poster, settings, clock=clock,
+                                  notify=partial(_tell_admins, notices, admins))
+            tasks = [asyncio.create_task(follow(tenants, admins, stop)),
+                     asyncio.create_task(ingest(bus, uow, clock, deliverer.wake, stop)),
+                     asyncio.create_task(deliverer.run(stop))]
+            await stack.enter_async_context(journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock))
+            await stack.enter_async_context(periodically(
+                "history pruning", timedelta(hours=1), partial(_prune, uow, clock, settings.history)))
+            try:
+                yield Dispatcher(HANDLERS, Deps(identity, uow, settings, clock, wake_delivery=deliverer.wake))
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await engine.dispose()
+
+
+async def _tell_admins(notices: Requester, admins: TenantAdmins, disabled: Disabled) -> None:
+    recipients = admins.of(disabled.tenant_id)
+    if not recipients:
+        log.warning("an endpoint was disabled and its tenant has no admin to tell",
+                    extra={"tenant_id": disabled.tenant_id, "endpoint_id": disabled.endpoint_id})
+        return
+    notice = Notify(
+        kind="webhook_disabled", subject=f"Webhook endpoint disabled: {disabled.url}"[:200],
+        body=(f"No delivery to {disabled.url} has succeeded since {disabled.failing_since:%Y-%m-%d %H:%M} UTC, so "
+              "scimflow stopped sending to it. Its undelivered events are kept: fix the endpoint, then enable it "
+              "again in the Admin Portal (Webhooks) or with PATCH /admin/v1/tenant/webhooks/{id} {\"enabled\": true}."),
+        recipients=list(recipients),
+        dedupe_key=f"webhook-disabled:{disabled.endpoint_id}:{int(disabled.failing_since.timestamp())}")
+    await notices.cast(notice, topic=NOTIFIER_COMMANDS.name, key=disabled.tenant_id, tenant_id=disabled.tenant_id)
+
+
+async def _prune(uow: Callable[..., UnitOfWork], clock: Callable[[], datetime], keep: timedelta) -> None:
+    """Events, their queued deliveries and attempts older than the history keeps."""
+    before = clock() - keep
+    async with uow() as unit:
+        sql = await unit.sql()
+        before_ms = int(before.timestamp() * 1000)
+        sql.run("DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events WHERE received_ms < ?)", before_ms)
+        events = sql.run("DELETE FROM events WHERE received_ms < ?", before_ms)
+        attempts = sql.run("DELETE FROM attempts WHERE time < ?", before)
+        await unit.commit()
+    log.info("history pruned", extra={"events": events, "attempts": attempts})

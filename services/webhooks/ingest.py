@@ -1,0 +1,54 @@
+"""The public event stream read into this service's history (history.py), in a consumer group of its own.
+
+A batch's offsets are committed only once its events are stored, so a crash re-reads them (and the
+history drops the repeats). A batch that cannot be stored (the disk full, the database locked for long)
+is tried again, never skipped: what the stream carried reaches every endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from contracts.topics import EVENTS
+from services.webhooks.history import store_events
+from services.webhooks.unit_of_work import UnitOfWork
+from shared.messaging.transport import Bus, Record
+
+log = logging.getLogger(__name__)
+
+#: Its consumer group: apart from the service's command group, so neither's rebalance stops the other.
+INGEST_GROUP = "webhooks.events"
+POLL_MS = 200
+RETRY_SECONDS = 1.0
+
+
+async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], datetime],
+                 stored: Callable[[], None], stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+    """Read the stream until ``stop``; ``stored`` is called when a batch brought new events."""
+    async with bus.group_consumer([EVENTS.name], INGEST_GROUP) as consumer:
+        if ready is not None:
+            ready.set()
+        while not stop.is_set():
+            records = await consumer.fetch(POLL_MS)
+            if records and await _stored(uow, records, clock, stop):
+                await consumer.commit(records)
+                stored()
+
+
+async def _stored(uow: Callable[..., UnitOfWork], records: Sequence[Record], clock: Callable[[], datetime],
+                  stop: asyncio.Event) -> bool:
+    """Store the batch, trying again until it is (True) or the service stops (False: re-read at restart)."""
+    while not stop.is_set():
+        try:
+            async with uow() as unit:
+                new = store_events(await unit.sql(), (record.value for record in records), clock())
+                await unit.commit()
+            log.debug("events stored", extra={"received": len(records), "new": new})
+            return True
+        except Exception:
+            log.exception("storing events failed; tried again")
+            await asyncio.sleep(RETRY_SECONDS)
+    return False

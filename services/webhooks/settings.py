@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from shared.settings import CommonSettings
+
+
+class WebhooksSettings(CommonSettings):
+    """Delivery and history settings (``SCIMFLOW_WEBHOOKS_*``); the defaults suit production."""
+
+    #: Deliver to loopback, link-local, private and other non-public addresses: off, so that a tenant's
+    #: endpoint cannot reach into the vendor's own network (SSRF). `make run` and the tests turn it on.
+    webhooks_allow_private_addresses: bool = False
+    #: Endpoints on plain http (the signature still protects the body, not its secrecy): off, https only.
+    webhooks_allow_http: bool = False
+    webhooks_timeout_seconds: float = 10.0
+    #: The first retry's delay; each failure doubles it, up to the most, with jitter (a half to the whole).
+    webhooks_retry_base_seconds: float = 5.0
+    webhooks_retry_max_seconds: float = 3600.0
+    #: An endpoint failing this long (no success since) is disabled, and its tenant's admins are told.
+    webhooks_give_up_after_days: float = 3.0
+    #: Deliveries sent at once by one copy of the service (each waits for its endpoint).
+    webhooks_concurrency: int = 32
+    webhooks_poll_seconds: float = 1.0
+    #: How long the events API (and replay) keep events, and the deliveries endpoint its attempts.
+    events_history_days: int = 30
+
+    @property
+    def retry_base(self) -> timedelta:
+        return timedelta(seconds=self.webhooks_retry_base_seconds)
+
+    @property
+    def retry_max(self) -> timedelta:
+        return timedelta(seconds=self.webhooks_retry_max_seconds)
+
+    @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(days=self.webhooks_give_up_after_days)
+
+    @property
+    def history(self) -> timedelta:
+        return timedelta(days=self.events_history_days)
+
+    @property
+    def db_path(self) -> Path:
+        return self.service_data_dir("webhooks") / "webhooks.sqlite3"

@@ -1,0 +1,96 @@
+"""The webhooks service's tables: the events it received (the events API's history), the tenants'
+endpoints, the deliveries still to make, every attempt made, and its message journal."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class EventRow(SQLModel, table=True):
+    """One event of the public stream, once (by its id), numbered in the order it arrived: a subject's
+    events arrive in commit order (one partition), so ``seq`` keeps it, and pages by it stay stable."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_tenant", "tenant_id", "seq"),
+        Index("ix_events_time", "received_ms"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True)
+    tenant_id: str
+    type: str
+    subject: str
+    time_ms: int  # when the change was committed (the event's ``time``)
+    received_ms: int  # what the history's retention goes by
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the CloudEvent as the stream carried it
+
+
+class EndpointRow(SQLModel, table=True):
+    __tablename__ = "endpoints"
+    __table_args__ = (Index("ix_endpoints_tenant", "tenant_id"),)
+
+    id: str = Field(primary_key=True)
+    tenant_id: str
+    url: str
+    description: str = ""
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    disabled_reason: str | None = None
+    created: datetime
+    failing_since: datetime | None = None
+    #: ``whsec_`` + base64: the key deliveries are signed with (it must be kept whole to sign).
+    secret: str
+
+
+class DeliveryRow(SQLModel, table=True):
+    """An event still to deliver to an endpoint; deleted once delivered. A subject's deliveries to one
+    endpoint go one after another, by ``event_seq``; a claim (``claimed_until_ms``) keeps a second copy
+    of the service from sending the same one at once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_seq", name="uq_deliveries_event"),
+        Index("ix_deliveries_subject", "endpoint_id", "key", "event_seq"),
+        Index("ix_deliveries_due", "next_attempt_ms"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: str
+    event_seq: int
+    key: str  # the event's subject within its tenant: the order deliveries keep
+    attempts: int = 0
+    next_attempt_ms: int
+    claimed_until_ms: int | None = None
+
+
+class AttemptRow(SQLModel, table=True):
+    """One try to deliver an event to an endpoint, as the deliveries endpoint lists them."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_endpoint", "endpoint_id", "id"), Index("ix_attempts_time", "time"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    time: datetime
+    status_code: int | None = None
+    latency_ms: int
+    succeeded: bool
+    error: str | None = None
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """The journal: a redelivered command gets its first answer (the secret of an endpoint it created)."""
+
+    __tablename__ = "webhooks_processed_messages"
+
+    message_id: str = Field(primary_key=True)
+    result: dict = Field(sa_column=Column(JSON, nullable=False))
+    processed_at: datetime
+
+
+TABLES = (EventRow, EndpointRow, DeliveryRow, AttemptRow, ProcessedMessage)
