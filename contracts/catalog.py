@@ -2,11 +2,13 @@
 
 from contracts.base import Message
 from contracts.events.v1 import (
+    ConnectionEvent,
     GroupEvent,
     GroupMembersEvent,
     SeatEvent,
     SeatRefusedEvent,
     SubscriptionSetEvent,
+    TokenEvent,
     UserEvent,
 )
 from contracts.groups.v1 import (
@@ -171,6 +173,8 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     SeatEvent,
     SeatRefusedEvent,
     SubscriptionSetEvent,
+    TokenEvent,
+    ConnectionEvent,
     CreateEndpoint,
     EndpointCreated,
     ListEndpoints,

@@ -22,6 +22,12 @@ one event per product a committed change moved or refused. A refused change move
 emits refusals only. ``scimflow.subscription_set.synced`` tells that a set's IdP group was synced
 (the set's Last Synced): its ``data`` is the set as the allocator holds it then, its members counted.
 
+Token and connection events (``scimflow/tenants``) come from the tenant records the gateway writes on the
+compacted ``tenants.state`` topic, each change a new revision: the webhooks service reads every revision
+in order and sends what changed (a token replaced or deleted, the connection changed), and, as time
+passes, a token's reminders (``expiring`` at 30, 14, 7 and 1 days) and its expiry. Their ids are made
+of the tenant, the revision or milestone, so every copy of the service that sends one sends the same id.
+
 Additive changes only: new event types and new optional attributes may come; nothing here is removed
 or retyped (tests/contracts/test_schema.py). Consumers must ignore types they do not know.
 """
@@ -53,6 +59,9 @@ MembersEventType = Literal["scimflow.group.members_added", "scimflow.group.membe
 SeatEventType = Literal["scimflow.seat.assigned", "scimflow.seat.released"]
 SeatRefusedType = Literal["scimflow.seat.refused"]
 SetSyncedType = Literal["scimflow.subscription_set.synced"]
+TokenEventType = Literal[
+    "scimflow.token.expiring", "scimflow.token.expired", "scimflow.token.replaced", "scimflow.token.revoked"]
+ConnectionEventType = Literal["scimflow.connection.changed"]
 
 USER_CREATED, USER_UPDATED, USER_DEACTIVATED, USER_REACTIVATED, USER_DELETED = get_args(UserEventType)
 GROUP_CREATED, GROUP_UPDATED, GROUP_DELETED = get_args(GroupEventType)
@@ -60,8 +69,12 @@ MEMBERS_ADDED, MEMBERS_REMOVED = get_args(MembersEventType)
 SEAT_ASSIGNED, SEAT_RELEASED = get_args(SeatEventType)
 (SEAT_REFUSED,) = get_args(SeatRefusedType)
 (SET_SYNCED,) = get_args(SetSyncedType)
+TOKEN_EXPIRING, TOKEN_EXPIRED, TOKEN_REPLACED, TOKEN_REVOKED = get_args(TokenEventType)
+(CONNECTION_CHANGED,) = get_args(ConnectionEventType)
 
-USER_STORE, SEAT_ALLOCATOR = "scimflow/user_store", "scimflow/seat_allocator"
+#: ``tenants``: the tenant records the gateway keeps on tenants.state, read in revision order by the webhooks
+#: service, which sends their events (services/webhooks/tenant_events.py).
+USER_STORE, SEAT_ALLOCATOR, TENANTS = "scimflow/user_store", "scimflow/seat_allocator", "scimflow/tenants"
 
 
 class CloudEvent(Event):
@@ -198,14 +211,66 @@ class SubscriptionSetEvent(CloudEvent):
     data: SubscriptionSetSynced
 
 
+class TokenState(BaseModel):
+    """A tenant's SCIM token as its events tell of it: its public id (the ``scf_<token_id>`` prefix the admin
+    sees), never the secret or its hash."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_id: str
+    expires_at: datetime
+    #: ``expiring``: whole days left at the reminder's milestone (30, 14, 7 or 1).
+    days_left: int | None = None
+    #: ``replaced``: the token it replaced (now revoked).
+    replaced_token_id: str | None = None
+    #: ``revoked``: "replaced" (by a new one) or "deleted" (provisioning stops until a new one).
+    reason: Literal["replaced", "deleted"] | None = None
+
+
+class TokenEvent(CloudEvent):
+    """The tenant's SCIM token (``subject``: its id) expiring soon, expired, replaced by a new one (the
+    event of the new token) or revoked (the event of the old one)."""
+
+    TYPE: ClassVar[str] = "events.token_event.v1"
+    SOURCE: ClassVar[str] = TENANTS
+
+    type: TokenEventType
+    data: TokenState
+
+
+class ConnectionState(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idp_type: Literal["okta", "entra_id", "other"] | None = None
+    manage_users_through_idp: bool | None = None
+    sso_enabled: bool = True
+
+
+class ConnectionChanged(ConnectionState):
+    """The tenant's IdP connection after an admin's change, and before it."""
+
+    previous: ConnectionState
+
+
+class ConnectionEvent(CloudEvent):
+    """The tenant's IdP connection (``subject``: the tenant id) changed: IdP type, managing users through
+    the IdP, SSO."""
+
+    TYPE: ClassVar[str] = "events.connection_event.v1"
+    SOURCE: ClassVar[str] = TENANTS
+
+    type: ConnectionEventType
+    data: ConnectionChanged
+
+
 EVENT_CLASSES: tuple[type[CloudEvent], ...] = (UserEvent, GroupEvent, GroupMembersEvent, SeatEvent, SeatRefusedEvent,
-                                               SubscriptionSetEvent)
+                                               SubscriptionSetEvent, TokenEvent, ConnectionEvent)
 #: Every event type by its CloudEvents ``type``, with the model of its events.
 EVENT_TYPES: dict[str, type[CloudEvent]] = {
     kind: cls for cls in EVENT_CLASSES for kind in get_args(cls.model_fields["type"].annotation)}
 
 ProvisioningEvent = Annotated[UserEvent | GroupEvent | GroupMembersEvent | SeatEvent | SeatRefusedEvent
-                              | SubscriptionSetEvent, Field(discriminator="type")]
+                              | SubscriptionSetEvent | TokenEvent | ConnectionEvent, Field(discriminator="type")]
 _EVENT = TypeAdapter(ProvisioningEvent)
 
 

@@ -1,23 +1,26 @@
 """Composition root of the webhooks service: its SQLite file, the handlers, the stream's ingest, the
-deliveries, the tenants' admins (for the disabled-endpoint notice), and pruning of the history."""
+deliveries, the tenants (their admins, for the disabled-endpoint notice; their token and connection
+events), and pruning of the history."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 
 from contracts.notifications.v1 import Notify
+from contracts.tenants.v2 import TenantRecord
 from contracts.topics import NOTIFIER_COMMANDS, TENANTS_STATE
 from services.webhooks.delivery import Deliverer, Disabled, HttpPoster, Poster
 from services.webhooks.handlers import HANDLERS, Deps
 from services.webhooks.ingest import ingest
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import TABLES, ProcessedMessage
-from services.webhooks.tenant_admins import TenantAdmins, follow
+from services.webhooks.tenant_events import TenantEvents
+from services.webhooks.tenants import TenantAdmins, follow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
@@ -56,10 +59,16 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
                 stack.push_async_callback(poster.close)
             deliverer = Deliverer(uow, poster, settings, clock=clock,
                                   notify=partial(_tell_admins, notices, admins))
-            tasks = [asyncio.create_task(follow(tenants, admins, stop)),
+            tenant_events = TenantEvents(uow, publisher, clock)
+            changes = tenant_events.apply if settings.events_enabled else _publish_none
+            tasks = [asyncio.create_task(follow(tenants, admins, changes, stop)),
                      asyncio.create_task(ingest(bus, uow, clock, deliverer.wake, stop)),
                      asyncio.create_task(deliverer.run(stop))]
             await stack.enter_async_context(journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock))
+            if settings.events_enabled:
+                await stack.enter_async_context(periodically(
+                    "token reminders", timedelta(seconds=settings.token_reminder_check_seconds),
+                    tenant_events.remind_due))
             await stack.enter_async_context(periodically(
                 "history pruning", timedelta(hours=1), partial(_prune, uow, clock, settings.history)))
             try:
@@ -69,6 +78,10 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
                 await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await engine.dispose()
+
+
+async def _publish_none(_: Sequence[TenantRecord]) -> None:
+    """Events off: the tenants' changes are read (for their admins) but publish nothing."""
 
 
 async def _tell_admins(notices: Requester, admins: TenantAdmins, disabled: Disabled) -> None:

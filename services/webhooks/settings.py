@@ -23,6 +23,10 @@ class WebhooksSettings(CommonSettings):
     #: Deliveries sent at once by one copy of the service (each waits for its endpoint).
     webhooks_concurrency: int = 32
     webhooks_poll_seconds: float = 1.0
+    #: Publish the tenants' token and connection events (SCIMFLOW_EVENTS_ENABLED, as the stores' events).
+    events_enabled: bool = True
+    #: How often tokens are looked at for their reminders (``scimflow.token.expiring`` / ``.expired``).
+    token_reminder_check_seconds: float = 60.0
     #: How long the events API (and replay) keep events, and the deliveries endpoint its attempts.
     events_history_days: int = 30
 

@@ -83,6 +83,21 @@ class AttemptRow(SQLModel, table=True):
     error: str | None = None
 
 
+class TenantMarkRow(SQLModel, table=True):
+    """The last revision of a tenant's record whose changes were published (tenant_events.py), and what of
+    it the next revision is compared with."""
+
+    __tablename__ = "tenant_marks"
+
+    tenant_id: str = Field(primary_key=True)
+    revision: int
+    token_id: str | None = None
+    token_expires_at: datetime | None = None
+    connection: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: The token's last reminder published: a milestone's days ("7"), or "expired".
+    reminded: str | None = None
+
+
 class ProcessedMessage(SQLModel, table=True):
     """The journal: a redelivered command gets its first answer (the secret of an endpoint it created)."""
 
@@ -93,4 +108,4 @@ class ProcessedMessage(SQLModel, table=True):
     processed_at: datetime
 
 
-TABLES = (EventRow, EndpointRow, DeliveryRow, AttemptRow, ProcessedMessage)
+TABLES = (EventRow, EndpointRow, DeliveryRow, AttemptRow, TenantMarkRow, ProcessedMessage)

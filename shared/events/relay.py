@@ -43,7 +43,7 @@ POLL_SECONDS = 1.0
 #: How long a round waits for more commits to join it: a round costs a read, a produce request and a
 #: delete whatever its size (bench, user-store creates at C=16: events cost +19 % of the store's CPU per
 #: create with a round per commit, +10 % with this wait). A subject's events go out one a round.
-LINGER_SECONDS = 0.01
+LINGER_SECONDS = 0.05
 #: Rows another copy wrote are published by this one once this old: as long as a consumer group waits for
 #: a copy that stopped heartbeating (shared/settings.py), after which its commands are served elsewhere too.
 ADOPT_AFTER = timedelta(seconds=10)

@@ -34,17 +34,19 @@ def test_no_orphan_event_samples():
     assert {path.stem for path in EVENT_SAMPLES.glob("*.json")} == set(EVENT_TYPES)
 
 
-def test_the_event_types_of_this_slice():
+def test_the_event_types():
     assert sorted(EVENT_TYPES) == sorted(
         [f"scimflow.user.{kind}" for kind in ("created", "updated", "deactivated", "reactivated", "deleted")]
         + [f"scimflow.group.{kind}" for kind in ("created", "updated", "deleted", "members_added", "members_removed")]
         + [f"scimflow.seat.{kind}" for kind in ("assigned", "released", "refused")]
-        + ["scimflow.subscription_set.synced"])
+        + ["scimflow.subscription_set.synced"]
+        + [f"scimflow.token.{kind}" for kind in ("expiring", "expired", "replaced", "revoked")]
+        + ["scimflow.connection.changed"])
 
 
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.TYPE)
 def test_each_event_class_names_the_service_that_sends_it_as_its_samples_do(cls):
-    assert cls.SOURCE in {"scimflow/user_store", "scimflow/seat_allocator"}
+    assert cls.SOURCE in {"scimflow/user_store", "scimflow/seat_allocator", "scimflow/tenants"}
     for kind in (kind for kind, model in EVENT_TYPES.items() if model is cls):
         assert json.loads((EVENT_SAMPLES / f"{kind}.json").read_text())["source"] == cls.SOURCE
 

@@ -198,3 +198,24 @@ async def test_a_receiver_down_for_a_minute_gets_every_event_once_in_order(make_
     assert sum(page["total_results"] for page in failed) == outage.refused
     assert attempts and all(attempt["status_code"] == 503 and not attempt["succeeded"]
                             and attempt["error"].startswith("HTTP 503") for attempt in attempts)
+
+
+async def test_a_replaced_token_and_a_changed_connection_are_events(running_system):
+    """Token and connection events come from the tenant records the gateway writes (source scimflow/tenants)."""
+    async with aiohttp.ClientSession() as session:
+        admin = await Admin.of_new_tenant(session, running_system, "rotating")
+        old_prefix = (await admin.call("GET", "/token"))["prefix"]
+        await admin.call("PUT", "/connection", json={"idp_type": "entra_id"})
+        new_token = (await admin.call("POST", "/token", status=201, json={"expires_in_days": 90, "replace": True}))
+        events: list[dict] = []
+
+        async def all_there() -> bool:
+            nonlocal events
+            events = [e for e in await admin.all_events() if e["source"] == "scimflow/tenants"]
+            return len(events) >= 3
+        await until(all_there)
+    assert sorted((e["type"], e["data"].get("reason") or e["data"].get("idp_type")) for e in events) == [
+        ("scimflow.connection.changed", "entra_id"), ("scimflow.token.replaced", None),
+        ("scimflow.token.revoked", "replaced")]
+    replaced = next(e for e in events if e["type"] == "scimflow.token.replaced")
+    assert replaced["subject"] in new_token["token"] and replaced["data"]["replaced_token_id"] in old_prefix

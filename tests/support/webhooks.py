@@ -12,8 +12,10 @@ from aiohttp import web
 
 from contracts import MessageMeta, Result
 from contracts.events.v1 import USER_CREATED, cloud_event
-from contracts.topics import EVENTS, resource_key
+from contracts.tenants.v2 import TenantRecord
+from contracts.topics import EVENTS, TENANTS_STATE, resource_key
 from services.webhooks.settings import WebhooksSettings
+from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
@@ -83,3 +85,25 @@ async def until(condition: Callable[[], Awaitable[object]], timeout: float = 5.0
     async with asyncio.timeout(timeout):
         while not await condition():
             await asyncio.sleep(0.02)
+
+
+def tenant_record(revision: int, *, tenant: str = TENANT, token: str | None = "tok1", expires: str = "2027-11-23T09:00:00Z",
+                  revoked: tuple[tuple[str, str], ...] = (), idp_type: str | None = "okta",
+                  admins: tuple[tuple[str, str], ...] = (("a1", "ada@acme.example"),)) -> TenantRecord:
+    """A tenant's record as the gateway writes it (hashes are placeholders: nothing here reads them)."""
+    return TenantRecord.model_validate({
+        "tenant_id": tenant, "name": "acme", "created": "2026-11-23T09:00:00Z", "revision": revision,
+        "token": None if token is None else {"token_id": token, "token_sha256": "0" * 64,
+                                             "created": "2026-11-23T09:00:00Z", "expires_at": expires},
+        "revoked_tokens": [{"token_id": token_id, "token_sha256": "0" * 64, "revoked_at": "2026-11-23T09:30:00Z",
+                            "reason": reason} for token_id, reason in revoked],
+        "admins": [{"admin_id": admin_id, "name": admin_id, "email": email, "key_id": "k" * 16,
+                    "key_sha256": "0" * 64, "created": "2026-11-23T09:00:00Z"} for admin_id, email in admins],
+        "connection": {"idp_type": idp_type}})
+
+
+async def publish_tenant(service: Service, *records: TenantRecord) -> None:
+    async with service.bus.publisher() as publisher:
+        for record in records:
+            await publisher.send(TENANTS_STATE.name, encode_body(record), key=record.tenant_id,
+                                 headers=encode_headers(MessageMeta(message_type=record.TYPE)))

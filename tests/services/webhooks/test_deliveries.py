@@ -11,11 +11,9 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
-from contracts import MessageMeta
 from contracts.events.v1 import USER_CREATED, USER_DEACTIVATED, USER_UPDATED
 from contracts.notifications.v1 import Notify
-from contracts.tenants.v2 import TenantRecord
-from contracts.topics import NOTIFIER_COMMANDS, TENANTS_STATE
+from contracts.topics import NOTIFIER_COMMANDS
 from contracts.webhooks.v1 import (
     ChangeEndpoint,
     CreateEndpoint,
@@ -31,10 +29,14 @@ from services.webhooks.delivery import Deliverer
 from shared.messaging.codec import (
     decode_headers,
     decode_message,
-    encode_body,
-    encode_headers,
 )
-from tests.support.webhooks import event, eventually, settings_for
+from tests.support.webhooks import (
+    event,
+    eventually,
+    publish_tenant,
+    settings_for,
+    tenant_record,
+)
 
 
 async def endpoint(service, url: str, **fields) -> EndpointCreated:
@@ -140,16 +142,6 @@ def test_the_backoff_doubles_up_to_its_most_with_jitter(tmp_path):
     assert [half.backoff(n).total_seconds() for n in (1, 2, 12)] == [2.5, 5, 1800]
 
 
-async def publish_tenant(service, admins: list[tuple[str, str]]) -> None:
-    record = TenantRecord.model_validate({"tenant_id": "t1", "name": "acme", "created": "2026-11-23T09:00:00Z",
-                                          "revision": 1, "admins": [
-        {"admin_id": admin_id, "name": admin_id, "email": email, "key_id": "k" * 16, "key_sha256": "0" * 64,
-         "created": "2026-11-23T09:00:00Z"} for admin_id, email in admins]})
-    async with service.bus.publisher() as publisher:
-        await publisher.send(TENANTS_STATE.name, encode_body(record), key="t1",
-                             headers=encode_headers(MessageMeta(message_type=record.TYPE)))
-
-
 async def notices(service) -> list[Notify]:
     async with service.bus.reader(NOTIFIER_COMMANDS.name, from_beginning=True) as reader:
         records = await reader.fetch(100)
@@ -158,7 +150,7 @@ async def notices(service) -> list[Notify]:
 
 async def test_three_days_of_failures_disable_the_endpoint_and_tell_its_admins_once(make_service, receiver, clock):
     service, (hook, url) = await make_service(), receiver
-    await publish_tenant(service, [("a1", "ada@acme.example"), ("a2", "bob@acme.example")])
+    await publish_tenant(service, tenant_record(1, admins=(("a1", "ada@acme.example"), ("a2", "bob@acme.example"))))
     created = await endpoint(service, url)
     hook.answer = lambda: 500
     await service.publish(event("u1"), event("u2"))
