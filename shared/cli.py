@@ -18,11 +18,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from contracts.tenants.v2 import DEFAULT_TOKEN_DAYS, TOKEN_LIFETIMES_DAYS
 from shared.operator_key import operator_key
 
-DEFAULT_URL = "http://127.0.0.1:8080"
 IDP_TYPES = ("okta", "entra_id", "other")
-TOKEN_DAYS = (90, 180, 365)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                      create_tenant)
     create.add_argument("name")
     create.add_argument("--idp", choices=IDP_TYPES, help="the tenant's IdP")
-    create.add_argument("--days", type=int, choices=TOKEN_DAYS, default=365, help="first token's lifetime")
+    create.add_argument("--days", type=int, choices=TOKEN_LIFETIMES_DAYS, default=DEFAULT_TOKEN_DAYS,
+                        help="first token's lifetime")
 
     admin = _group(commands, "admin", "manage tenant admins (operator key)")
     add = _action(admin, "add", "add an admin to a tenant; prints the admin's key, shown once", add_admin)
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     token = _group(commands, "token", "the tenant's SCIM API token (admin key: $SCIMFLOW_ADMIN_KEY, else asked for)")
     new = _action(token, "create", "generate a token, shown once (invalidates the current one)", create_token,
                   as_admin=True)
-    new.add_argument("--days", type=int, choices=TOKEN_DAYS, required=True, help="lifetime in days")
+    new.add_argument("--days", type=int, choices=TOKEN_LIFETIMES_DAYS, required=True, help="lifetime in days")
     new.add_argument("--replace", action="store_true", help="confirm invalidating the current token")
     _action(token, "show", "the token's prefix, created, expires and last used", show_token, as_admin=True)
     _action(token, "revoke", "delete the token: provisioning stops until a new one is added", revoke_token,
@@ -139,7 +139,7 @@ def _call(url: str, method: str, path: str, key: str, body: dict | None = None) 
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - operator-given URL
+        with urllib.request.urlopen(request, timeout=30) as response:  # an operator-given URL
             raw = response.read()
             print(json.dumps(json.loads(raw), indent=2) if raw else f"{method} {path}: done ({response.status})")
             return 0

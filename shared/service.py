@@ -10,14 +10,13 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 
 from contracts.topics import ALL_TOPICS, TopicSpec
 from shared.logging import configure_logging
-from shared.messaging.dispatch import Dispatcher, Handler
+from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
@@ -34,21 +33,6 @@ log = logging.getLogger(__name__)
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 DispatcherFactory = Callable[[ServiceIdentity], AbstractAsyncContextManager[Dispatcher]]
-
-
-@dataclass(frozen=True)
-class IdentityDeps:
-    identity: ServiceIdentity
-
-
-def identity_only(handlers: Mapping[type, Handler[IdentityDeps]]) -> DispatcherFactory:
-    """Dispatcher factory for a service whose handlers need nothing but its identity (yet)."""
-
-    @asynccontextmanager
-    async def factory(identity: ServiceIdentity) -> AsyncIterator[Dispatcher[IdentityDeps]]:
-        yield Dispatcher(handlers, IdentityDeps(identity))
-
-    return factory
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

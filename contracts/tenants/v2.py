@@ -11,13 +11,17 @@ must stay replaced).
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from contracts.base import Event
 
 IdpType = Literal["okta", "entra_id", "other"]
+#: A SCIM token's lifetimes an admin chooses from (the vendor guides' 90 days, 180 days, 1 year), and the default.
+TokenDays = Literal[90, 180, 365]
+TOKEN_LIFETIMES_DAYS: tuple[int, ...] = get_args(TokenDays)
+DEFAULT_TOKEN_DAYS = 365
 
 
 class _Part(BaseModel):
@@ -102,7 +106,7 @@ class TenantRecord(Event):
     #: The current IdP setup link (None: none made, or revoked); a new one replaces it.
     setup_link: SetupLink | None = None
     #: Bumped by every change: a record must be newer than the one it replaces, so two replicas
-    #: changing one tenant at once cannot both win (services/gateway/tenant_store.py). 0: written
+    #: changing one tenant at once cannot both win (services/gateway/tenancy/store.py). 0: written
     #: before revisions existed.
     revision: int = 0
 

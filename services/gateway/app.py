@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from services.gateway import keys, tenant_store
-from services.gateway.audit import audit_middleware
-from services.gateway.auth_failures import FailedAuthThrottle
+from services.gateway import keys
+from services.gateway.admin.audit import audit_middleware
 from services.gateway.messaging import messaging_ctx
 from services.gateway.middlewares import (
     auth_failures_middleware,
@@ -16,12 +15,14 @@ from services.gateway.middlewares import (
     errors_middleware,
     scim_log_middleware,
 )
-from services.gateway.ratelimit import RateLimiter
 from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
 from services.gateway.scim.queries import MAX_FILTER_LENGTH
-from services.gateway.scim_log import ScimCallLog
+from services.gateway.scim_api.call_log import ScimCallLog
 from services.gateway.settings import GatewaySettings
+from services.gateway.tenancy import store as tenant_store
+from services.gateway.tenancy.auth_failures import FailedAuthThrottle
+from services.gateway.tenancy.ratelimit import RateLimiter
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.transport import Bus
 from shared.operator_key import operator_key

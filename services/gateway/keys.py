@@ -5,12 +5,12 @@ from datetime import datetime
 
 from aiohttp import web
 
-from services.gateway.activity import ActivityTracker
-from services.gateway.auth_failures import FailedAuthThrottle
-from services.gateway.ratelimit import RateLimiter
-from services.gateway.scim_log import ScimCallLog
+from services.gateway.scim_api.call_log import ScimCallLog
 from services.gateway.settings import GatewaySettings
-from services.gateway.tenants import TenantDirectory
+from services.gateway.tenancy.activity import ActivityTracker
+from services.gateway.tenancy.auth_failures import FailedAuthThrottle
+from services.gateway.tenancy.directory import TenantDirectory
+from services.gateway.tenancy.ratelimit import RateLimiter
 from shared.messaging.requester import Requester
 from shared.messaging.transport import Bus
 

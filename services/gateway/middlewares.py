@@ -10,14 +10,14 @@ import orjson
 from aiohttp import web
 
 from services.gateway import keys
-from services.gateway.access import (
+from services.gateway.scim.errors import from_remote, unavailable
+from services.gateway.scim_api.responses import scim_json
+from services.gateway.tenancy.access import (
     admit_scim_call,
     authenticate_admin,
     operator_route,
 )
-from services.gateway.auth_failures import credential_of
-from services.gateway.responses import scim_json
-from services.gateway.scim.errors import from_remote, unavailable
+from services.gateway.tenancy.auth_failures import credential_of
 from shared.logging import correlation
 from shared.messaging.requester import RemoteError, RequestTimeout
 from shared.scim.errors import ScimError
@@ -60,7 +60,7 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
 @web.middleware
 async def scim_log_middleware(request: web.Request, handler) -> web.StreamResponse:
     """Outermost: each SCIM call with the status and Error its client got, into its tenant's call log
-    (scim_log.py). A call whose token names no tenant is nobody's to show, and is not recorded."""
+    (scim_api/call_log.py). A call whose token names no tenant is nobody's to show, and is not recorded."""
     if not request.path.startswith(SCIM_PREFIX):
         return await handler(request)
     app, started = request.app, time.perf_counter()
@@ -76,7 +76,7 @@ async def scim_log_middleware(request: web.Request, handler) -> web.StreamRespon
 
 @web.middleware
 async def auth_failures_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """A credential that failed a few times this minute gets 429, unchecked (auth_failures.py); a 401 counts,
+    """A credential that failed a few times this minute gets 429, unchecked (tenancy/auth_failures.py); a 401 counts,
     unless the token was the tenant's own (expired, revoked: no guess)."""
     path = request.path
     if not path.startswith((SCIM_PREFIX, ADMIN_PREFIX)):
@@ -98,7 +98,7 @@ async def auth_failures_middleware(request: web.Request, handler) -> web.StreamR
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """The checks themselves live in access.py; this only says which applies where."""
+    """The checks themselves live in tenancy/access.py; this only says which applies where."""
     if request.path.startswith(SCIM_PREFIX):
         admit_scim_call(request)
     elif request.path.startswith(ADMIN_PREFIX):

@@ -7,8 +7,10 @@ there twice, the second time with a trailing slash: Microsoft's clients send ``G
 
 from aiohttp import web
 
-from services.gateway.admin_routes import add_admin_routes
-from services.gateway.views import bulk, discovery, docs, groups, health, search, users
+from services.gateway import health
+from services.gateway.admin import documents
+from services.gateway.admin.routes import add_admin_routes
+from services.gateway.scim_api import bulk, discovery, groups, search, users
 
 SCIM = "/scim/v2"
 
@@ -21,8 +23,8 @@ def scim(segment: str, rest: str = "") -> str:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.health)
     add_admin_routes(app.router)
-    app.router.add_get("/openapi/admin.json", docs.admin_api_document)
-    app.router.add_get("/asyncapi.json", docs.asyncapi_document)
+    app.router.add_get("/openapi/admin.json", documents.admin_api_document)
+    app.router.add_get("/asyncapi.json", documents.asyncapi_document)
     for slash in ("", "/"):
         add_scim_routes(app.router, slash)
 

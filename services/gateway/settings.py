@@ -1,3 +1,8 @@
+"""The gateway's settings (``SCIMFLOW_*``): where it listens, how long it waits for a service, its limits.
+
+Read once in ``__main__``; the tests build them explicitly (shared/settings.py).
+"""
+
 from __future__ import annotations
 
 from pydantic import (
@@ -36,14 +41,6 @@ class GatewaySettings(CommonSettings):
     rate_limit_per_second: PositiveFloat = 100.0
     #: A full bucket holds this many seconds of calls, so an IdP's bursts pass.
     rate_limit_burst_seconds: PositiveFloat = 2.0
-    #: How often each replica looks for due token-expiry reminders (the notifier dedupes replicas).
-    reminder_interval_seconds: PositiveFloat = 3600.0
-    #: Provisioning failures are mailed as one digest per tenant per window of this length.
-    failure_digest_minutes: PositiveFloat = 15.0
-    #: How often each replica looks for a window that ended (the notifier dedupes replicas).
-    failure_digest_check_seconds: PositiveFloat = 60.0
-    #: How often each replica looks at every tenant's seats (running out, subscription expiring).
-    seat_notice_interval_seconds: PositiveFloat = 300.0
     #: A SCIM call reaches its tenant's call log (the sync-status reporter) at most this much later: each
     #: replica sends its calls in one message per interval, not one per call.
     scim_log_flush_seconds: PositiveFloat = 1.0
@@ -52,7 +49,7 @@ class GatewaySettings(CommonSettings):
     #: replica; a full bucket holds ADMIN_BURST_SECONDS of them, so a page's or a script's burst passes.
     admin_rate_limit_per_second: PositiveFloat = 50.0
     #: Failed authentications per credential (its public id; the operator key is one) per minute on each
-    #: replica; past them its calls get 429 until the minute ends, unchecked (services/gateway/auth_failures.py).
+    #: replica; past them its calls get 429 until the minute ends, unchecked (services/gateway/tenancy/auth_failures.py).
     auth_failures_per_minute: PositiveInt = 10
 
     @field_validator("operator_key")

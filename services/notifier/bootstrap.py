@@ -1,18 +1,23 @@
-"""Composition root of the notifier: its SQLite file, the handlers, and the outbox delivery loop."""
+"""Composition root of the notifier: its SQLite file, the handlers, the outbox delivery loop, and (on a
+bus) the notices it schedules itself."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
 from services.notifier.delivery import MailSender, Outbox, SmtpSender, run_delivery
 from services.notifier.handlers import HANDLERS, Deps
+from services.notifier.scheduled.schedule import scheduled_notices
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import InboxRow, NotificationRow, OutboxRow
 from shared.messaging.dispatch import Dispatcher
+from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
+from shared.messaging.transport import Bus
+from shared.service import DispatcherFactory
 from shared.sqlite import create_engine, create_tables, session_factory
 from shared.store import utc_now
 
@@ -22,6 +27,7 @@ TABLES = (NotificationRow, InboxRow, OutboxRow)
 @asynccontextmanager
 async def bootstrap(settings: NotifierSettings, identity: ServiceIdentity, *, sender: MailSender | None = None,
                     clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
+    """The notices other services send, kept and delivered; nothing scheduled (``with_schedule`` adds that)."""
     engine = create_engine(settings.db_path)
     stop, wake = asyncio.Event(), asyncio.Event()
     try:
@@ -36,3 +42,21 @@ async def bootstrap(settings: NotifierSettings, identity: ServiceIdentity, *, se
             await delivery
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def with_schedule(settings: NotifierSettings, identity: ServiceIdentity, bus: Bus, *,
+                        clock: Callable[[], datetime] = utc_now, **options) -> AsyncIterator[Dispatcher[Deps]]:
+    """``bootstrap``, and the notices it raises itself as time passes (scheduled/), reading the tenants
+    and asking other services over ``bus``."""
+    async with (bootstrap(settings, identity, clock=clock, **options) as dispatcher,
+                scheduled_notices(settings, identity, bus, dispatcher, clock)):
+        yield dispatcher
+
+
+def production(settings: NotifierSettings) -> DispatcherFactory:
+    """The dispatcher factory ``python -m services.notifier`` serves with."""
+    def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
+        bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/scheduled")
+        return with_schedule(settings, identity, bus)
+    return factory

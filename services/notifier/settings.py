@@ -1,9 +1,12 @@
+"""The notifier's settings (``SCIMFLOW_*``): SMTP, delivery retries, and how often the scheduled notices
+are looked for (scheduled/)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import PositiveFloat, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import CommonSettings
@@ -14,7 +17,8 @@ PLAIN_LOGIN = ("SCIMFLOW_SMTP_USERNAME is set but SCIMFLOW_SMTP_TLS is none: the
 
 
 class NotifierSettings(CommonSettings):
-    """SMTP and delivery settings (``SCIMFLOW_SMTP_*``); the defaults suit a local development sink."""
+    """SMTP and delivery settings (``SCIMFLOW_SMTP_*``), and how often the scheduled notices are looked
+    for; the defaults suit a local development sink."""
 
     #: A refused value is not echoed in the error: it may be the password.
     model_config = SettingsConfigDict(hide_input_in_errors=True)
@@ -31,6 +35,20 @@ class NotifierSettings(CommonSettings):
     delivery_poll_seconds: float = 5.0
     retry_base_seconds: float = 5.0  # doubles per failed attempt ...
     retry_max_seconds: float = 900.0  # ... up to this
+
+    # The notices the notifier raises as time passes (scheduled/): every notifier process looks, and the
+    # notices' dedupe keys make one notice of all their looks.
+    #: How often to look for due token-expiry reminders (30, 14, 7 and 1 days before, and at expiry).
+    reminder_interval_seconds: PositiveFloat = 3600.0
+    #: Provisioning failures are mailed as one digest per tenant per window of this length.
+    failure_digest_minutes: PositiveFloat = 15.0
+    #: How often to look for a digest window that ended.
+    failure_digest_check_seconds: PositiveFloat = 60.0
+    #: How often to look at every tenant's seats (running out, subscription expiring).
+    seat_notice_interval_seconds: PositiveFloat = 300.0
+    #: How long a look waits for the service it asks (the sync-status reporter, the seat allocator);
+    #: the same setting as the gateway's wait.
+    request_timeout: float = 5.0
 
     @model_validator(mode="after")
     def _no_login_in_clear(self) -> NotifierSettings:

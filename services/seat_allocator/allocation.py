@@ -3,7 +3,7 @@
 Every path that moves seats comes here: an allocation, a release, a set's membership or products
 changing. The plan is computed in full (domain.py) before any row is written, so a refusal leaves
 the user's seats exactly as they were. What moved and what was refused is added to the unit of work's
-events (events.py), written with the command's commit (common.journaled).
+events (events.py), written with the command's commit (journaled.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The allocator's tables in its SQLite file (engine settings: shared/sqlite.py).
+"""The allocator's tables in its SQLite file (engine settings: shared/sqlite/engine.py).
 
 The engine starts every transaction with BEGIN IMMEDIATE: the file's write lock is taken before a
 command's first read, so two allocator processes sharing the file (a rebalance hands a partition

@@ -1,6 +1,6 @@
 """Which events a committed change of the allocator emits, and their ``data`` (contracts/events/v1.py). Pure:
 allocation.py and set_handlers.py call these as they move seats, keep a refusal or sync a set, and add
-the result to the unit of work's ``changes``; common.journaled writes those to the outbox
+the result to the unit of work's ``changes``; ``journaled`` (journaled.py) writes those to the outbox
 (shared/events/outbox.py) under the command's message id, in the transaction that commits them.
 
 Only what moved emits: a settle that takes and frees nothing emits nothing, and a command refused

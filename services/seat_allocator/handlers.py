@@ -28,13 +28,13 @@ from services.seat_allocator.allocation import (
     settle,
     user_row,
 )
-from services.seat_allocator.common import Deps, KeptFailure, journaled
 from services.seat_allocator.domain import (
     SeatRefusal,
     Subscription,
     check_seat_count,
     check_subscription,
 )
+from services.seat_allocator.journaled import Deps, KeptFailure, journaled
 from services.seat_allocator.set_handlers import SET_HANDLERS
 from services.seat_allocator.tables import ProductRow
 from services.seat_allocator.unit_of_work import UnitOfWork

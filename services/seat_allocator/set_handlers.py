@@ -27,7 +27,6 @@ from services.seat_allocator.allocation import (
     settle_or_record,
     user_row,
 )
-from services.seat_allocator.common import Deps, journaled
 from services.seat_allocator.domain import (
     RuleBroken,
     SeatRefusal,
@@ -36,6 +35,7 @@ from services.seat_allocator.domain import (
     check_set_products,
 )
 from services.seat_allocator.events import synced_event
+from services.seat_allocator.journaled import Deps, journaled
 from services.seat_allocator.tables import SubscriptionSetRow
 from services.seat_allocator.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of

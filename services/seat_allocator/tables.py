@@ -86,4 +86,4 @@ class ProcessedMessage(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True)
     outcome: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    processed_at: datetime = Field(index=True)  # pruned by age (shared/store.py)
+    processed_at: datetime = Field(index=True)  # pruned by age (shared/store/pruning.py)

@@ -32,5 +32,5 @@ class UnitOfWork(UnitOfWorkWithEvents):
         self.sets = Sets(self)
         self.journal = Journal(self, ProcessedMessage.__table__, "outcome")
         #: The events of this unit's changes (events.py), in order: written to the outbox under the
-        #: command's message id when it commits (common.journaled).
+        #: command's message id when it commits (journaled.py).
         self.changes: list[Emitted] = []

@@ -1,1 +1,2 @@
-"""The sync status service: for now it joins its consumer group and answers Ping."""
+"""The sync-status reporter: each user's latest provisioning status and history (from the user store's outcome
+reports), and the SCIM call log the gateways send, answered to the admin API's queries."""

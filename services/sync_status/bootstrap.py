@@ -12,8 +12,14 @@ from services.sync_status.settings import SyncStatusSettings
 from services.sync_status.tables import HistoryRow, ScimCallRow, UserStatusRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
-from shared.sqlite import create_engine, create_tables, session_factory, threaded_session_factory
-from shared.store import UnitOfWork, delete_older, periodically, utc_now
+from shared.periodic import periodically
+from shared.sqlite import (
+    create_engine,
+    create_tables,
+    session_factory,
+    threaded_session_factory,
+)
+from shared.store import UnitOfWork, delete_older, utc_now
 
 TABLES = (UserStatusRow, HistoryRow, ScimCallRow)
 

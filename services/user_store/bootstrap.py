@@ -12,9 +12,9 @@ from contracts import Reply
 from contracts.seats.v1 import seats_key
 from contracts.sync_status.v1 import ProvisioningOutcomes
 from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS
-from services.user_store.common import SeatAsk
 from services.user_store.database import create_engine, create_schema, session_factory
-from services.user_store.handlers import HANDLERS, Deps
+from services.user_store.deps import Deps
+from services.user_store.handlers import HANDLERS
 from services.user_store.outcomes import (
     OutcomeBatches,
     Report,
@@ -23,7 +23,7 @@ from services.user_store.outcomes import (
 )
 from services.user_store.paging import QUERY_BUDGET_STEPS
 from services.user_store.seat_saga import resume_stale
-from services.user_store.seat_state import SeatCommand
+from services.user_store.seat_state import SeatAsk, SeatCommand
 from services.user_store.settings import UserStoreSettings
 from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork
@@ -33,9 +33,10 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester, open_requester
 from shared.messaging.transport import Bus, Publisher
+from shared.periodic import periodically
 from shared.service import DispatcherFactory
 from shared.sqlite import threaded_session_factory
-from shared.store import journal_pruning, periodically, utc_now
+from shared.store import journal_pruning, utc_now
 
 #: A seat step older than this was given up by its caller (gateway deadlines are seconds).
 STALE_INTENT = timedelta(seconds=30)

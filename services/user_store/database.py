@@ -1,4 +1,4 @@
-"""The user store's tables in its SQLite file (engine settings: shared/sqlite.py)."""
+"""The user store's tables in its SQLite file (engine settings: shared/sqlite/engine.py)."""
 
 from __future__ import annotations
 

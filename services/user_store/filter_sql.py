@@ -8,7 +8,7 @@ their table, and everything else from the JSON ``resource`` column with JSON1 (`
 Values are always bound parameters; JSON paths are built only from schema names, which ``normalize``
 has checked the tree's paths against.
 
-Case-insensitive comparisons fold as Python's ``str.lower()`` does, all of Unicode (shared/sqlite.py
+Case-insensitive comparisons fold as Python's ``str.lower()`` does, all of Unicode (shared/sqlite/engine.py
 registers it as SQLite's ``lower``), so they select what the in-memory evaluator selects.
 """
 

@@ -1,19 +1,18 @@
 """Group command handlers (RFC 7644 §3 on /Groups); their HANDLERS join the user store's.
 
-A group whose displayName is exactly a subscription set's name is that set (Entra ID, seed 001):
-every group write goes through the seat saga (seat_saga.py), which tells the allocator who joined and
-who left; a group no set is named after gets an empty answer and stays an ordinary group."""
+A group whose displayName is exactly a subscription set's name is that set (Entra ID, seed 001): every
+group write is a SeatedWrite (seat_saga.py) that tells the allocator who joined and who left
+(group_membership.py); a group no set is named after gets an empty answer and stays an ordinary group."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
+from abc import abstractmethod
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from contracts import Command, ErrorCode, MessageMeta, Result
+from contracts import ErrorCode, MessageMeta
 from contracts.events.v1 import GROUP_CREATED, GROUP_DELETED, GROUP_UPDATED
 from contracts.groups.v1 import (
     CreateGroup,
@@ -26,42 +25,47 @@ from contracts.groups.v1 import (
     QueryGroups,
     ReplaceGroup,
 )
-from contracts.seats.v1 import ChangeSetMembership, SubscriptionSetReport
+from contracts.seats.v1 import SubscriptionSetReport
 from contracts.users.v1 import RecordSeatStates, SeatStatesRecorded
-from services.user_store.common import (
-    Deps,
+from services.user_store.deps import Deps
+from services.user_store.events import Emitted, group_data, membership_events
+from services.user_store.filter_sql import GROUP_TARGET
+from services.user_store.group_membership import (
+    GroupChange,
+    MembersChange,
+    Membership,
+    member_ids,
+    membership,
+    without_members,
+)
+from services.user_store.group_repository import Group, new_group
+from services.user_store.member_delta import MemberDelta, member_delta
+from services.user_store.outcomes import (
+    member_outcomes,
+    members_of,
+    seat_outcome,
+    send_quietly,
+)
+from services.user_store.paging import page_of
+from services.user_store.seat_saga import ChangeT, CommandT, ResultT, SeatedWrite
+from services.user_store.seat_state import SeatAnswer, SeatState
+from services.user_store.tables import GroupRow
+from services.user_store.unit_of_work import UnitOfWork
+from services.user_store.write_checks import (
     check_precondition,
     patched,
     unchanged_since,
 )
-from services.user_store.events import Emitted, group_data, membership_events
-from services.user_store.filter_sql import GROUP_TARGET
-from services.user_store.group_repository import Group, new_group
-from services.user_store.member_delta import MemberDelta, member_delta
-from services.user_store.outcomes import member_outcomes, members_of, seat_outcome, send_quietly
-from services.user_store.paging import page_of
-from services.user_store.seat_saga import Finish, Prepare, SeatAnswer, with_seats
-from services.user_store.seat_state import SeatCommand, SeatState
-from services.user_store.tables import GroupRow
-from services.user_store.unit_of_work import UnitOfWork
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.worker import send_before_commit
 from shared.scim.attributes import GROUP
 from shared.store import as_utc, found
 
-ResultT = TypeVar("ResultT", bound=Result)
+UpdateT = TypeVar("UpdateT", ReplaceGroup, PatchGroup)
 
 
 def duplicate(display_name: str) -> CommandFailed:
     return CommandFailed(ErrorCode.UNIQUENESS, f"A group named {display_name!r} already exists in this tenant")
-
-
-def member_ids(resource: Mapping[str, Any]) -> set[str]:
-    return {member["value"] for member in resource.get("members", []) if member.get("value")}
-
-
-def without_members(resource: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in resource.items() if key != "members"}
 
 
 async def group_record(uow: UnitOfWork, row: Group, include_members: bool = True) -> GroupRecord:
@@ -122,67 +126,8 @@ async def move_members(uow: UnitOfWork, row: Group, joining: AbstractSet[str], l
     await uow.groups.remove_members(row.id, leaving)
 
 
-@dataclass(frozen=True)
-class Membership:
-    name: str  # displayName: a subscription set's members are its group's, by exact name
-    members: frozenset[str]
-
-
-@dataclass(frozen=True)
-class GroupChange:
-    """A group going from ``before`` to ``after`` (None: not stored), as read at ``version``."""
-
-    group_id: str
-    before: Membership | None
-    after: Membership | None
-    resource: dict[str, Any] | None = None  # the new state, members included
-    version: int | None = None
-    inactive: frozenset[str] = frozenset()  # of the members joining a set, the deactivated
-    waiting: frozenset[str] = frozenset()  # members staying whom the set has not seated yet: asked again
-
-    @property
-    def resource_id(self) -> str:
-        return self.group_id
-
-    @property
-    def created_name(self) -> str | None:
-        return self.after.name if self.before is None and self.after is not None else None
-
-    def steps(self) -> list[SeatCommand]:
-        return list(membership_steps(self.before, self.after, self.inactive, self.waiting))
-
-
-def membership_steps(before: Membership | None, after: Membership | None, inactive: frozenset[str] = frozenset(),
-                     waiting: frozenset[str] = frozenset()) -> list[ChangeSetMembership]:
-    """What the subscription set(s) named like the group must hear. Every write is told, even one that moves
-    nobody: a sync is a sync (the set's Last Synced). A renamed group leaves one set's name for another's.
-    Members ``waiting`` for a seat join again: a seat may be free now."""
-    if before is not None and after is not None and before.name == after.name:
-        return [joined(after.name, after.members - before.members, inactive, before.members - after.members,
-                       waiting)]
-    leaving = [] if before is None else [ChangeSetMembership(set_name=before.name, removed=sorted(before.members))]
-    return leaving + ([] if after is None else [joined(after.name, after.members, inactive)])
-
-
-def joined(set_name: str, added: AbstractSet[str], inactive: frozenset[str], removed: AbstractSet[str] = frozenset(),
-           waiting: AbstractSet[str] = frozenset()) -> ChangeSetMembership:
-    return ChangeSetMembership(set_name=set_name, added=sorted(added), removed=sorted(removed),
-                               inactive=sorted(inactive & added), reseat=sorted(waiting))
-
-
-def membership(resource: Mapping[str, Any]) -> Membership:
-    return Membership(resource["displayName"], frozenset(member_ids(resource)))
-
-
 async def stored_membership(uow: UnitOfWork, row: Group) -> Membership:
     return Membership(row.display_name, frozenset(await uow.groups.member_ids(row.id)))
-
-
-async def record_members_seats(uow: UnitOfWork, tenant_id: str, answers: list[SeatAnswer], now: datetime) -> None:
-    """Members whose seats the set moved carry the allocator's word on their own rows (``platformActive`` ...)."""
-    states = {outcome.user_id: SeatState.of(outcome) for answer in answers
-              if isinstance(answer, SubscriptionSetReport) for outcome in answer.outcomes}
-    await uow.users.record_seat_states(tenant_id, states, now)
 
 
 async def check_new_state(uow: UnitOfWork, row: Group | None, tenant_id: str, resource: dict[str, Any],
@@ -192,63 +137,80 @@ async def check_new_state(uow: UnitOfWork, row: Group | None, tenant_id: str, re
     return await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
 
 
-async def group_saga(command: Command, meta: MessageMeta, deps: Deps, result_type: type[ResultT], prepare: Prepare,
-                     finish: Finish[ResultT], conflict: CommandFailed | None = None) -> ResultT:
-    """A group write through the seat saga; then each member the set moved or refused is reported to the
-    sync-status reporter (a redelivery answered from the journal has nothing new to report)."""
-    moved: list[SeatAnswer] = []
-    own_roles: dict[str, str | None] = {}  # the moved members' roles, for the role each set leaves them
+class GroupWrite(SeatedWrite[CommandT, ChangeT, ResultT]):
+    """A group's write. The members whose seats the set moved carry the allocator's word on their own rows
+    (``record_members_seats``, as the write is stored), and once it is done each member the set moved or
+    refused is reported to the sync-status reporter (a redelivery answered from the journal has nothing
+    new to report)."""
 
-    async def finish_and_keep(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> ResultT:
-        result = await finish(uow, change, answers)
-        moved[:] = answers
-        own_roles.update(await uow.users.own_roles(tenant_of(meta), members_of(answers)))
+    def __init__(self, command: CommandT, meta: MessageMeta, deps: Deps) -> None:
+        super().__init__(command, meta, deps)
+        self._moved: list[SeatAnswer] = []
+        self._own_roles: dict[str, str | None] = {}  # the moved members' roles, for the role each set leaves them
+
+    async def run(self) -> ResultT:
+        result = await super().run()
+        for outcome in member_outcomes(self._moved, self.deps.clock(), self._own_roles):
+            await send_before_commit(send_quietly(self.deps.report, outcome, self.tenant_id,
+                                                  f"{self.meta.message_id}:member:{outcome.user_id}"))
         return result
 
-    result = await with_seats(command, meta, deps, result_type, prepare, finish_and_keep, conflict)
-    for outcome in member_outcomes(moved, deps.clock(), own_roles):
-        await send_before_commit(send_quietly(deps.report, outcome, tenant_of(meta),
-                                           f"{meta.message_id}:member:{outcome.user_id}"))
-    return result
+    async def record_members_seats(self, uow: UnitOfWork, answers: list[SeatAnswer], now: datetime) -> None:
+        """Members whose seats the set moved carry the allocator's word (``platformActive`` ...), and are
+        reported once the write is done."""
+        states = {outcome.user_id: SeatState.of(outcome) for answer in answers
+                  if isinstance(answer, SubscriptionSetReport) for outcome in answer.outcomes}
+        await uow.users.record_seat_states(self.tenant_id, states, now)
+        self._moved = answers
+        self._own_roles = await uow.users.own_roles(self.tenant_id, members_of(answers))
 
 
-async def create_group(cmd: CreateGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    tenant_id, name = tenant_of(meta), cmd.resource["displayName"]
+class GroupCreation(GroupWrite[CreateGroup, GroupChange, GroupRecord]):
+    """A new group; its members join the set named like it, if any."""
 
-    async def prepare(uow: UnitOfWork) -> GroupChange:
-        inactive = await check_new_state(uow, None, tenant_id, cmd.resource)
-        group_id = (await uow.intents.user_of(meta.message_id)
-                    or await uow.intents.pending_create(tenant_id, CreateGroup.TYPE, name) or uuid.uuid4().hex)
-        return GroupChange(group_id, None, membership(cmd.resource), cmd.resource, inactive=inactive)
+    result_type = GroupRecord
 
-    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
-        await check_new_state(uow, None, tenant_id, cmd.resource)
-        now = deps.clock()
-        row = new_group(id=change.group_id, tenant_id=tenant_id, display_name=name,
-                        display_name_key=name.lower(), external_id=cmd.resource.get("externalId"),
-                        resource=without_members(cmd.resource), created=now, last_modified=now)
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate(self.command.resource["displayName"])
+
+    async def prepare(self, uow: UnitOfWork) -> GroupChange:
+        resource = self.command.resource
+        inactive = await check_new_state(uow, None, self.tenant_id, resource)
+        group_id = await self.new_id(uow, resource["displayName"])
+        return GroupChange(group_id, None, membership(resource), resource, inactive=inactive)
+
+    async def finish(self, uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
+        resource = self.command.resource
+        await check_new_state(uow, None, self.tenant_id, resource)
+        now, name = self.deps.clock(), resource["displayName"]
+        row = new_group(id=change.group_id, tenant_id=self.tenant_id, display_name=name,
+                        display_name_key=name.lower(), external_id=resource.get("externalId"),
+                        resource=without_members(resource), created=now, last_modified=now)
         await uow.groups.add(row)
-        members = member_ids(cmd.resource)
+        members = member_ids(resource)
         await uow.groups.add_members(row.id, members)
-        await record_members_seats(uow, tenant_id, answers, now)
+        await self.record_members_seats(uow, answers, now)
         record = await group_record(uow, row)
-        await uow.events.emit_all(meta, [(GROUP_CREATED, row.id, group_data(record)),
-                                         *membership_events(row.id, members, ())], now)
+        await uow.events.emit_all(self.meta, [(GROUP_CREATED, row.id, group_data(record)),
+                                              *membership_events(row.id, members, ())], now)
         return record
 
-    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, duplicate(name))
 
+class GroupUpdate(GroupWrite[UpdateT, GroupChange, GroupRecord]):
+    """PUT and PATCH: the new state is computed from the stored one (``new_state``), then written with its
+    sets' seats."""
 
-NewGroupState = Callable[[Group, frozenset[str]], dict[str, Any]]
+    result_type = GroupRecord
 
+    @abstractmethod
+    def new_state(self, row: Group, members: frozenset[str]) -> dict[str, Any]:
+        """The group as the command leaves it, members included."""
 
-async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: Deps, new_state: NewGroupState,
-                       conflict: CommandFailed) -> GroupRecord:
-    """PUT and PATCH: the new state is computed from the stored one, then written with its sets' seats."""
-    async def prepare(uow: UnitOfWork) -> GroupChange:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+    async def prepare(self, uow: UnitOfWork) -> GroupChange:
+        row = await row_for_write(uow, self.meta, self.command.id, self.command.if_match)
         before = await stored_membership(uow, row)
-        resource = new_state(row, before.members)
+        resource = self.new_state(row, before.members)
         after = membership(resource)
         # a renamed group's members all join the set of its new name: each one's activity is needed
         staying = before.members if after.name == before.name else frozenset()
@@ -256,74 +218,50 @@ async def update_group(cmd: ReplaceGroup | PatchGroup, meta: MessageMeta, deps: 
         waiting = frozenset(await uow.groups.waiting_for_seats(after.name, staying & after.members))
         return GroupChange(row.id, before, after, resource, row.version, inactive, waiting)
 
-    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
-        row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
+    async def finish(self, uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupRecord:
+        row = unchanged_since(await uow.groups.get(self.tenant_id, change.group_id), "Group", change.group_id,
                               change.version)
-        now = deps.clock()
+        now = self.deps.clock()
         assert change.resource is not None
-        await uow.events.emit_all(meta, await store_group(uow, row, change.resource, now), now)
-        await record_members_seats(uow, row.tenant_id, answers, now)
-        return await group_record(uow, row, cmd.include_members)
-
-    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish, conflict)
+        await uow.events.emit_all(self.meta, await store_group(uow, row, change.resource, now), now)
+        await self.record_members_seats(uow, answers, now)
+        return await group_record(uow, row, self.command.include_members)
 
 
-async def replace_group(cmd: ReplaceGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    return await update_group(cmd, meta, deps, lambda _row, _members: cmd.resource,
-                              duplicate(cmd.resource.get("displayName", "")))
+class GroupReplacement(GroupUpdate[ReplaceGroup]):
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate(self.command.resource.get("displayName", ""))
+
+    def new_state(self, row: Group, members: frozenset[str]) -> dict[str, Any]:
+        return self.command.resource
 
 
-async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
-    delta = member_delta(cmd.patch)
-    if delta is not None and (not delta.as_stored or await holds_as_stored(deps, meta, cmd.id, delta)):
-        return await change_members(cmd, meta, deps, delta)
+class GroupPatch(GroupUpdate[PatchGroup]):
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate("(renamed group)")
 
-    def new_state(row: Group, members: frozenset[str]) -> dict[str, Any]:
+    def new_state(self, row: Group, members: frozenset[str]) -> dict[str, Any]:
         current = {**row.resource, "members": [{"value": member} for member in sorted(members)]}
-        return patched(row.id, current, cmd.patch, GROUP)
-
-    return await update_group(cmd, meta, deps, new_state, duplicate("(renamed group)"))
+        return patched(row.id, current, self.command.patch, GROUP)
 
 
-@dataclass(frozen=True)
-class MembersChange:
-    """A PATCH of listed members only: who joins and who leaves the group, as read at ``version``."""
+class MembersUpdate(GroupWrite[PatchGroup, MembersChange, GroupRecord]):
+    """A PATCH of listed members only (member_delta.py): set operations on the members it names; the rest
+    of the group is not read."""
 
-    group_id: str
-    name: str
-    joining: frozenset[str]
-    leaving: frozenset[str]
-    version: int
-    inactive: frozenset[str] = frozenset()  # of those joining, the deactivated
-    waiting: frozenset[str] = frozenset()  # named again, not seated by the set yet: asked again
+    result_type = GroupRecord
 
-    @property
-    def resource_id(self) -> str:
-        return self.group_id
+    def __init__(self, command: PatchGroup, meta: MessageMeta, deps: Deps, delta: MemberDelta) -> None:
+        super().__init__(command, meta, deps)
+        self.delta = delta
 
-    @property
-    def created_name(self) -> None:
-        return None
-
-    def steps(self) -> list[SeatCommand]:
-        return [joined(self.name, self.joining, self.inactive, self.leaving, self.waiting)]
-
-
-async def holds_as_stored(deps: Deps, meta: MessageMeta, group_id: str, delta: MemberDelta) -> bool:
-    """Whether the group's id and name are what the PATCH repeats (Okta's, with each membership update)."""
-    async with deps.uow(read_only=True) as uow:
-        row = await uow.groups.get(tenant_of(meta), group_id)
-    return row is not None and delta.holds_for(row.id, row.display_name)
-
-
-async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: MemberDelta) -> GroupRecord:
-    """member_delta.py: set operations on the members the PATCH names; the rest of the group is not read."""
-    wanted = delta.wanted
-
-    async def prepare(uow: UnitOfWork) -> MembersChange:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        if not delta.holds_for(row.id, row.display_name):  # renamed since the look (say, in a rebalance)
+    async def prepare(self, uow: UnitOfWork) -> MembersChange:
+        row = await row_for_write(uow, self.meta, self.command.id, self.command.if_match)
+        if not self.delta.holds_for(row.id, row.display_name):  # renamed since the look (say, in a rebalance)
             raise CommandFailed(ErrorCode.UNAVAILABLE, "The group changed meanwhile; retry", retryable=True)
+        wanted = self.delta.wanted
         present = await uow.groups.members_among(row.id, wanted)
         joining = frozenset(user_id for user_id, member in wanted.items() if member and user_id not in present)
         inactive = await ensure_members_exist(uow, row.tenant_id, joining)
@@ -332,36 +270,51 @@ async def change_members(cmd: PatchGroup, meta: MessageMeta, deps: Deps, delta: 
         waiting = frozenset(await uow.groups.waiting_for_seats(row.display_name, named_again))
         return MembersChange(row.id, row.display_name, joining, leaving, row.version, inactive, waiting)
 
-    async def finish(uow: UnitOfWork, change: MembersChange, answers: list[SeatAnswer]) -> GroupRecord:
-        row = unchanged_since(await uow.groups.get(tenant_of(meta), change.group_id), "Group", change.group_id,
+    async def finish(self, uow: UnitOfWork, change: MembersChange, answers: list[SeatAnswer]) -> GroupRecord:
+        row = unchanged_since(await uow.groups.get(self.tenant_id, change.group_id), "Group", change.group_id,
                               change.version)
-        now = deps.clock()
+        now = self.deps.clock()
         if change.joining or change.leaving:  # else: the same state again (Entra's cycle), no new version
             await move_members(uow, row, change.joining, change.leaving)  # checked again: none deleted meanwhile
             row.version, row.last_modified = row.version + 1, now
             await uow.groups.save(row)
-            await uow.events.emit_all(meta, membership_events(row.id, change.joining, change.leaving), now)
-        await record_members_seats(uow, row.tenant_id, answers, now)
-        return await group_record(uow, row, cmd.include_members)
-
-    return await group_saga(cmd, meta, deps, GroupRecord, prepare, finish)
+            await uow.events.emit_all(self.meta, membership_events(row.id, change.joining, change.leaving), now)
+        await self.record_members_seats(uow, answers, now)
+        return await group_record(uow, row, self.command.include_members)
 
 
-async def delete_group(cmd: DeleteGroup, meta: MessageMeta, deps: Deps) -> GroupDeleted:
+class GroupDeletion(GroupWrite[DeleteGroup, GroupChange, GroupDeleted]):
     """The members leave the set named like the group, if any; then the group goes."""
-    async def prepare(uow: UnitOfWork) -> GroupChange:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+
+    result_type = GroupDeleted
+
+    async def prepare(self, uow: UnitOfWork) -> GroupChange:
+        row = await row_for_write(uow, self.meta, self.command.id, self.command.if_match)
         return GroupChange(row.id, await stored_membership(uow, row), None, None, row.version)
 
-    async def finish(uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupDeleted:
-        now = deps.clock()
-        if (row := await uow.groups.get(tenant_of(meta), change.group_id)) is not None:
+    async def finish(self, uow: UnitOfWork, change: GroupChange, answers: list[SeatAnswer]) -> GroupDeleted:
+        now = self.deps.clock()
+        if (row := await uow.groups.get(self.tenant_id, change.group_id)) is not None:
             await uow.groups.delete(row)
-            await uow.events.emit(meta, GROUP_DELETED, row.id, group_data(to_record(row, None)), now)
-        await record_members_seats(uow, tenant_of(meta), answers, now)
-        return GroupDeleted(id=cmd.id)
+            await uow.events.emit(self.meta, GROUP_DELETED, row.id, group_data(to_record(row, None)), now)
+        await self.record_members_seats(uow, answers, now)
+        return GroupDeleted(id=self.command.id)
 
-    return await group_saga(cmd, meta, deps, GroupDeleted, prepare, finish)
+
+async def patch_group(cmd: PatchGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
+    """A PATCH of listed members only (Okta's and Entra's membership pushes) is a MembersUpdate; any other
+    is applied to the whole group (GroupPatch)."""
+    delta = member_delta(cmd.patch)
+    if delta is not None and (not delta.as_stored or await holds_as_stored(deps, meta, cmd.id, delta)):
+        return await MembersUpdate(cmd, meta, deps, delta).run()
+    return await GroupPatch(cmd, meta, deps).run()
+
+
+async def holds_as_stored(deps: Deps, meta: MessageMeta, group_id: str, delta: MemberDelta) -> bool:
+    """Whether the group's id and name are what the PATCH repeats (Okta's, with each membership update)."""
+    async with deps.uow(read_only=True) as uow:
+        row = await uow.groups.get(tenant_of(meta), group_id)
+    return row is not None and delta.holds_for(row.id, row.display_name)
 
 
 async def get_group(cmd: GetGroup, meta: MessageMeta, deps: Deps) -> GroupRecord:
@@ -394,10 +347,10 @@ async def record_seat_states(cmd: RecordSeatStates, meta: MessageMeta, deps: Dep
 
 
 GROUP_HANDLERS: Mapping[type, Handler[Deps]] = {
-    CreateGroup: create_group,
-    ReplaceGroup: replace_group,
+    CreateGroup: GroupCreation.handle,
+    ReplaceGroup: GroupReplacement.handle,
     PatchGroup: patch_group,
-    DeleteGroup: delete_group,
+    DeleteGroup: GroupDeletion.handle,
     GetGroup: get_group,
     QueryGroups: query_groups,
     RecordSeatStates: record_seat_states,

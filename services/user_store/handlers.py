@@ -1,13 +1,14 @@
 """User store command handlers, declared in HANDLERS at the bottom (groups' join from group_handlers).
 
-Writes that move a user's seats go through the seat saga (seat_saga.py)."""
+Every write of a user is a SeatedWrite (seat_saga.py): the saga settles the seats it moves before
+the user is stored."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
+from abc import abstractmethod
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -26,27 +27,29 @@ from contracts.users.v1 import (
     UserPage,
     UserRecord,
 )
-from services.user_store.common import (
-    Deps,
-    check_precondition,
-    patched,
-    unchanged_since,
-)
+from services.user_store.deps import Deps
 from services.user_store.events import membership_events, user_data, user_event_type
 from services.user_store.filter_sql import USER_TARGET
 from services.user_store.group_handlers import GROUP_HANDLERS
 from services.user_store.outcomes import note_unchanged
 from services.user_store.paging import filter_of, page_of
 from services.user_store.repository import User, new_user
-from services.user_store.seat_saga import (
+from services.user_store.seat_saga import CommandT, ResultT, SeatedWrite
+from services.user_store.seat_state import (
     SeatAnswer,
+    SeatCommand,
+    SeatState,
     Transition,
-    seat_state,
-    with_seats,
+    restated_step,
+    state_after,
 )
-from services.user_store.seat_state import SeatState
 from services.user_store.tables import UserRow
 from services.user_store.unit_of_work import UnitOfWork
+from services.user_store.write_checks import (
+    check_precondition,
+    patched,
+    unchanged_since,
+)
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.scim.attributes import USER
@@ -55,7 +58,7 @@ from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.scim.vendor import with_admin_managed
 from shared.store import as_utc, found
 
-__all__ = ["Deps", "HANDLERS"]
+UpdateT = TypeVar("UpdateT", ReplaceUser, PatchUser)
 
 
 def duplicate(user_name: str) -> CommandFailed:
@@ -136,86 +139,112 @@ def kept_emails(resource: dict[str, Any], row: User, keep: bool) -> dict[str, An
     return {**others, "emails": row.resource["emails"]} if "emails" in row.resource else others
 
 
-async def create_user(cmd: CreateUser, meta: MessageMeta, deps: Deps) -> UserRecord:
+class UserWrite(SeatedWrite[CommandT, Transition, ResultT]):
+    """A write of one user. Its seat command states what the user is to hold, so it supersedes an older
+    write's that is unfinished: the allocator hears what this one leaves, even when it moves no seat."""
+
+    async def steps(self, uow: UnitOfWork, transition: Transition) -> list[SeatCommand]:
+        steps = transition.steps()
+        if not steps and await uow.intents.others_pending(self.meta, transition.user_id):
+            # An older write of this user is unfinished (its caller got a 503, the sweeper would finish it
+            # on top of this one): it is superseded, and the allocator hears what this write leaves.
+            steps = [restated_step(transition.user_id, transition.after)]
+        return steps
+
+
+class UserCreation(UserWrite[CreateUser, UserRecord]):
     """Stored only once the user's seats are settled: a user the allocator refuses is not created."""
-    tenant_id, user_name = tenant_of(meta), cmd.resource["userName"]
 
-    async def prepare(uow: UnitOfWork) -> Transition:
-        ensure_storable(cmd.resource)
-        await ensure_user_name_free(uow, tenant_id, user_name, None)
-        user_id = (await uow.intents.user_of(meta.message_id)
-                   or await uow.intents.pending_create(tenant_id, CreateUser.TYPE, user_name) or uuid.uuid4().hex)
-        return Transition(user_id, None, cmd.resource)
+    result_type = UserRecord
 
-    async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
-        await ensure_user_name_free(uow, tenant_id, user_name, None)
-        now = deps.clock()
-        row = new_user(id=transition.user_id, tenant_id=tenant_id, user_name=user_name,
-                       user_name_key=user_name.lower(), external_id=cmd.resource.get("externalId"),
-                       resource=cmd.resource, created=now, last_modified=now)
-        seat_state(answers, SeatState()).write_on(row)
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate(self.command.resource["userName"])
+
+    async def prepare(self, uow: UnitOfWork) -> Transition:
+        resource = ensure_storable(self.command.resource)
+        await ensure_user_name_free(uow, self.tenant_id, resource["userName"], None)
+        return Transition(await self.new_id(uow, resource["userName"]), None, resource)
+
+    async def finish(self, uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
+        resource, user_name = self.command.resource, self.command.resource["userName"]
+        await ensure_user_name_free(uow, self.tenant_id, user_name, None)
+        now = self.deps.clock()
+        row = new_user(id=transition.user_id, tenant_id=self.tenant_id, user_name=user_name,
+                       user_name_key=user_name.lower(), external_id=resource.get("externalId"),
+                       resource=resource, created=now, last_modified=now)
+        state_after(answers, SeatState()).write_on(row)
         await uow.users.add(row)
         record = to_record(row)
-        await uow.events.emit(meta, USER_CREATED, row.id, user_data(record), now)
+        await uow.events.emit(self.meta, USER_CREATED, row.id, user_data(record), now)
         return record
 
-    return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, duplicate(user_name))
 
+class UserUpdate(UserWrite[UpdateT, UserRecord]):
+    """PUT and PATCH: the new state is computed from the stored row (``new_state``), then written with
+    its seats."""
 
-NewState = Callable[[User], dict[str, Any]]
+    result_type = UserRecord
 
+    @abstractmethod
+    def new_state(self, row: User) -> dict[str, Any]:
+        """The user as the command leaves them."""
 
-async def update_user(cmd: ReplaceUser | PatchUser, meta: MessageMeta, deps: Deps, new_state: NewState,
-                      conflict: CommandFailed) -> UserRecord:
-    """PUT and PATCH: the new state is computed from the stored row, then written with its seats."""
-    async def prepare(uow: UnitOfWork) -> Transition:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
-        after = ensure_storable(kept_emails(new_state(row), row, cmd.keep_emails))
+    async def prepare(self, uow: UnitOfWork) -> Transition:
+        row = await row_for_write(uow, self.meta, self.command.id, self.command.if_match)
+        after = ensure_storable(kept_emails(self.new_state(row), row, self.command.keep_emails))
         return Transition(row.id, row.resource, after, row.version)
 
-    async def finish(uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
-        row = unchanged_since(await uow.users.get(tenant_of(meta), transition.user_id), "User", transition.user_id,
+    async def finish(self, uow: UnitOfWork, transition: Transition, answers: list[SeatAnswer]) -> UserRecord:
+        row = unchanged_since(await uow.users.get(self.tenant_id, transition.user_id), "User", transition.user_id,
                               transition.version)
         assert transition.after is not None
-        before, now = row.resource, deps.clock()
-        changed = await store_user(uow, row, transition.after, now, seat_state(answers, SeatState.of_row(row)))
+        before, now = row.resource, self.deps.clock()
+        changed = await store_user(uow, row, transition.after, now, state_after(answers, SeatState.of_row(row)))
         record = await user_record(uow, row)
         if changed:
-            await uow.events.emit(meta, user_event_type(before, row.resource), row.id, user_data(record), now)
+            await uow.events.emit(self.meta, user_event_type(before, row.resource), row.id, user_data(record), now)
         return record
 
-    return await with_seats(cmd, meta, deps, UserRecord, prepare, finish, conflict)
 
-
-async def replace_user(cmd: ReplaceUser, meta: MessageMeta, deps: Deps) -> UserRecord:
+class UserReplacement(UserUpdate[ReplaceUser]):
     """The IdP's new state; role and credits it leaves out stay as the admin set them (shared/scim/vendor.py)."""
-    return await update_user(cmd, meta, deps, lambda row: with_admin_managed(cmd.resource, row.resource),
-                             duplicate(cmd.resource["userName"]))
+
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate(self.command.resource["userName"])
+
+    def new_state(self, row: User) -> dict[str, Any]:
+        return with_admin_managed(self.command.resource, row.resource)
 
 
-async def patch_user(cmd: PatchUser, meta: MessageMeta, deps: Deps) -> UserRecord:
-    return await update_user(cmd, meta, deps,
-                             lambda row: with_user_defaults(patched(row.id, row.resource, cmd.patch, USER)),
-                             duplicate("(the new userName)"))
+class UserPatch(UserUpdate[PatchUser]):
+    @property
+    def conflict(self) -> CommandFailed:
+        return duplicate("(the new userName)")
+
+    def new_state(self, row: User) -> dict[str, Any]:
+        return with_user_defaults(patched(row.id, row.resource, self.command.patch, USER))
 
 
-async def delete_user(cmd: DeleteUser, meta: MessageMeta, deps: Deps) -> UserDeleted:
+class UserDeletion(UserWrite[DeleteUser, UserDeleted]):
     """The seats are freed first; the user is removed with the allocator's release confirmed."""
-    async def prepare(uow: UnitOfWork) -> Transition:
-        row = await row_for_write(uow, meta, cmd.id, cmd.if_match)
+
+    result_type = UserDeleted
+
+    async def prepare(self, uow: UnitOfWork) -> Transition:
+        row = await row_for_write(uow, self.meta, self.command.id, self.command.if_match)
         return Transition(row.id, row.resource, None, row.version)
 
-    async def finish(uow: UnitOfWork, transition: Transition, _: list[SeatAnswer]) -> UserDeleted:
-        if (row := await uow.users.get(tenant_of(meta), transition.user_id)) is not None:
-            now = deps.clock()
+    async def finish(self, uow: UnitOfWork, transition: Transition, _: list[SeatAnswer]) -> UserDeleted:
+        if (row := await uow.users.get(self.tenant_id, transition.user_id)) is not None:
+            now = self.deps.clock()
             left = await uow.groups.forget_user(row.id, now)
             await uow.users.delete(row)
-            await uow.events.emit_all(meta, [event for group_id in left
-                                             for event in membership_events(group_id, (), [row.id])], now)
-            await uow.events.emit(meta, USER_DELETED, row.id, user_data(to_record(row)), now)
-        return UserDeleted(id=cmd.id)
-
-    return await with_seats(cmd, meta, deps, UserDeleted, prepare, finish)
+            await uow.events.emit_all(self.meta, [event for group_id in left
+                                                  for event in membership_events(group_id, (), [row.id])], now)
+            await uow.events.emit(self.meta, USER_DELETED, row.id, user_data(to_record(row)), now)
+        return UserDeleted(id=self.command.id)
 
 
 async def get_user(cmd: GetUser, meta: MessageMeta, deps: Deps) -> UserRecord:
@@ -250,10 +279,10 @@ def user_name_asked(query: QueryUsers) -> str | None:
 
 
 HANDLERS: Mapping[type, Handler[Deps]] = {
-    CreateUser: create_user,
-    ReplaceUser: replace_user,
-    PatchUser: patch_user,
-    DeleteUser: delete_user,
+    CreateUser: UserCreation.handle,
+    ReplaceUser: UserReplacement.handle,
+    PatchUser: UserPatch.handle,
+    DeleteUser: UserDeletion.handle,
     GetUser: get_user,
     QueryUsers: query_users,
     **GROUP_HANDLERS,

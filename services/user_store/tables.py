@@ -30,7 +30,7 @@ class UserRow(ResourceColumns, table=True):
 
     user_name: str
     user_name_key: str  # lower-cased userName
-    # The seat allocator's last answer about this user (common.SeatState, seat_saga.py).
+    # The seat allocator's last answer about this user (seat_state.SeatState, seat_saga.py).
     platform_active: bool = False
     subscription_set: str | None = None
     set_role: str | None = None
@@ -43,7 +43,7 @@ class ProcessedMessage(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True)
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    processed_at: datetime = Field(index=True)  # pruned by age (shared/store.py)
+    processed_at: datetime = Field(index=True)  # pruned by age (shared/store/pruning.py)
 
 
 class GroupRow(ResourceColumns, table=True):

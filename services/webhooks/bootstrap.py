@@ -27,13 +27,14 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester
 from shared.messaging.transport import Bus
+from shared.periodic import periodically
 from shared.sqlite import (
     create_engine,
     create_tables,
     session_factory,
     threaded_session_factory,
 )
-from shared.store import journal_pruning, periodically, utc_now
+from shared.store import journal_pruning, utc_now
 
 log = logging.getLogger(__name__)
 

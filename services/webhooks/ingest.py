@@ -8,13 +8,16 @@ is tried again, never skipped: what the stream carried reaches every endpoint.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from contracts.topics import EVENTS
 from services.webhooks.history import store_events
 from services.webhooks.unit_of_work import UnitOfWork
+from shared.messaging.stopping import fetch_unless_stopped
 from shared.messaging.transport import Bus, Record
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,9 @@ RETRY_SECONDS = 1.0
 #: whatever its size (bench, creates at C=32: a batch per fetch cost 0.2 ms of CPU per event here and
 #: more in the broker; this wait adds as much to an event's way to its endpoints).
 LINGER_SECONDS = 0.1
+#: Stored batches' offsets are committed at most this often (a commit is a request to the broker, and
+#: a crash re-reads at most this much, which the history drops as repeats).
+COMMIT_EVERY_SECONDS = 1.0
 
 
 async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], datetime],
@@ -35,14 +41,24 @@ async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], d
     async with bus.group_consumer([EVENTS.name], INGEST_GROUP) as consumer:
         if ready is not None:
             ready.set()
-        while not stop.is_set():
-            records = await consumer.fetch(POLL_MS)
-            if records:
-                await asyncio.sleep(LINGER_SECONDS)
-                records += await consumer.fetch(0)
-            if records and await _stored(uow, records, clock, stop):
-                await consumer.commit(records)
-                stored()
+        uncommitted: list[Record] = []  # stored, their offsets not committed yet
+        last_commit = time.monotonic()
+        try:
+            while not stop.is_set():
+                records = list(await fetch_unless_stopped(consumer, stop, POLL_MS))
+                if records:
+                    await asyncio.sleep(LINGER_SECONDS)
+                    records += await consumer.fetch(0)
+                if records and await _stored(uow, records, clock, stop):
+                    uncommitted += records
+                    stored()
+                if uncommitted and time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS:
+                    await consumer.commit(uncommitted)
+                    uncommitted, last_commit = [], time.monotonic()
+        finally:
+            if uncommitted:  # at stop; a crash instead re-reads them, and the history drops the repeats
+                with contextlib.suppress(Exception):
+                    await consumer.commit(uncommitted)
 
 
 async def _stored(uow: Callable[..., UnitOfWork], records: Sequence[Record], clock: Callable[[], datetime],

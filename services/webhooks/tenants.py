@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from contracts.notifications.v1 import Recipient
 from contracts.tenants.v2 import TenantRecord
-from shared.messaging.codec import DecodeError, decode_headers, decode_message
-from shared.messaging.transport import Record, TopicReader
+from shared.messaging.stopping import fetch_unless_stopped
+from shared.messaging.transport import TopicReader
+from shared.tenants_topic import tenant_records
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
-
-
-def tenant_records(records: Iterable[Record]) -> list[TenantRecord]:
-    """The tenant records among the topic's records (activity, and types this version does not know, left out)."""
-    found = []
-    for record in records:
-        try:
-            message = decode_message(decode_headers(record.headers), record.value)
-        except DecodeError:
-            continue
-        if isinstance(message, TenantRecord):
-            found.append(message)
-    return found
 
 
 class TenantAdmins:
@@ -55,7 +43,7 @@ async def follow(reader: TopicReader, admins: TenantAdmins, changes: Apply, stop
     """Read the topic until ``stop``; a batch whose changes could not be handled is tried again."""
     while not stop.is_set():
         try:
-            records = tenant_records(await reader.fetch(200))
+            records = tenant_records(await fetch_unless_stopped(reader, stop, 200))
         except Exception:
             log.exception("reading tenants failed; tried again")
             await asyncio.sleep(RETRY_SECONDS)

@@ -41,13 +41,21 @@ class ServiceProcess:
         return self.popen.poll() is None
 
     def terminate(self, timeout: float = 15.0) -> int:
+        self.ask_to_stop()
+        return self.wait_stopped(timeout)
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM: the service finishes what it has in hand and exits."""
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+
+    def wait_stopped(self, timeout: float) -> int:
+        """Its exit status, after at most ``timeout`` seconds (then SIGKILL)."""
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
         if self.log:
             self.log.close()
         return self.popen.returncode
@@ -132,19 +140,32 @@ class System:
             time.sleep(0.2)
         raise TimeoutError(f"gateway not healthy at {self.base_url} after {timeout:.0f}s")
 
-    def stop(self) -> None:
-        # The edge first (portal, gateways), so no new work arrives while the workers drain.
-        for process in sorted(self.processes, key=lambda p: p.service not in (PORTAL, GATEWAY)):
-            process.terminate()
+    def stop(self, timeout: float = 15.0) -> None:
+        # The edge first (portal, gateways), so no new work arrives while the workers drain. The processes
+        # of each step stop side by side: stopping is mostly waiting (on connections, on the broker), and
+        # one after another that wait added up to seconds.
+        edge = [p for p in self.processes if p.service in (PORTAL, GATEWAY)]
+        workers = [p for p in self.processes if p not in edge]
+        for step in (edge, workers):
+            _terminate_together(step, timeout)
         self.processes.clear()
 
     def dead(self) -> list[ServiceProcess]:
         return [p for p in self.processes if not p.alive()]
 
 
+def _terminate_together(processes: list[ServiceProcess], timeout: float) -> None:
+    """SIGTERM to all, then each gets what is left of one shared ``timeout`` (then SIGKILL)."""
+    for process in processes:
+        process.ask_to_stop()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.wait_stopped(max(0.0, deadline - time.monotonic()))
+
+
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - our own loopback URL
+        with urllib.request.urlopen(url, timeout=1) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False

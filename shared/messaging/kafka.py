@@ -203,7 +203,7 @@ async def _partitions_of(consumer: AIOKafkaConsumer, topic: str, wait_s: float =
     while True:
         # A group-less consumer holds no metadata for unsubscribed topics; aiokafka has no public
         # call that returns partitions of an arbitrary topic, so ask the client for fresh metadata.
-        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+        cluster = await consumer._client.fetch_all_metadata()
         if partitions := cluster.partitions_for_topic(topic):
             return partitions
         if asyncio.get_running_loop().time() > deadline:

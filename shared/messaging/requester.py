@@ -23,6 +23,7 @@ from shared.messaging.codec import (
     encode_body,
     encode_headers,
 )
+from shared.messaging.stopping import fetch_unless_stopped
 from shared.messaging.transport import (
     MAX_RECORD_MIB,
     Bus,
@@ -111,7 +112,7 @@ class Requester:
 
     async def consume_replies(self, reader: TopicReader, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            for record in await reader.fetch(200):
+            for record in await fetch_unless_stopped(reader, stop, 200):
                 self._resolve(record.headers, record.value)
 
     def _resolve(self, headers, value: bytes) -> None:

@@ -32,6 +32,7 @@ from shared.messaging.codec import (
     encode_body,
     encode_headers,
 )
+from shared.messaging.stopping import fetch_unless_stopped, unless_stopped
 from shared.messaging.transport import (
     MAX_RECORD_MIB,
     Bus,
@@ -74,30 +75,11 @@ async def run_worker(
             ready.set()
         try:
             while not stop.is_set() and pipeline.failure is None:
-                if pipeline.full and not await _unless_stopped(pipeline.room(), stop):
+                if pipeline.full and not await unless_stopped(pipeline.room(), stop):
                     break
-                pipeline.take(await _fetch_unless_stopped(consumer, stop))
+                pipeline.take(await fetch_unless_stopped(consumer, stop, POLL_MS))
         finally:
             await pipeline.drain()
-
-
-async def _unless_stopped(waiting: Awaitable[Any], stop: asyncio.Event) -> bool:
-    """Wait for ``waiting`` or ``stop``, whichever comes first; True when ``waiting`` finished."""
-    task = asyncio.ensure_future(waiting)
-    stopped = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    if task.done():
-        return True
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    return False
-
-
-async def _fetch_unless_stopped(consumer: GroupConsumer, stop: asyncio.Event) -> Sequence[Record]:
-    """A poll that ends at once when asked to stop; records it had not handed over are redelivered."""
-    fetch = asyncio.ensure_future(consumer.fetch(POLL_MS))
-    return fetch.result() if await _unless_stopped(fetch, stop) else []
 
 
 #: The side sends of the record being handled, all acknowledged before its offset is committed.
@@ -131,7 +113,7 @@ def release_key() -> None:
 class _Entry:
     """A fetched record, whether it is done, and whether its key's next record may start (released)."""
 
-    __slots__ = ("record", "done", "released")
+    __slots__ = ("done", "record", "released")
 
     def __init__(self, record: Record) -> None:
         self.record, self.done, self.released = record, False, False
@@ -234,7 +216,7 @@ class Pipeline:
                 if entry.released:
                     return  # the lane went on in a task of its own
                 lane.popleft()
-        except Exception as error:  # handle_record answers every command; this is a bug: stop serving
+        except Exception as error:  # noqa: BLE001 - handle_record answers every command; a bug: stop serving
             self._fail(error)
         finally:
             if entry is None or not entry.released:
@@ -307,7 +289,7 @@ class Pipeline:
             self._to_commit.clear()
             try:
                 await self._commit()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - whatever failed, records are left uncommitted: stop serving
                 self._fail(error)
                 return
             self._served.flush_every(SERVED_LOG_SECONDS)

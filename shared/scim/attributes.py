@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.filters import AttributePath
-from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, definitions
+from shared.scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSION_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+    definitions,
+)
 
 Definition = dict[str, Any]
 

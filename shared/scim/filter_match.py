@@ -18,11 +18,26 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from contracts.filters import And, AttributePath, Comparison, Filter, Not, Or, Present, ValuePath
+from contracts.filters import (
+    And,
+    AttributePath,
+    Comparison,
+    Filter,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+)
 from shared.scim.attributes import Definition, ResourceSchema
 from shared.scim.errors import invalid_filter
 from shared.scim.filter_values import (
-    attribute_of, attribute_path, check_path, checked_value, folds_case, is_kind, parse_datetime,
+    attribute_of,
+    attribute_path,
+    check_path,
+    checked_value,
+    folds_case,
+    is_kind,
+    parse_datetime,
 )
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {

@@ -23,7 +23,17 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from contracts.filters import And, AttributePath, Comparison, ComparisonValue, Filter, Not, Or, Present, ValuePath
+from contracts.filters import (
+    And,
+    AttributePath,
+    Comparison,
+    ComparisonValue,
+    Filter,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+)
 from shared.scim.attributes import ResourceSchema
 from shared.scim.errors import invalid_filter
 from shared.scim.filter_values import EQUALITY, ORDERING, SUBSTRING, checked_value

@@ -21,7 +21,8 @@ from bench.report import (
     render,
     target_cells,
 )
-from bench.run import parse_args, process_pids
+from bench.run import process_pids
+from bench.settings import parse_args
 from bench.stats import Timings, percentile
 from shared.devtools.launcher import ServiceProcess
 

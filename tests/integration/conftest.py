@@ -1,4 +1,14 @@
-"""The real system: every service as its own process (the launcher ``make run`` uses), real broker."""
+"""The real system: every service as its own process (the launcher ``make run`` uses), real broker.
+
+Starting a system takes seconds, so the tests that need only *a* running system, and make tenants of
+their own, share one: ``running_system``. A test that kills or restarts a service, needs settings of
+its own or counts things across the whole system gets one of its own: ``fresh_system`` or
+``make_system(**env)``.
+
+Every system's services join the same consumer groups on the one broker, so two systems never run at
+once: the shared system is stopped before a test that makes its own (and after the last test that uses
+it), and the tests that share it run first, so it starts once (``pytest_collection_modifyitems``).
+"""
 
 from __future__ import annotations
 
@@ -22,13 +32,69 @@ pytestmark = pytest.mark.integration
 
 # Short enough that the "user store down" test is quick, long enough for a loaded CI machine.
 REQUEST_TIMEOUT = "3"
+HERE = Path(__file__).parent
+#: How many characters of each service log a failed test shows.
+LOG_TAIL = 4000
+
+
+class SharedSystem:
+    """The one system the tenant-isolated tests share: started when first asked for, stopped before
+    anything else runs a system on the broker."""
+
+    def __init__(self, new: Callable[[], System]) -> None:
+        self._new = new
+        self.system: System | None = None
+
+    def running(self) -> System:
+        if self.system is None:
+            system = self._new()
+            try:
+                system.start()
+            except BaseException:
+                system.stop()
+                show_logs_of(system)  # why it did not start, in the report of the test that wanted it
+                raise
+            self.system = system
+        return self.system
+
+    def stop(self) -> None:
+        if self.system is not None:
+            system, self.system = self.system, None
+            system.stop()
+
+
+SHARED = pytest.StashKey[SharedSystem]()
+
+
+@pytest.fixture(scope="session")
+def shared_system(kafka_bootstrap_servers: str, tmp_path_factory, pytestconfig) -> Iterator[SharedSystem]:
+    shared = SharedSystem(lambda: new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("shared-system")))
+    pytestconfig.stash[SHARED] = shared  # for the hook that stops it after the last test using it
+    yield shared
+    shared.stop()
 
 
 @pytest.fixture
-def make_system(kafka_bootstrap_servers: str, tmp_path_factory) -> Iterator[Callable[..., System]]:
+def running_system(shared_system: SharedSystem, request: pytest.FixtureRequest) -> Iterator[System]:
+    """A running system shared with other tests: make your own tenants, count only what is theirs.
+    A failed test shows what the services logged while it ran."""
+    system = shared_system.running()
+    logged_before = log_sizes(system)
+    yield system
+    if failed(request.node) or system.dead():
+        show_logs_of(system, since=logged_before)
+    if system.dead():  # a service died: the next test gets a whole system, not this one's wreck
+        shared_system.stop()
+
+
+@pytest.fixture
+def make_system(kafka_bootstrap_servers: str, tmp_path_factory,
+                shared_system: SharedSystem) -> Iterator[Callable[..., System]]:
+    """``make_system(**env)``: a system of the test's own (not started), with extra environment."""
     systems: list[System] = []
 
     def make(**extra_env: str) -> System:
+        shared_system.stop()  # its services would join this system's consumer groups
         system = new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("system"), **extra_env)
         systems.append(system)
         return system
@@ -37,6 +103,54 @@ def make_system(kafka_bootstrap_servers: str, tmp_path_factory) -> Iterator[Call
     for system in systems:
         system.stop()
         show_logs_of(system)
+
+
+@pytest.fixture
+def fresh_system(make_system) -> System:
+    """A running system of the test's own, for a test that kills or restarts its services."""
+    system = make_system()
+    system.start()
+    return system
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that make systems of their own run after those sharing one, so the shared one starts
+    once (otherwise in file order); only this directory's tests move, among themselves."""
+    places = [index for index, item in enumerate(items) if HERE in item.path.parents]
+    ordered = sorted((items[index] for index in places), key=makes_its_own_system)
+    for index, item in zip(places, ordered, strict=True):
+        items[index] = item
+
+
+def makes_its_own_system(item: pytest.Item) -> bool:
+    return "make_system" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Each phase's report on the test, for ``running_system`` to tell a failed test at its teardown."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After the test's fixtures are gone: stop the shared system unless the next test may use it."""
+    try:
+        return (yield)
+    finally:
+        if (shared := item.config.stash.get(SHARED, None)) and not may_share(nextitem):
+            shared.stop()
+
+
+def may_share(item: pytest.Item | None) -> bool:
+    """A test of this directory that runs no system of its own (its own broker's does not count)."""
+    return item is not None and HERE in item.path.parents and not makes_its_own_system(item)
+
+
+def failed(item: pytest.Item) -> bool:
+    return any(getattr(getattr(item, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
 def new_system(kafka_bootstrap_servers: str, root: Path, *, portal: bool = False, **extra_env: str) -> System:
@@ -49,17 +163,18 @@ def new_system(kafka_bootstrap_servers: str, root: Path, *, portal: bool = False
     )
 
 
-def show_logs_of(system: System) -> None:
-    """Service logs end up in the test report (pytest shows captured output of failed tests)."""
+def log_sizes(system: System) -> dict[Path, int]:
+    return {log: log.stat().st_size for log in system.log_dir.glob("*.log")}
+
+
+def show_logs_of(system: System, since: dict[Path, int] | None = None) -> None:
+    """Service logs end up in the test report (pytest shows captured output of failed tests); with
+    ``since`` (each log's size earlier), only what was logged after."""
     for log in sorted(system.log_dir.glob("*.log")):
-        print(f"----- {log.name} -----\n{log.read_text()[-4000:]}")
-
-
-@pytest.fixture
-def running_system(make_system) -> System:
-    system = make_system()
-    system.start()
-    return system
+        with log.open("rb") as file:
+            file.seek((since or {}).get(log, 0))
+            text = file.read().decode(errors="replace")
+        print(f"----- {log.name}{' (while the test ran)' if since is not None else ''} -----\n{text[-LOG_TAIL:]}")
 
 
 def create_tenant(system: System, name: str = "acme") -> dict:

@@ -19,7 +19,11 @@ import pytest
 from contracts.topics import SEATS_COMMANDS, USERS_COMMANDS
 from shared.devtools.launcher import System
 from shared.messaging.kafka import KafkaBus
-from tests.integration.conftest import create_tenant, operator_headers, subscribe_product
+from tests.integration.conftest import (
+    create_tenant,
+    operator_headers,
+    subscribe_product,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -147,14 +151,16 @@ async def test_120_creates_on_100_seats_with_every_command_delivered_twice(runni
     assert_exactly_100(*result)
 
 
-async def test_120_creates_on_100_seats_with_the_allocator_killed_mid_run(running_system):
-    async def kill_and_restart(session: aiohttp.ClientSession, tenant_id: str) -> None:
-        while (await seat_summary(session, running_system, tenant_id))["used"] < 10:  # early: 120 creates take ~1 s
-            await asyncio.sleep(0.1)
-        [allocator] = [p for p in running_system.processes if p.service == "seat_allocator"]
-        allocator.kill()  # SIGKILL mid-run
-        running_system.processes.remove(allocator)
-        await asyncio.sleep(2)
-        running_system.start_service("seat_allocator")
+async def test_120_creates_on_100_seats_with_the_allocator_killed_mid_run(fresh_system):
+    """A system of its own: it kills the allocator."""
 
-    assert_exactly_100(*await run_120_creates(running_system, kill_and_restart))
+    async def kill_and_restart(session: aiohttp.ClientSession, tenant_id: str) -> None:
+        while (await seat_summary(session, fresh_system, tenant_id))["used"] < 10:  # early: 120 creates take ~1 s
+            await asyncio.sleep(0.1)
+        [allocator] = [p for p in fresh_system.processes if p.service == "seat_allocator"]
+        allocator.kill()  # SIGKILL mid-run
+        fresh_system.processes.remove(allocator)
+        await asyncio.sleep(2)
+        fresh_system.start_service("seat_allocator")
+
+    assert_exactly_100(*await run_120_creates(fresh_system, kill_and_restart))

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from contracts.tenants.v2 import TenantRecord
-from services.gateway.tenant_state import add_admin, new_tenant
+from services.gateway.tenancy.rules import add_admin, new_tenant
 from shared.devtools.launcher import System
 from tests.integration.conftest import create_tenant, operator_headers
 from tests.integration.test_token_reminder_real import publish

@@ -11,7 +11,10 @@ import pytest
 
 from contracts.system.v1 import Ping, Pong
 from contracts.topics import (
-    NOTIFIER_COMMANDS, SEATS_COMMANDS, SYNC_STATUS_COMMANDS, USERS_COMMANDS,
+    NOTIFIER_COMMANDS,
+    SEATS_COMMANDS,
+    SYNC_STATUS_COMMANDS,
+    USERS_COMMANDS,
 )
 from shared.messaging.requester import unwrap
 from tests.integration.conftest import create_tenant, wait_until
@@ -62,10 +65,11 @@ async def test_new_user_flow(running_system):
         assert (status, error["scimType"]) == (400, "invalidSyntax")
 
 
-async def test_user_store_down_gives_503_then_recovers_without_duplicates(running_system):
-    """Done-when 3: 503 within the deadline while the store is down; after restart all works, once."""
-    tenant = create_tenant(running_system)
-    [store] = [p for p in running_system.processes if p.service == "user_store"]
+async def test_user_store_down_gives_503_then_recovers_without_duplicates(fresh_system):
+    """Done-when 3: 503 within the deadline while the store is down; after restart all works, once.
+    A system of its own: it kills the store."""
+    tenant = create_tenant(fresh_system)
+    [store] = [p for p in fresh_system.processes if p.service == "user_store"]
     store.kill()
     async with aiohttp.ClientSession() as session:
         scim = Scim(session, tenant)
@@ -75,7 +79,7 @@ async def test_user_store_down_gives_503_then_recovers_without_duplicates(runnin
         assert status == 503 and retry_after and body["status"] == "503"
         assert time.monotonic() - started < 10  # the 3 s deadline plus slack, not a hang
 
-        running_system.start_service("user_store", "user_store-restarted")
+        fresh_system.start_service("user_store", "user_store-restarted")
 
         async def retried_create() -> int:
             status, _ = await scim.call("POST", "/Users", json=user("late@acme.test"))

@@ -1,4 +1,4 @@
-"""Statements run on the event loop's thread; waiting for another process's write lock does not (shared/sqlite.py)."""
+"""Statements run on the event loop's thread; waiting for another process's write lock does not (shared/sqlite/locking.py)."""
 
 import asyncio
 import sqlite3
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-import shared.sqlite
+import shared.sqlite.locking
 from services.user_store.database import session_factory
 from services.user_store.tables import ProcessedMessage
 from shared.sqlite import threaded_session_factory
@@ -58,7 +58,7 @@ async def test_a_write_waits_for_the_lock_while_the_loop_keeps_running(database)
 
 
 async def test_a_lock_never_released_fails_the_write_after_the_wait(database, monkeypatch):
-    monkeypatch.setattr(shared.sqlite, "LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(shared.sqlite.locking, "LOCK_WAIT_SECONDS", 0.2)
     other = other_process_lock(database)
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):

@@ -1,4 +1,4 @@
-"""A service upgraded in place keeps its SQLite file: columns a newer version added are added (shared/sqlite.py)."""
+"""A service upgraded in place keeps its SQLite file: columns a newer version added are added (shared/sqlite/schema.py)."""
 
 import sqlite3
 

@@ -1,5 +1,5 @@
 """The message journal forgets entries older than any redelivery can be; units of work are freed as
-they end (shared/store.py)."""
+they end (shared/store/)."""
 
 import asyncio
 import weakref
@@ -11,7 +11,7 @@ from contracts.system.v1 import Pong
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.tables import ProcessedMessage
 from services.user_store.unit_of_work import UnitOfWork
-from shared.store import JOURNAL_RETENTION, journal_pruning, periodically, prune_journal
+from shared.store import JOURNAL_RETENTION, journal_pruning, prune_journal
 from tests.support.refcounting import cycle_collector_off
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -77,31 +77,3 @@ async def test_a_unit_of_work_and_its_repositories_are_freed_as_it_ends_not_by_t
                 assert unit_of_work() is None and journal() is None
     finally:
         await engine.dispose()
-
-
-async def test_periodic_work_runs_at_start_and_each_interval_and_survives_a_failed_round(caplog):
-    rounds = []
-
-    async def work():
-        rounds.append(len(rounds))
-        if len(rounds) == 2:
-            raise RuntimeError("the second round fails")
-
-    async with periodically("test work", timedelta(milliseconds=20), work):
-        while len(rounds) < 4:
-            await asyncio.sleep(0.01)
-    stopped_at = len(rounds)
-    await asyncio.sleep(0.06)
-    assert rounds[:4] == [0, 1, 2, 3] and len(rounds) == stopped_at  # nothing runs once the block is left
-    assert "test work failed; the next round retries" in caplog.text
-
-
-async def test_leaving_the_block_ends_the_wait_between_rounds_at_once():
-    async def work():
-        pass
-
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    async with periodically("test work", timedelta(hours=1), work):
-        await asyncio.sleep(0)
-    assert loop.time() - started < 1

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts import MessageMeta, Reply
-from services.user_store.common import SeatAsk
-from services.user_store.seat_state import SeatCommand
+from services.user_store.seat_state import SeatAsk, SeatCommand
 from shared.messaging.dispatch import Dispatcher
 
 

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from contracts.tenants.v2 import DEFAULT_TOKEN_DAYS
 from services.portal import keys
 from services.portal.forms import FORM_REFUSED, form_of, submit
 from services.portal.pages import call, page_number, redirect, render
@@ -29,14 +30,14 @@ async def tenants(request: web.Request, *, values: dict | None = None, errors: d
     listed = await call(request, "GET", "/admin/v1/tenants", params=params)
     return await render(request, "operator/tenants.html", {
         "listed": listed, "page": page, "per_page": PER_PAGE, "search": search, "values": values or {},
-        "errors": errors or {}, "idp_types": IDP_TYPES, "token_days": TOKEN_DAYS,
+        "errors": errors or {}, "idp_types": IDP_TYPES, "token_days": TOKEN_DAYS, "default_days": str(DEFAULT_TOKEN_DAYS),
         "created": keys.session_of(request).once.pop("tenant", None),
         "pager_base": f"{HOME}?{urlencode({'search': search})}&" if search else f"{HOME}?"}, status=status)
 
 
 async def create_tenant(request: web.Request) -> web.Response:
     form = await form_of(request)
-    body = {"name": form.get("name", ""), "token_expires_in_days": int(form.get("days") or 365)}
+    body = {"name": form.get("name", ""), "token_expires_in_days": int(form.get("days") or DEFAULT_TOKEN_DAYS)}
     if form.get("idp_type"):
         body["idp_type"] = form["idp_type"]
     created, errors = await submit(request, "name", "POST", "/admin/v1/tenants", json=body)

@@ -7,13 +7,20 @@ from typing import Any
 
 from aiohttp import web
 
+from contracts.tenants.v2 import TOKEN_LIFETIMES_DAYS
 from services.portal import keys
 from services.portal.api import ApiError
-from services.portal.forms import FORM_REFUSED, checked, form_of, refused_or_redirect, submit
+from services.portal.forms import (
+    FORM_REFUSED,
+    checked,
+    form_of,
+    refused_or_redirect,
+    submit,
+)
 from services.portal.guides import idp_guide
 from services.portal.pages import call, render
 
-TOKEN_DAYS = (("90", "90 days"), ("180", "180 days"), ("365", "1 year"))
+TOKEN_DAYS = tuple((str(days), "1 year" if days == 365 else f"{days} days") for days in TOKEN_LIFETIMES_DAYS)
 IDP_TYPES = (("okta", "Okta"), ("entra_id", "Microsoft Entra ID"), ("other", "Other SCIM 2.0 client"))
 HERE = "/provisioning"
 

@@ -9,7 +9,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from contracts.seats.v1 import SET_DESCRIPTION_MAX, SET_NAME_CHARACTERS, SET_NAME_LENGTH
-from services.portal.forms import FORM_REFUSED, checked, form_of, refused_or_redirect, submit
+from services.portal.forms import (
+    FORM_REFUSED,
+    checked,
+    form_of,
+    refused_or_redirect,
+    submit,
+)
 from services.portal.pages import call, render
 
 RULES = {"name_min": SET_NAME_LENGTH[0], "name_max": SET_NAME_LENGTH[1],

@@ -2,9 +2,9 @@
 
 import asyncio
 
-from services.gateway import tenant_state as rules
-from services.gateway.activity import ActivityTracker
-from services.gateway.tenants import TenantDirectory
+from services.gateway.tenancy import rules
+from services.gateway.tenancy.activity import ActivityTracker
+from services.gateway.tenancy.directory import TenantDirectory
 from tests.support.clock import FakeClock
 
 

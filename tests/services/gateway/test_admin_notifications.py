@@ -8,7 +8,12 @@ import pytest
 from contracts import MessageMeta
 from contracts.notifications.v1 import NotificationAccepted, Notify, Recipient
 from shared.messaging.requester import unwrap
-from tests.services.gateway.admin_support import add_admin, bearer, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    add_admin,
+    bearer,
+    json_ok,
+    tenant_with_admin,
+)
 
 
 @pytest.fixture

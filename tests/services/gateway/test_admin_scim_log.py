@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.gateway.admin_support import bearer, eventually, json_ok, start_gateway, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    bearer,
+    eventually,
+    json_ok,
+    start_gateway,
+    tenant_with_admin,
+)
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PASSWORD = "Sup3r-S3cret-Passw0rd"

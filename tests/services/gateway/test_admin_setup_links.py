@@ -199,7 +199,7 @@ async def test_two_replicas_opening_one_link_at_once_give_one_session(
     assert "already used" in refused["detail"]
     for replica in (gw, other):
         screen = bearer(session["session_key"])
-        await eventually(lambda replica=replica: ok(replica.get("/admin/v1/tenant", headers=screen)))
+        await eventually(lambda replica=replica, screen=screen: ok(replica.get("/admin/v1/tenant", headers=screen)))
 
 
 async def ok(response) -> bool:

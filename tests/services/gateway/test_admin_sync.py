@@ -8,7 +8,12 @@ import asyncio
 
 import pytest
 
-from tests.services.gateway.admin_support import OPERATOR, bearer, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    bearer,
+    json_ok,
+    tenant_with_admin,
+)
 from tests.support.seats import product_body
 
 EXTENSION = "urn:ietf:params:scim:schemas:extension:scimflow:2.0:User"

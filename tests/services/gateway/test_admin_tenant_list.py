@@ -3,7 +3,13 @@ gateway's tenant directory."""
 
 import pytest
 
-from tests.services.gateway.admin_support import OPERATOR, bearer, create_tenant, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    bearer,
+    create_tenant,
+    json_ok,
+    tenant_with_admin,
+)
 
 LIST = "/admin/v1/tenants"
 

@@ -9,7 +9,13 @@ from datetime import datetime
 
 import pytest
 
-from tests.services.gateway.admin_support import OPERATOR, bearer, eventually, json_ok, tenant_with_admin
+from tests.services.gateway.admin_support import (
+    OPERATOR,
+    bearer,
+    eventually,
+    json_ok,
+    tenant_with_admin,
+)
 from tests.support.seats import product_body
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -25,7 +25,7 @@ from contracts.webhooks.v1 import (
     ReplayEvents,
     ReplayQueued,
 )
-from services.gateway.admin_answers import ANSWERS
+from services.gateway.admin.answer_schemas import ANSWERS
 from shared.messaging.memory import InMemoryBus
 from tests.services.gateway.admin_support import (
     bearer,

@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from services.gateway import auth_failures
-from services.gateway.auth_failures import (
+from services.gateway.tenancy import auth_failures
+from services.gateway.tenancy.auth_failures import (
     OPERATOR,
     WINDOW_SECONDS,
     FailedAuthThrottle,
@@ -138,7 +138,7 @@ async def test_the_limit_is_a_setting_and_reaching_it_is_logged_without_the_secr
     gw = await start_gateway(aiohttp_client, memory_bus, tmp_path, clock, auth_failures_per_minute=2)
     tenant = await create_tenant(gw)
     guess = wrong(tenant["token"])
-    with caplog.at_level(logging.WARNING, logger="services.gateway.auth_failures"):
+    with caplog.at_level(logging.WARNING, logger="services.gateway.tenancy.auth_failures"):
         assert await statuses(gw, "GET", SPC, bearer(guess), 3) == [401, 401, 429]
     (record,) = caplog.records
     secret = guess.split("_", 2)[2]

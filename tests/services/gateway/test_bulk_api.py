@@ -4,7 +4,7 @@ its operations count against the tenant's rate."""
 import pytest
 
 from contracts.topics import USERS_COMMANDS
-from services.gateway.views import bulk as bulk_view
+from services.gateway.scim_api import bulk as bulk_view
 from tests.services.gateway.admin_support import (
     bearer,
     create_tenant,

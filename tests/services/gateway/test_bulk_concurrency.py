@@ -1,4 +1,4 @@
-"""POST /Bulk runs independent operations at once, up to views.bulk.CONCURRENCY, and keeps the order of those
+"""POST /Bulk runs independent operations at once, up to scim_api.bulk.CONCURRENCY, and keeps the order of those
 that depend on each other (RFC 7644 §3.7.2), against the real user store on the in-memory bus."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.topics import GROUPS_COMMANDS, USERS_COMMANDS
-from services.gateway.views.bulk import CONCURRENCY
+from services.gateway.scim_api.bulk import CONCURRENCY
 from services.user_store.bootstrap import on_bus as user_store_on_bus
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity

@@ -31,8 +31,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from services.gateway.access import on_setup_screen
 from services.gateway.app import create_app
+from services.gateway.tenancy.access import on_setup_screen
 from shared.messaging.memory import InMemoryBus
 from tests.conftest import gateway_settings
 from tests.services.gateway.admin_support import (

@@ -3,7 +3,7 @@
 import json
 import re
 
-from services.gateway.access import SETUP_SCREEN_ROUTES
+from services.gateway.tenancy.access import SETUP_SCREEN_ROUTES
 from tests.services.gateway.admin_support import json_ok, tenant_with_admin
 
 

@@ -1,6 +1,6 @@
 """Per-tenant token buckets, on an injected clock."""
 
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.tenancy.ratelimit import RateLimiter
 from tests.support.clock import FakeClock
 
 

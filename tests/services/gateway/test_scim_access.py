@@ -9,7 +9,7 @@ import pytest
 
 from contracts.tenants.v2 import TenantRecord
 from contracts.topics import TENANTS_STATE, USERS_COMMANDS
-from services.gateway.tenants import TenantDirectory
+from services.gateway.tenancy.directory import TenantDirectory
 from tests.services.gateway.admin_support import (
     OPERATOR,
     activity_records,

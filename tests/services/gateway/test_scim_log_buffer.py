@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from contracts.sync_status.scim_log_v1 import DETAIL_MAX, PATH_MAX, RecordScimCalls
-from services.gateway.scim_log import ScimCallLog
+from services.gateway.scim_api.call_log import ScimCallLog
 from tests.support.clock import FakeClock
 
 AT = FakeClock()()
@@ -86,7 +86,7 @@ async def test_a_full_buffer_drops_the_oldest_and_counts_them(send, caplog):
     for n in range(5):
         record(log, f"/{n}")
     assert (len(log), log.dropped) == (3, 2)
-    with caplog.at_level(logging.WARNING, "services.gateway.scim_log"):
+    with caplog.at_level(logging.WARNING, "services.gateway.scim_api.call_log"):
         await log.flush(send)
     assert send.paths() == ["/2", "/3", "/4"]
     assert "2 oldest calls dropped" in caplog.text

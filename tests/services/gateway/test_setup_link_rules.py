@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.gateway import tenant_state as rules
-from services.gateway.access import on_setup_screen
-from services.gateway.tenants import TenantDirectory, TokenRejected
+from services.gateway.tenancy import rules, setup_links
+from services.gateway.tenancy.access import on_setup_screen
+from services.gateway.tenancy.credentials import Issued
+from services.gateway.tenancy.directory import TenantDirectory, TokenRejected
 from shared.scim.errors import ScimError
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -17,8 +18,8 @@ def tenant(name: str = "acme"):
     return rules.new_tenant(name, NOW).record
 
 
-def linked(days: int = 3, now: datetime = NOW) -> rules.Issued:
-    return rules.new_setup_link(tenant(), days, now, "operator")
+def linked(days: int = 3, now: datetime = NOW) -> Issued:
+    return setup_links.new_setup_link(tenant(), days, now, "operator")
 
 
 def refused(apply, status: int = 401) -> str:
@@ -45,53 +46,53 @@ def test_a_link_expires_after_its_days_and_keeps_only_the_hash_of_its_secret():
 def test_a_link_opens_until_it_expires_and_not_at_that_moment():
     issued = linked(days=3)
     just_before = NOW + timedelta(days=3, microseconds=-1)
-    assert rules.redeem_setup_link(issued.record, issued.secret, just_before).record.setup_link.redeemed_at
-    detail = refused(lambda: rules.redeem_setup_link(issued.record, issued.secret, NOW + timedelta(days=3)))
+    assert setup_links.redeem_setup_link(issued.record, issued.secret, just_before).record.setup_link.redeemed_at
+    detail = refused(lambda: setup_links.redeem_setup_link(issued.record, issued.secret, NOW + timedelta(days=3)))
     assert "expired" in detail and "new link" in detail
 
 
 def test_a_link_opens_once():
     issued = linked()
-    opened = rules.redeem_setup_link(issued.record, issued.secret, NOW)
-    detail = refused(lambda: rules.redeem_setup_link(opened.record, issued.secret, NOW))
+    opened = setup_links.redeem_setup_link(issued.record, issued.secret, NOW)
+    detail = refused(lambda: setup_links.redeem_setup_link(opened.record, issued.secret, NOW))
     assert "already used" in detail and "new link" in detail
 
 
 def test_a_new_link_revokes_the_last_one():
     first = linked()
-    second = rules.new_setup_link(first.record, 3, NOW, "admin-1")
-    assert "revoked" in refused(lambda: rules.redeem_setup_link(second.record, first.secret, NOW))
-    assert rules.redeem_setup_link(second.record, second.secret, NOW).secret.startswith("scs_")
+    second = setup_links.new_setup_link(first.record, 3, NOW, "admin-1")
+    assert "revoked" in refused(lambda: setup_links.redeem_setup_link(second.record, first.secret, NOW))
+    assert setup_links.redeem_setup_link(second.record, second.secret, NOW).secret.startswith("scs_")
 
 
 @pytest.mark.parametrize("key", ["", "scl_x", "sca_abc_def", "scl_{id}_wrong-secret"])
 def test_anything_but_the_links_own_key_is_not_valid(key):
     issued = linked()
     key = key.format(id=issued.record.setup_link.link_id)
-    assert "not valid" in refused(lambda: rules.redeem_setup_link(issued.record, key, NOW))
+    assert "not valid" in refused(lambda: setup_links.redeem_setup_link(issued.record, key, NOW))
 
 
 def test_deleting_a_link_revokes_it_and_there_must_be_one():
     issued = linked()
-    gone = rules.delete_setup_link(issued.record)
+    gone = setup_links.delete_setup_link(issued.record)
     assert gone.setup_link is None
-    assert "not valid" in refused(lambda: rules.redeem_setup_link(gone, issued.secret, NOW))
-    assert "no setup link" in refused(lambda: rules.delete_setup_link(gone), 404)
+    assert "not valid" in refused(lambda: setup_links.redeem_setup_link(gone, issued.secret, NOW))
+    assert "no setup link" in refused(lambda: setup_links.delete_setup_link(gone), 404)
 
 
 def test_status_says_none_active_expired_used():
     issued = linked()
-    opened = rules.redeem_setup_link(issued.record, issued.secret, NOW).record.setup_link
-    assert rules.setup_link_status(None, NOW) == "none"
-    assert rules.setup_link_status(issued.record.setup_link, NOW) == "active"
-    assert rules.setup_link_status(issued.record.setup_link, NOW + timedelta(days=3)) == "expired"
-    assert rules.setup_link_status(opened, NOW + timedelta(days=30)) == "used"
+    opened = setup_links.redeem_setup_link(issued.record, issued.secret, NOW).record.setup_link
+    assert setup_links.setup_link_status(None, NOW) == "none"
+    assert setup_links.setup_link_status(issued.record.setup_link, NOW) == "active"
+    assert setup_links.setup_link_status(issued.record.setup_link, NOW + timedelta(days=3)) == "expired"
+    assert setup_links.setup_link_status(opened, NOW + timedelta(days=30)) == "used"
 
 
 def test_the_session_lasts_eight_hours_from_the_opening_and_the_directory_checks_it():
     issued = linked()
     opened_at = NOW + timedelta(days=2)
-    session = rules.redeem_setup_link(issued.record, issued.secret, opened_at)
+    session = setup_links.redeem_setup_link(issued.record, issued.secret, opened_at)
     assert session.record.setup_link.session_expires_at == opened_at + timedelta(hours=8)
     directory = directory_with(session.record.model_copy(update={"revision": 1}))
     later = opened_at + timedelta(hours=8)
@@ -102,9 +103,9 @@ def test_the_session_lasts_eight_hours_from_the_opening_and_the_directory_checks
 
 def test_a_new_or_deleted_link_ends_the_session_the_last_one_opened():
     issued = linked()
-    session = rules.redeem_setup_link(issued.record, issued.secret, NOW)
-    for changed in (rules.new_setup_link(session.record, 3, NOW, "operator").record,
-                    rules.delete_setup_link(session.record)):
+    session = setup_links.redeem_setup_link(issued.record, issued.secret, NOW)
+    for changed in (setup_links.new_setup_link(session.record, 3, NOW, "operator").record,
+                    setup_links.delete_setup_link(session.record)):
         directory = directory_with(session.record.model_copy(update={"revision": 1}))
         directory.apply(changed.model_copy(update={"revision": 2}))
         with pytest.raises(TokenRejected, match="not valid"):
@@ -115,7 +116,7 @@ def test_the_directory_finds_a_links_tenant_by_its_current_link_only():
     first = linked()
     directory = directory_with(first.record.model_copy(update={"revision": 1}))
     assert directory.setup_link_tenant(first.secret) == first.record.tenant_id
-    second = rules.new_setup_link(first.record, 3, NOW, "operator")
+    second = setup_links.new_setup_link(first.record, 3, NOW, "operator")
     directory.apply(second.record.model_copy(update={"revision": 2}))
     with pytest.raises(TokenRejected, match="revoked"):
         directory.setup_link_tenant(first.secret)

@@ -9,8 +9,12 @@ import pytest
 from contracts.tenants.v1 import TenantRecord as TenantRecordV1
 from contracts.tenants.v2 import TenantActivity
 from services.gateway import keys
-from services.gateway import tenant_state as rules
-from services.gateway.tenants import StaleWrite, TenantDirectory, TokenRejected
+from services.gateway.tenancy import rules, tokens
+from services.gateway.tenancy.directory import (
+    StaleWrite,
+    TenantDirectory,
+    TokenRejected,
+)
 from shared.messaging.memory import _MemoryPublisher
 from shared.scim.errors import ScimError
 from tests.services.gateway.admin_support import tenant_with_admin
@@ -59,8 +63,8 @@ def test_expired_token_says_so():
 
 
 @pytest.mark.parametrize(("revoke", "reason"), [
-    (lambda r: rules.replace_token(r, 90, NOW, confirmed=True).record, "generated a newer one"),
-    (lambda r: rules.delete_token(r, NOW), "deleted it"),
+    (lambda r: tokens.replace_token(r, 90, NOW, confirmed=True).record, "generated a newer one"),
+    (lambda r: tokens.delete_token(r, NOW), "deleted it"),
 ])
 def test_replaced_or_deleted_token_is_revoked(revoke, reason):
     first = rules.new_tenant("acme", NOW)
@@ -71,7 +75,7 @@ def test_replaced_or_deleted_token_is_revoked(revoke, reason):
 def test_a_stale_record_cannot_bring_a_revoked_token_back():
     """Another replica's change built on the old record: dropped, and its revoked token stays refused."""
     first = rules.new_tenant("acme", NOW)
-    replaced = rules.replace_token(first.record, 90, NOW, confirmed=True).record.model_copy(update={"revision": 2})
+    replaced = tokens.replace_token(first.record, 90, NOW, confirmed=True).record.model_copy(update={"revision": 2})
     built_on_first = rules.change_policies(first.record, {"accept_email_changes": False}).model_copy(
         update={"revision": 2})
     directory = TenantDirectory()
@@ -105,15 +109,15 @@ async def test_the_writer_of_a_dropped_record_is_told():
 def test_replacing_a_token_needs_confirmation():
     issued = rules.new_tenant("acme", NOW)
     with pytest.raises(ScimError, match='"replace": true') as refused:
-        rules.replace_token(issued.record, 90, NOW)
+        tokens.replace_token(issued.record, 90, NOW)
     assert refused.value.status == 409
 
 
 def test_revoked_tokens_remembered_are_bounded():
     record = rules.new_tenant("acme", NOW).record
-    for _ in range(rules.MAX_REVOKED + 5):
-        record = rules.replace_token(record, 90, NOW, confirmed=True).record
-    assert len(record.revoked_tokens) == rules.MAX_REVOKED
+    for _ in range(tokens.MAX_REVOKED + 5):
+        record = tokens.replace_token(record, 90, NOW, confirmed=True).record
+    assert len(record.revoked_tokens) == tokens.MAX_REVOKED
 
 
 def test_admin_keys_find_their_own_tenant_only():
@@ -189,7 +193,7 @@ def test_after_that_reset_and_a_connection_other_changes_still_go_through(change
 
 async def test_a_change_that_keeps_losing_to_other_replicas_is_a_503(gw, monkeypatch):
     """Every try is dropped as stale (other replicas keep winning): the admin gets 503 + Retry-After."""
-    tenant, admin = await tenant_with_admin(gw)
+    _, admin = await tenant_with_admin(gw)
 
     def always_stale(directory, record):
         directory._settle(record, StaleWrite("another replica won"))
@@ -202,7 +206,7 @@ async def test_a_change_that_keeps_losing_to_other_replicas_is_a_503(gw, monkeyp
 async def test_an_admin_change_the_bus_does_not_take_is_a_503_within_the_request_timeout(gw, monkeypatch):
     """With the broker away the publish would wait for its return (64 s measured): a 503 + Retry-After
     in the request timeout, as a SCIM call gets, and the tenant's next change is not held behind it."""
-    tenant, admin = await tenant_with_admin(gw)
+    _, admin = await tenant_with_admin(gw)
     hanging = asyncio.Event()
 
     async def broker_away(self, topic, value, *, key, headers):

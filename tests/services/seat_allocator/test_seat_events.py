@@ -1,4 +1,4 @@
-"""The allocator's events (services/seat_allocator/events.py, written by common.journaled): one per seat
+"""The allocator's events (services/seat_allocator/events.py, written by journaled.py): one per seat
 taken, freed or refused in a committed change, and one per subscription set synced; nothing for a
 command that moved nothing, was rolled back, or is redelivered."""
 

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts import MessageMeta
-from contracts.sync_status.scim_log_v1 import ListScimCalls, RecordScimCalls, ScimCall, ScimCallPage, ScimCallsRecorded
+from contracts.sync_status.scim_log_v1 import (
+    ListScimCalls,
+    RecordScimCalls,
+    ScimCall,
+    ScimCallPage,
+    ScimCallsRecorded,
+)
 from services.sync_status import scim_log
 from services.sync_status.bootstrap import bootstrap
 from services.sync_status.settings import SyncStatusSettings

@@ -9,7 +9,7 @@ from user_store_support import meta
 
 from contracts import ErrorCode, MessageMeta
 from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
-from services.user_store.common import unique_or
+from services.user_store.write_checks import unique_or
 from shared.messaging.dispatch import CommandFailed
 from shared.messaging.requester import RemoteError, unwrap
 

@@ -26,7 +26,7 @@ def remove_one(user_id: str) -> dict:
     return {"op": "remove", "path": f'members[value eq "{user_id}"]'}
 
 
-def OKTA_RENAME(group_id: str, name: str) -> dict:  # noqa: N802 - Okta's op, sent with every membership update
+def OKTA_RENAME(group_id: str, name: str) -> dict:  # upper case: Okta's op, sent with every membership update
     return {"op": "replace", "value": {"id": group_id, "displayName": name}}
 
 

@@ -11,7 +11,14 @@ from user_store_support import meta, patch, silent, subscribe
 from contracts.groups.v1 import CreateGroup, GroupRecord
 from contracts.seats.v1 import CreateSubscriptionSet, SubscriptionSetRecord
 from contracts.sync_status.v1 import ProvisioningOutcome, ProvisioningOutcomes
-from contracts.users.v1 import CreateUser, DeleteUser, GetUser, PatchUser, ReplaceUser, UserRecord
+from contracts.users.v1 import (
+    CreateUser,
+    DeleteUser,
+    GetUser,
+    PatchUser,
+    ReplaceUser,
+    UserRecord,
+)
 from services.user_store import outcomes
 from services.user_store.bootstrap import STALE_INTENT, bootstrap
 from services.user_store.outcomes import OutcomeBatches

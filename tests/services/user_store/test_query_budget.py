@@ -1,7 +1,7 @@
 """A query's work is bounded: past its budget of SQLite VM steps it is refused (400 tooMany), so one tenant's
 expensive filter cannot hold up the other tenants' commands (issue 28, item 11).
 
-The store runs its statements on the event loop's own thread (shared/sqlite.py): unbounded, an 8 000-character
+The store runs its statements on the event loop's own thread (shared/sqlite/engine.py): unbounded, an 8 000-character
 filter of 280 or-ed `co` terms over 10 000 users held the loop for ~0.4 s, and every other command of the
 process, whichever tenant it was for, waited that long.
 """

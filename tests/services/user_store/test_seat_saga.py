@@ -8,7 +8,17 @@ import asyncio
 import contextlib
 
 import pytest
-from user_store_support import Crash, crashing, intents, meta, patch, seats_of, silent, subscribe, used
+from user_store_support import (
+    Crash,
+    crashing,
+    intents,
+    meta,
+    patch,
+    seats_of,
+    silent,
+    subscribe,
+    used,
+)
 
 from contracts import ErrorCode, MessageMeta, Reply
 from contracts.users.v1 import (

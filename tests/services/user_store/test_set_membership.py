@@ -244,7 +244,7 @@ async def test_a_newer_group_write_undoes_an_unfinished_older_one_first(tmp_path
             == {ann, cy}
 
 
-class deleted_while_added:  # noqa: N801 - used as the store's seat ask, like a function
+class deleted_while_added:  # lower case: used as the store's seat ask, like a function
     """The allocator, asked to add ``user_id`` to a set, answers; meanwhile the user is deleted (through
     ``store``, set once the store using this ask is up): the group write then fails after the seats moved."""
 

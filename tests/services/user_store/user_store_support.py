@@ -3,7 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 from contracts import MessageMeta
-from contracts.seats.v1 import GetSeatSummary, GetUserSeats, SeatAllocation, SeatSummary, SubscribeProduct
+from contracts.seats.v1 import (
+    GetSeatSummary,
+    GetUserSeats,
+    SeatAllocation,
+    SeatSummary,
+    SubscribeProduct,
+)
 from contracts.users.v1 import CreateUser, UserRecord
 from shared.messaging.requester import RequestTimeout, unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA

@@ -119,7 +119,7 @@ def test_the_controller_port_is_never_the_broker_port(monkeypatch: pytest.Monkey
         def getsockname(self):
             return ("127.0.0.1", next(handed_out))
 
-    monkeypatch.setattr(local_kafka.socket, "socket", Socket)
+    monkeypatch.setattr(socket, "socket", Socket)
     assert LocalKafka(tmp_path, 40001).controller_port == 40002
 
 
@@ -135,7 +135,7 @@ def _fake_java(home: Path, broker_part: str) -> None:
 @pytest.fixture
 def fake_jvm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Install a fake `java` and return a broker that will run it (no jars, no real JVM)."""
-    monkeypatch.setattr(local_kafka, "ensure_jars", lambda: tmp_path / "jars")
+    monkeypatch.setattr(local_kafka.broker, "ensure_jars", lambda: tmp_path / "jars")
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
 
     def broker_running(broker_part: str) -> LocalKafka:

@@ -5,7 +5,12 @@ import copy
 import pytest
 
 from shared.scim.attributes import GROUP, USER, sub_definition
-from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+from shared.scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSION_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+)
 
 
 @pytest.mark.parametrize(("schema", "urn", "attribute", "sub"), [

@@ -2,7 +2,15 @@
 
 import pytest
 
-from contracts.filters import And, AttributePath, Comparison, Not, Or, Present, ValuePath
+from contracts.filters import (
+    And,
+    AttributePath,
+    Comparison,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+)
 from shared.scim.attributes import GROUP, USER, ResourceSchema
 from shared.scim.errors import ScimError
 from shared.scim.filter_parser import parse_filter

@@ -12,7 +12,12 @@ from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
 from shared.scim.patch import apply_patch, parse_patch
 from shared.scim.patch_parse import PATCH_OP
-from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+from shared.scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSION_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+)
 
 WORK = {"type": "work", "value": "bjensen@example.com", "primary": True}
 HOME = {"type": "home", "value": "babs@jensen.org"}
@@ -358,7 +363,7 @@ def test_a_big_membership_change_compares_each_member_with_its_match_only(monkey
 def test_okta_removing_members_one_filter_each_checks_each_filter_once(monkeypatch):
     """Okta's Group Push removes with one ``members[value eq "id"]`` operation per member: each filter is
     checked and normalized once, not once per member it is tried on."""
-    import shared.scim.filter_match as filter_match
+    from shared.scim import filter_match
 
     normalized = 0
     normalize = filter_match.normalize

@@ -5,7 +5,13 @@ import pytest
 from contracts.filters import AttributePath, Comparison
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
-from shared.scim.patch_parse import PATCH_OP, PatchOperation, PatchPath, parse_patch, parse_path
+from shared.scim.patch_parse import (
+    PATCH_OP,
+    PatchOperation,
+    PatchPath,
+    parse_patch,
+    parse_path,
+)
 from shared.scim.schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
 
 

@@ -5,7 +5,12 @@ import pytest
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
 from shared.scim.resource import parse_resource
-from shared.scim.schemas import ENTERPRISE_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
+from shared.scim.schemas import (
+    ENTERPRISE_SCHEMA,
+    EXTENSION_SCHEMA,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+)
 
 
 def test_attribute_names_are_stored_in_their_canonical_spelling():

@@ -5,7 +5,12 @@ import pytest
 from shared.scim.attributes import USER
 from shared.scim.patch import apply_patch, parse_patch
 from shared.scim.schemas import EXTENSION_SCHEMA, USER_SCHEMA
-from shared.scim.vendor import effective_role, extension_patch, primary_email, with_admin_managed
+from shared.scim.vendor import (
+    effective_role,
+    extension_patch,
+    primary_email,
+    with_admin_managed,
+)
 
 STORED = {"schemas": [USER_SCHEMA, EXTENSION_SCHEMA], "userName": "ann",
           EXTENSION_SCHEMA: {"role": "Admin", "userCredit": "Limited", "creditLimit": 5, "resetUsage": "Never",
