@@ -10,9 +10,12 @@ run: $(INSTALLED)
 	$(BIN)/scimflow run
 
 # pytest exits 5 when it collected no tests: that is a failure too, and so is any other non-zero.
+# ruff's static checks run first (a finding fails the run, after the tests: their summary stays the last line).
 test: $(INSTALLED)
+	$(BIN)/ruff check .; lint=$$?; \
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; \
+	if [ $$status -eq 0 ]; then status=$$lint; fi; \
 	exit $$status
 
 # Load benchmark on a real broker, results appended to bench/RESULTS.md: `make bench ARGS=--quick`.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -32,7 +31,7 @@ class AdminApi:
             async with self._session.request(method, self._base_url + path, json=json, params=params,
                                              headers=headers) as response:
                 body = await response.json(content_type=None) if response.status != 204 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        except (TimeoutError, aiohttp.ClientError, ValueError):
             raise ApiError(503, UNREACHABLE) from None
         if response.status >= 400:
             raise ApiError(response.status, _detail(body, response.status))

@@ -91,7 +91,7 @@ def _written(elements: Elements, operation: PatchOperation, definition: Definiti
     chosen = _selection(elements, operation.path, schema)
     if not any(chosen):
         return [*elements, _updated(definition, _seed(operation.path, definition), sub, value)]
-    return [_updated(definition, e, sub, value) if c else e for e, c in zip(elements, chosen)]
+    return [_updated(definition, e, sub, value) if c else e for e, c in zip(elements, chosen, strict=True)]
 
 
 def _removed(elements: Elements, operation: PatchOperation, definition: Definition,
@@ -100,8 +100,8 @@ def _removed(elements: Elements, operation: PatchOperation, definition: Definiti
     sub = operation.path.attribute.sub
     chosen = _selection(elements, operation.path, schema)
     if sub is None:
-        return [e for e, c in zip(elements, chosen) if not c]
-    return [_updated(definition, e, sub, None) if c else e for e, c in zip(elements, chosen)]
+        return [e for e, c in zip(elements, chosen, strict=True) if not c]
+    return [_updated(definition, e, sub, None) if c else e for e, c in zip(elements, chosen, strict=True)]
 
 
 def _unlisted(elements: Elements, listed: Elements | None, definition: Definition) -> Elements:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tests.idp_flows.bodies import (
-    BULK_REQUEST, BULK_RESPONSE, eq, group, okta_user, op, patch, replacement, unique,
+    BULK_REQUEST,
+    BULK_RESPONSE,
+    eq,
+    group,
+    okta_user,
+    op,
+    patch,
+    replacement,
+    unique,
 )
 from tests.idp_flows.client import ScimClient
 from tests.idp_flows.steps import create_user, look_up, member_ids, read

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from tests.idp_flows.bodies import (
-    BULK_REQUEST, BULK_RESPONSE, ENTERPRISE, GROUP, SCIMFLOW, SERVICE_PROVIDER_CONFIG, USER,
+    BULK_REQUEST,
+    BULK_RESPONSE,
+    ENTERPRISE,
+    GROUP,
+    SCIMFLOW,
+    SERVICE_PROVIDER_CONFIG,
+    USER,
 )
 from tests.idp_flows.client import ScimClient
 

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.idp_flows.bodies import (
-    ENTERPRISE, ENTRA_FLAG, eq, entra_group, entra_user, members, op, patch, unique,
+    ENTERPRISE,
+    ENTRA_FLAG,
+    entra_group,
+    entra_user,
+    eq,
+    members,
+    op,
+    patch,
+    unique,
 )
 from tests.idp_flows.client import ScimClient
 from tests.idp_flows.steps import create, look_up, member_ids, read, resend_changes_nothing, send

@@ -11,7 +11,15 @@ from typing import Any
 from tests.idp_flows.bodies import OKTA_HEADERS, eq, group, members, okta_user, op, patch, replacement, unique
 from tests.idp_flows.client import ScimClient
 from tests.idp_flows.steps import (
-    OKTA_PAGE, create, group_ids_of, import_all, look_up, member_ids, read, resend_changes_nothing, send,
+    OKTA_PAGE,
+    create,
+    group_ids_of,
+    import_all,
+    look_up,
+    member_ids,
+    read,
+    resend_changes_nothing,
+    send,
 )
 
 #: Enough users that the import needs a second page of 100.

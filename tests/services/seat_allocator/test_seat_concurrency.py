@@ -51,7 +51,7 @@ async def test_120_concurrent_allocations_take_exactly_100_seats(dispatch):
     replies = await asyncio.gather(*(allocate(dispatch, user, "Sales") for user in users()))
     assert_100_in_20_out(replies)
     assert await used(dispatch) == SEATS
-    losers = [user for user, reply in zip(users(), replies) if not reply.ok]
+    losers = [user for user, reply in zip(users(), replies, strict=True) if not reply.ok]
     for record in [await seats_of(dispatch, user) for user in losers]:
         assert (record.platform_active, [p.reason for p in record.failure.problems]) == (False, [Reason.NO_FREE_SEAT])
 
@@ -65,7 +65,7 @@ async def test_every_command_delivered_twice_to_two_replicas_gives_the_same_numb
     random.Random(6).shuffle(deliveries)
     replies = await asyncio.gather(*(replica(command, m) for replica, command, m in deliveries))
     by_message: dict[str, set[str]] = {}
-    for (_, _, m), reply in zip(deliveries, replies):
+    for (_, _, m), reply in zip(deliveries, replies, strict=True):
         by_message.setdefault(m.message_id, set()).add(reply.model_dump_json())
     assert all(len(answers) == 1 for answers in by_message.values())
     assert_100_in_20_out([Reply.model_validate_json(answers.pop()) for answers in by_message.values()])

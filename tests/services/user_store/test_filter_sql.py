@@ -161,7 +161,8 @@ DIFFERENTIAL = [
     'name.familyName eq "müller"', 'name.familyName eq "MÜLLER"', 'displayName eq "kelvin"', 'displayName sw "k"',
     'displayName sw "i"', 'displayName co "pek"', 'title ew "ZTIN"', 'userName eq "kurt"', 'userName sw "\u212a"',
     # the LIKE on the stored text before the JSON is read (text_hint): folded letters, wildcards, lists
-    'displayName co "KE"', 'displayName ew "ELVIN"', 'displayName co "zi"', 'displayName ew "I"', 'displayName eq "KELVIN"', 'displayName sw "IP"',
+    'displayName co "KE"', 'displayName ew "ELVIN"', 'displayName co "zi"', 'displayName ew "I"', 'displayName eq "KELVIN"',
+    'displayName sw "IP"',
     'displayName co "ipe"', 'name.familyName co "ll"', 'name.familyName ew "%"', 'name.familyName co "_"',
     'title co "\'s b"', 'title eq "ZOË\'S BOSS"', 'emails.value co "PEGGY@"', 'emails.value eq "G@OTHER.COM"',
     'nickName co "ing gr"', 'x509Certificates.value co "base64"', f'{ENT}:costCenter eq "cc-7"',
