@@ -16,7 +16,7 @@ from contracts.events.v1 import SEAT_ASSIGNED, SEAT_REFUSED, SEAT_RELEASED, SET_
 from contracts.seats.v1 import SubscriptionSetRecord
 from services.seat_allocator.domain import SeatRefusal
 from services.seat_allocator.repository import SeatUser
-from shared.events.outbox import Emitted
+from shared.events.emitted import Emitted
 
 #: What a set's event tells of it, of what the allocator answers about it (SubscriptionSetRecord).
 SET_FIELDS = {"name", "description", "products", "admin_role", "members"}

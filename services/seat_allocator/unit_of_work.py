@@ -11,7 +11,8 @@ from __future__ import annotations
 from contracts import Reply
 from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
-from shared.events.outbox import Emitted, UnitOfWorkWithEvents
+from shared.events.emitted import Emitted
+from shared.events.outbox import UnitOfWorkWithEvents
 from shared.store import Journal as MessageJournal
 
 

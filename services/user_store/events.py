@@ -19,7 +19,7 @@ from contracts.events.v1 import (
     USER_REACTIVATED,
     USER_UPDATED,
 )
-from shared.events.outbox import Emitted, rfc3339
+from shared.events.emitted import Emitted, rfc3339
 from shared.scim.etags import etag
 from shared.scim.resource import StoredResource, is_active
 

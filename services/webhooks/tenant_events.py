@@ -41,7 +41,7 @@ from contracts.tenants.v2 import TenantRecord
 from contracts.topics import EVENTS, resource_key
 from services.webhooks.tables import TenantMarkRow
 from services.webhooks.unit_of_work import UnitOfWork
-from shared.events.outbox import rfc3339
+from shared.events.emitted import rfc3339
 from shared.messaging.transport import Publisher
 
 log = logging.getLogger(__name__)

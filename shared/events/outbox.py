@@ -19,12 +19,10 @@ import orjson
 from contracts import MessageMeta
 from contracts.events.v1 import cloud_event
 from contracts.topics import resource_key
+from shared.events.emitted import Emitted, epoch_ms, rfc3339
 from shared.messaging.dispatch import tenant_of
-from shared.store import Repository, as_utc
+from shared.store import Repository
 from shared.store import UnitOfWork as SessionUnitOfWork
-
-#: (event type, subject, data): one event as a handler emits it.
-Emitted = tuple[str, str, dict[str, Any]]
 
 _INSERT = "INSERT INTO event_outbox (key, writer, created_ms, body) VALUES (?, ?, ?, ?)"
 
@@ -83,12 +81,3 @@ class UnitOfWorkWithEvents(SessionUnitOfWork):
     async def commit(self, on_released: Callable[[], None] | None = None) -> None:
         await super().commit(on_released)
         self.events.committed()
-
-
-def epoch_ms(at: datetime) -> int:
-    return int(as_utc(at).timestamp() * 1000)
-
-
-def rfc3339(value: datetime) -> str:
-    """UTC with a ``Z``, as SCIM's ``meta`` dates (and pydantic) write it."""
-    return as_utc(value).isoformat().replace("+00:00", "Z")

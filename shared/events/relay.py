@@ -27,7 +27,8 @@ from typing import TypeVar
 
 from contracts.events.v1 import CONTENT_TYPE
 from contracts.topics import EVENTS
-from shared.events.outbox import Outbox, UnitOfWorkWithEvents, epoch_ms
+from shared.events.emitted import epoch_ms
+from shared.events.outbox import Outbox, UnitOfWorkWithEvents
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.transport import Bus, Publisher, RecordTooLarge
 from shared.sqlite import placeholders

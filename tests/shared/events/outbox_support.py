@@ -15,7 +15,8 @@ import orjson
 
 from contracts import MessageMeta
 from contracts.events.v1 import USER_UPDATED
-from shared.events.outbox import Emitted, UnitOfWorkWithEvents
+from shared.events.emitted import Emitted
+from shared.events.outbox import UnitOfWorkWithEvents
 from shared.events.relay import outboxed
 from shared.events.tables import EventOutboxRow
 from shared.messaging.ping import ServiceIdentity
