@@ -1,7 +1,8 @@
 """Reading the compacted ``tenants.state`` topic, which the gateway writes: each record decoded by its
 ``message_type`` header, and the topic read to its end, then followed.
 
-Its own module because three services read the topic and must read it alike: the gateway (every tenant,
+Its own module because three services read the topic and must read it alike (and keep each tenant's
+latest record alike, LatestTenants): the gateway (every tenant,
 to check credentials), the webhooks service (token and connection events) and the notifier (the notices
 it schedules). A record that cannot be decoded (a type this version does not know yet, a broken body)
 is logged and skipped: one bad record must not stop a service from reading the tenants after it.
@@ -59,3 +60,26 @@ async def follow(reader: TopicReader, apply: Apply, stop: asyncio.Event) -> None
             await asyncio.sleep(RETRY_SECONDS)
             continue
         apply(tenant_messages(records))
+
+
+class LatestTenants:
+    """Each tenant's latest record, by the gateway's own rule: a record whose revision is not above the one
+    held is a stale copy (another gateway's change lost the race) and is dropped; revision 0 is a record
+    from before revisions. Activity and v1 records are left out (a v1 record has no admins)."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, TenantRecord] = {}
+
+    def apply(self, messages: list[Message]) -> None:
+        for record in messages:
+            if not isinstance(record, TenantRecord):
+                continue
+            held = self._latest.get(record.tenant_id)
+            if held is None or not 0 < record.revision <= held.revision:
+                self._latest[record.tenant_id] = record
+
+    def get(self, tenant_id: str) -> TenantRecord | None:
+        return self._latest.get(tenant_id)
+
+    def records(self) -> list[TenantRecord]:
+        return list(self._latest.values())

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
 
-from contracts.notifications.v1 import Notify
+from contracts.notifications.v1 import Notify, Recipient
 from contracts.tenants.v2 import TenantRecord
 from contracts.topics import NOTIFIER_COMMANDS, TENANTS_STATE
 from services.webhooks.delivery import Deliverer, Disabled, HttpPoster, Poster
@@ -20,8 +20,9 @@ from services.webhooks.ingest import ingest
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import TABLES, ProcessedMessage
 from services.webhooks.tenant_events import TenantEvents
-from services.webhooks.tenants import TenantAdmins, follow
+from services.webhooks.tenants import follow
 from services.webhooks.unit_of_work import UnitOfWork
+from shared.events.emitted import epoch_ms
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
@@ -35,6 +36,7 @@ from shared.sqlite import (
     threaded_session_factory,
 )
 from shared.store import journal_pruning, utc_now
+from shared.tenants_topic import LatestTenants
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +55,16 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
         async with AsyncExitStack() as stack:
             publisher = await stack.enter_async_context(bus.publisher())
             notices = Requester(publisher, "", source=identity.source, timeout=10)
-            admins = TenantAdmins()
-            tenants = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
+            tenants = LatestTenants()
+            tenant_reader = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
             if poster is None:
                 poster = HttpPoster(settings)
                 stack.push_async_callback(poster.close)
             deliverer = Deliverer(uow, poster, settings, clock=clock,
-                                  notify=partial(_tell_admins, notices, admins))
+                                  notify=partial(_tell_admins, notices, tenants))
             tenant_events = TenantEvents(uow, publisher, clock)
             changes = tenant_events.apply if settings.events_enabled else _publish_none
-            tasks = [asyncio.create_task(follow(tenants, admins, changes, stop)),
+            tasks = [asyncio.create_task(follow(tenant_reader, tenants, changes, stop)),
                      asyncio.create_task(ingest(bus, uow, clock, deliverer.wake, stop)),
                      asyncio.create_task(deliverer.run(stop))]
             await stack.enter_async_context(journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock))
@@ -85,8 +87,9 @@ async def _publish_none(_: Sequence[TenantRecord]) -> None:
     """Events off: the tenants' changes are read (for their admins) but publish nothing."""
 
 
-async def _tell_admins(notices: Requester, admins: TenantAdmins, disabled: Disabled) -> None:
-    recipients = admins.of(disabled.tenant_id)
+async def _tell_admins(notices: Requester, tenants: LatestTenants, disabled: Disabled) -> None:
+    record = tenants.get(disabled.tenant_id)
+    recipients = [Recipient(admin_id=admin.admin_id, email=admin.email) for admin in (record.admins if record else ())]
     if not recipients:
         log.warning("an endpoint was disabled and its tenant has no admin to tell",
                     extra={"tenant_id": disabled.tenant_id, "endpoint_id": disabled.endpoint_id})
@@ -96,7 +99,7 @@ async def _tell_admins(notices: Requester, admins: TenantAdmins, disabled: Disab
         body=(f"No delivery to {disabled.url} has succeeded since {disabled.failing_since:%Y-%m-%d %H:%M} UTC, so "
               "scimflow stopped sending to it. Its undelivered events are kept: fix the endpoint, then enable it "
               "again in the Admin Portal (Webhooks) or with PATCH /admin/v1/tenant/webhooks/{id} {\"enabled\": true}."),
-        recipients=list(recipients),
+        recipients=recipients,
         dedupe_key=f"webhook-disabled:{disabled.endpoint_id}:{int(disabled.failing_since.timestamp())}")
     await notices.cast(notice, topic=NOTIFIER_COMMANDS.name, key=disabled.tenant_id, tenant_id=disabled.tenant_id)
 
@@ -106,7 +109,7 @@ async def _prune(uow: Callable[..., UnitOfWork], clock: Callable[[], datetime], 
     before = clock() - keep
     async with uow() as unit:
         sql = await unit.sql()
-        before_ms = int(before.timestamp() * 1000)
+        before_ms = epoch_ms(before)
         sql.run("DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events WHERE received_ms < ?)", before_ms)
         events = sql.run("DELETE FROM events WHERE received_ms < ?", before_ms)
         attempts = sql.run("DELETE FROM attempts WHERE time < ?", before)

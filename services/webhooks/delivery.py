@@ -28,10 +28,10 @@ import aiohttp
 from contracts.events.v1 import CONTENT_TYPE
 from services.webhooks import signing
 from services.webhooks.addresses import AddressRefused, GuardedResolver
-from services.webhooks.history import epoch_ms
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import AttemptRow, EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
+from shared.events.emitted import epoch_ms
 
 log = logging.getLogger(__name__)
 

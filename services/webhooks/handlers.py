@@ -37,10 +37,10 @@ from contracts.webhooks.v1 import (
 )
 from services.webhooks import history, signing
 from services.webhooks.addresses import url_problem
-from services.webhooks.history import epoch_ms
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import AttemptRow, EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
+from shared.events.emitted import epoch_ms
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ServiceIdentity, ping
 from shared.sqlite import PlainSql, placeholders

@@ -21,9 +21,9 @@ import orjson
 from contracts import ErrorCode
 from contracts.topics import resource_key
 from services.webhooks.tables import EndpointRow
+from shared.events.emitted import epoch_ms
 from shared.messaging.dispatch import CommandFailed
 from shared.sqlite import PlainSql, placeholders
-from shared.store import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,3 @@ def seq_of(value: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise CommandFailed(ErrorCode.INVALID_VALUE, "after: not a cursor the events API gave")
-
-
-def epoch_ms(at: datetime) -> int:
-    return int(as_utc(at).timestamp() * 1000)

@@ -16,7 +16,7 @@ from contracts.notifications.v1 import Notify
 from contracts.sync_status.v1 import ListUserStatuses, UserStatusPage
 from contracts.tenants.v2 import TenantRecord
 from services.notifier.scheduled.notices import Accept, AcceptedHere, recipients_of
-from services.notifier.scheduled.tenants import Tenants
+from shared.tenants_topic import LatestTenants
 
 #: Failures listed in the mail itself; the rest are counted, and the admin API has them all.
 LISTED = 20
@@ -51,7 +51,7 @@ def digest(record: TenantRecord, failed: UserStatusPage, number: int, start: dat
 
 
 class FailureDigests:
-    def __init__(self, tenants: Tenants, clock: Callable[[], datetime], interval: timedelta) -> None:
+    def __init__(self, tenants: LatestTenants, clock: Callable[[], datetime], interval: timedelta) -> None:
         self._tenants, self._clock, self._interval, self._accepted = tenants, clock, interval, AcceptedHere()
 
     async def accept_due(self, ask: AskStatus, accept: Accept) -> int:

@@ -22,7 +22,6 @@ from contracts.topics import SEATS_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE
 from services.notifier.scheduled.failure_digests import AskStatus, FailureDigests
 from services.notifier.scheduled.notices import Accept
 from services.notifier.scheduled.seat_notices import AskSeats, SeatNotices
-from services.notifier.scheduled.tenants import Tenants
 from services.notifier.scheduled.token_reminders import TokenReminders
 from services.notifier.settings import NotifierSettings
 from shared.messaging.dispatch import Dispatcher
@@ -30,14 +29,14 @@ from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester, open_requester, unwrap
 from shared.messaging.transport import Bus
 from shared.periodic import periodically
-from shared.tenants_topic import catch_up, follow
+from shared.tenants_topic import LatestTenants, catch_up, follow
 
 
 @asynccontextmanager
 async def scheduled_notices(settings: NotifierSettings, identity: ServiceIdentity, bus: Bus, dispatch: Dispatcher,
                             clock: Callable[[], datetime]) -> AsyncIterator[None]:
     """While the block runs, the three kinds of notice are looked for, each at its interval."""
-    tenants, stop, accept = Tenants(), asyncio.Event(), accepted_by(dispatch, identity.source)
+    tenants, stop, accept = LatestTenants(), asyncio.Event(), accepted_by(dispatch, identity.source)
     async with AsyncExitStack() as stack:
         reader = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
         await catch_up(reader, tenants.apply)  # every tenant before the first round

@@ -23,8 +23,8 @@ from services.notifier.scheduled.notices import (
     milestone_due,
     recipients_of,
 )
-from services.notifier.scheduled.tenants import Tenants
 from shared.seat_alerts import EXPIRY_MILESTONE_DAYS, seat_state
+from shared.tenants_topic import LatestTenants
 
 #: Ask the seat allocator for a tenant's seat summary.
 AskSeats = Callable[[str], Awaitable[SeatSummary]]
@@ -66,7 +66,7 @@ def notice(record: TenantRecord, kind: str, key: str, subject: str, body: str) -
 
 
 class SeatNotices:
-    def __init__(self, tenants: Tenants, clock: Callable[[], datetime]) -> None:
+    def __init__(self, tenants: LatestTenants, clock: Callable[[], datetime]) -> None:
         self._tenants, self._clock, self._accepted = tenants, clock, AcceptedHere()
 
     async def accept_due(self, ask: AskSeats, accept: Accept) -> int:

@@ -20,7 +20,7 @@ from services.notifier.scheduled.notices import (
     milestone_due,
     recipients_of,
 )
-from services.notifier.scheduled.tenants import Tenants
+from shared.tenants_topic import LatestTenants
 
 MILESTONE_DAYS = (1, 7, 14, 30)  # ascending: the first one at or above the days left is due
 
@@ -48,7 +48,7 @@ def _notice(record: TenantRecord, kind: str, dedupe_key: str, subject: str, body
 
 
 class TokenReminders:
-    def __init__(self, tenants: Tenants, clock: Callable[[], datetime]) -> None:
+    def __init__(self, tenants: LatestTenants, clock: Callable[[], datetime]) -> None:
         self._tenants, self._clock, self._accepted = tenants, clock, AcceptedHere()
 
     async def accept_due(self, accept: Accept) -> int:

@@ -11,7 +11,7 @@ from services.notifier.scheduled.failure_digests import (
     FailureDigests,
     last_window,
 )
-from services.notifier.scheduled.tenants import Tenants
+from shared.tenants_topic import LatestTenants
 from tests.support.clock import FakeClock
 
 WINDOW = timedelta(minutes=15)
@@ -24,11 +24,11 @@ def test_the_last_window_is_the_latest_that_has_ended():
     assert last_window(datetime(2026, 11, 23, 9, 15, tzinfo=UTC), WINDOW)[0] == number + 1
 
 
-def tenants_with(clock: FakeClock, admins: int) -> tuple[Tenants, str]:
+def tenants_with(clock: FakeClock, admins: int) -> tuple[LatestTenants, str]:
     record = new_tenant("acme", clock(), token_days=90).record
     for i in range(admins):
         record = add_admin(record, f"Admin {i}", f"admin{i}@acme.example", clock()).record
-    tenants = Tenants()
+    tenants = LatestTenants()
     tenants.apply([record])
     return tenants, record.tenant_id
 

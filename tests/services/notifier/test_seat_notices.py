@@ -9,7 +9,7 @@ import pytest
 from contracts.seats.v1 import ProductSeats, SeatSummary
 from services.gateway.tenancy.rules import add_admin, new_tenant
 from services.notifier.scheduled.seat_notices import SeatNotices, due_notices
-from services.notifier.scheduled.tenants import Tenants
+from shared.tenants_topic import LatestTenants
 from tests.services.gateway import admin_support as gateway
 from tests.services.notifier.scheduled_support import accepted, scheduled_notifier
 from tests.support.clock import FakeClock
@@ -65,8 +65,8 @@ class Recorder:
         self.accepted.append(notice)
 
 
-def tenants_of(*records) -> Tenants:
-    tenants = Tenants()
+def tenants_of(*records) -> LatestTenants:
+    tenants = LatestTenants()
     tenants.apply(list(records))
     return tenants
 

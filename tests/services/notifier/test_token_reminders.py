@@ -10,12 +10,12 @@ from contracts.topics import NOTIFIER_COMMANDS
 from services.gateway.tenancy.rules import add_admin, new_tenant
 from services.notifier.bootstrap import bootstrap as notifier_bootstrap
 from services.notifier.scheduled.schedule import accepted_by
-from services.notifier.scheduled.tenants import Tenants
 from services.notifier.scheduled.token_reminders import TokenReminders, due_notice
 from services.notifier.settings import NotifierSettings
 from shared.devtools.local_kafka import free_port
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
+from shared.tenants_topic import LatestTenants
 from tests.services.gateway.admin_support import add_admin as add_admin_api
 from tests.services.gateway.admin_support import (
     create_tenant,
@@ -64,7 +64,7 @@ async def test_each_milestone_reaches_each_admin_once_with_two_replicas_and_a_re
     """Two notifier replicas look every "hour"; one restarts half-way and forgets what it accepted. The
     notifier's store (real handlers, real SQLite) ends with exactly one notice per milestone per admin."""
     clock = FakeClock()
-    tenants = Tenants()
+    tenants = LatestTenants()
     record = tenant_with_admins(clock)
     tenants.apply([record])
     settings = NotifierSettings(data_dir=tmp_path, smtp_port=free_port(), delivery_poll_seconds=3600)
