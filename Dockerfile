@@ -15,17 +15,18 @@ RUN python -m venv /opt/venv
 
 WORKDIR /src
 
-# Dependencies first, in their own layer, so that a code change does not reinstall them.
-COPY pyproject.toml ./
+# Dependencies first, in their own layer, so that a code change does not reinstall them: the versions
+# the suite passed with (requirements.lock constrains what pyproject.toml asks for).
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > requirements.txt \
-    && pip install -r requirements.txt
+    && pip install -c requirements.lock -r requirements.txt
 
 # The project itself (no test extras). Only the packages: tests, scripts and dev caches stay out.
 COPY contracts/ contracts/
 COPY shared/ shared/
 COPY services/ services/
-RUN pip install .
+RUN pip install -c requirements.lock .
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

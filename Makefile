@@ -3,19 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The versions the whole suite passed with: the .venv gets exactly these (`make lock` moves to newer ones).
+LOCK := requirements.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install lock clean
 
 run: $(INSTALLED)
 	$(BIN)/scimflow run
 
 # pytest exits 5 when it collected no tests: that is a failure too, and so is any other non-zero.
-# ruff's static checks run first (a finding fails the run, after the tests: their summary stays the last line).
+# The static checks run first, ruff then mypy ([tool.ruff], [tool.mypy] in pyproject.toml); a finding fails the
+# run, after the tests, so that their summary stays the last line.
 test: $(INSTALLED)
 	$(BIN)/ruff check .; lint=$$?; \
+	$(BIN)/mypy; types=$$?; \
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; \
 	if [ $$status -eq 0 ]; then status=$$lint; fi; \
+	if [ $$status -eq 0 ]; then status=$$types; fi; \
 	exit $$status
 
 # Load benchmark on a real broker, results appended to bench/RESULTS.md: `make bench ARGS=--quick`.
@@ -24,10 +30,20 @@ bench: $(INSTALLED)
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
 
+# Newer versions: a fresh .venv resolved from pyproject.toml alone, frozen into the lock (its comment kept).
+# Then `make test`, and commit the lock with the change.
+lock:
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -e '.[test]'
+	{ grep '^#' $(LOCK); $(PIP) freeze --exclude-editable; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	touch $(INSTALLED)
+
 clean:
-	rm -rf $(VENV) .cache var .pytest_cache
+	rm -rf $(VENV) .cache var .pytest_cache .mypy_cache

@@ -32,6 +32,13 @@ class Call:
     expect: int = 200
     tag: int | None = None  # lets a phase tie a response to what it asked (e.g. the nth user)
 
+    @property
+    def tagged(self) -> int:
+        """The tag of a call a phase tagged (its callbacks see only those)."""
+        if self.tag is None:
+            raise ValueError(f"{self.method} {self.path} has no tag")
+        return self.tag
+
     @classmethod
     def json(cls, method: str, path: str, body: object, expect: int = 200, tag: int | None = None) -> Call:
         return cls(method, path, orjson.dumps(body), expect, tag)
@@ -87,7 +94,8 @@ async def _one(client: aiohttp.ClientSession, base: str, call: Call, timings: Ti
 
 def take_calls(tasks: Sequence[Task], limit: int) -> list[Task]:
     """The first tasks holding at most ``limit`` calls (at least one task)."""
-    taken, count = [], 0
+    taken: list[Task] = []
+    count = 0
     for task in tasks:
         if taken and count + len(task) > limit:
             break

@@ -58,9 +58,14 @@ class Plan:
 
 
 class Runner(Protocol):
-    users: int
-    concurrency: int
-    group_rounds: int
+    @property
+    def users(self) -> int: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    @property
+    def group_rounds(self) -> int: ...
 
     async def unmeasured(self, tasks: Sequence[Task], on_body: OnBody | None = None) -> None: ...
 
@@ -84,10 +89,11 @@ def create_users(world: World, count: int) -> tuple[list[Task], OnBody]:
     """POST /Users of ``count`` new users (Okta's body); the returned callback records their ids."""
     first = len(world.user_names)
     world.user_names.extend(world.user_name(i) for i in range(first, first + count))
-    tasks = [(Call.json("POST", USERS, user_body(world, i), expect=201, tag=i),) for i in range(first, first + count)]
+    tasks: list[Task] = [(Call.json("POST", USERS, user_body(world, i), expect=201, tag=i),)
+                         for i in range(first, first + count)]
 
     def record_id(call: Call, body: bytes) -> None:
-        world.user_ids[call.tag] = orjson.loads(body)["id"]
+        world.user_ids[call.tagged] = orjson.loads(body)["id"]
 
     return tasks, record_id
 
@@ -144,7 +150,7 @@ async def group_patch(world: World, runner: Runner) -> Plan:
     group_ids: dict[int, str] = {}
     setup = [(Call.json("POST", GROUPS, entra_group(f"bench-{world.run_id}-{g}"), expect=201, tag=g),)
              for g in range(group_count)]
-    await runner.unmeasured(setup, lambda call, body: group_ids.__setitem__(call.tag, orjson.loads(body)["id"]))
+    await runner.unmeasured(setup, lambda call, body: group_ids.__setitem__(call.tagged, orjson.loads(body)["id"]))
     ids = [user_id for _, user_id in world.created()]
     tasks = []
     for g, group_id in sorted(group_ids.items()):

@@ -216,6 +216,13 @@ class Bench:
     client: aiohttp.ClientSession | None = None
 
     @property
+    def http(self) -> aiohttp.ClientSession:
+        """The session ``run`` opened: every call goes through it."""
+        if self.client is None:
+            raise BenchError("the bench is not running")
+        return self.client
+
+    @property
     def users(self) -> int:
         return self.settings.users
 
@@ -250,8 +257,8 @@ class Bench:
             self.report.settings["peak RSS"] = "VmHWM is the process's lifetime peak (clear_refs not writable)"
 
     async def create_tenant(self) -> str:
-        async with self.client.post(f"{self.base_url}/admin/v1/tenants", json={"name": f"bench-{self.world.run_id}"},
-                                    headers={"Authorization": f"Bearer {self.operator_key}"}) as response:
+        async with self.http.post(f"{self.base_url}/admin/v1/tenants", json={"name": f"bench-{self.world.run_id}"},
+                                  headers={"Authorization": f"Bearer {self.operator_key}"}) as response:
             body = await response.read()
             if response.status != 201:
                 raise BenchError(f"creating the tenant answered {response.status}: {body[:300]!r}")
@@ -262,9 +269,9 @@ class Bench:
     async def sell_seats(self, tenant_id: str) -> None:
         """The bench's users ask for Sales (Okta's bodies): seats for all of them, so creates measure the saga."""
         expires = (datetime.now(UTC) + timedelta(days=365)).isoformat()
-        async with self.client.post(f"{self.base_url}/admin/v1/tenants/{tenant_id}/products",
-                                    json={"product": "Sales", "seats": 10_000_000, "expires_at": expires},
-                                    headers={"Authorization": f"Bearer {self.operator_key}"}) as response:
+        async with self.http.post(f"{self.base_url}/admin/v1/tenants/{tenant_id}/products",
+                                  json={"product": "Sales", "seats": 10_000_000, "expires_at": expires},
+                                  headers={"Authorization": f"Bearer {self.operator_key}"}) as response:
             if response.status != 201:
                 raise BenchError(f"selling seats answered {response.status}: {(await response.read())[:300]!r}")
 
@@ -272,14 +279,14 @@ class Bench:
         """Until the user store answers (its consumer group may still be joining), then a few rounds."""
         probe = [(Call("GET", f"{USERS}?startIndex=1&count=1"),)]
         deadline = time.monotonic() + WARM_UP_TIMEOUT
-        while (await drive(self.client, self.base_url, probe, 1)).error_count:
+        while (await drive(self.http, self.base_url, probe, 1)).error_count:
             if time.monotonic() > deadline:
                 raise BenchError(f"the user store did not answer within {WARM_UP_TIMEOUT:.0f}s")
             await asyncio.sleep(0.5)
-        await drive(self.client, self.base_url, probe * (4 * self.concurrency), self.concurrency)
+        await drive(self.http, self.base_url, probe * (4 * self.concurrency), self.concurrency)
 
     async def unmeasured(self, tasks: Sequence[Task], on_body: OnBody | None = None) -> None:
-        timings = await drive(self.client, self.base_url, tasks, self.concurrency, on_body=on_body)
+        timings = await drive(self.http, self.base_url, tasks, self.concurrency, on_body=on_body)
         if timings.error_count:
             raise BenchError(f"set-up calls failed: {dict(timings.errors)} {timings.examples}")
 
@@ -289,13 +296,13 @@ class Bench:
         for pid in self.pids.values():
             self.peaks_per_phase &= procstat.reset_peak(pid)
         before = self.samples()
-        timings = await drive(self.client, self.base_url, plan.tasks, plan.concurrency, on_body=plan.on_body,
+        timings = await drive(self.http, self.base_url, plan.tasks, plan.concurrency, on_body=plan.on_body,
                               max_seconds=self.settings.max_phase_seconds)
         after = self.samples()
-        usage = {label: Usage(after[label].cpu_seconds - before[label].cpu_seconds, after[label].peak_kb)
-                 for label in self.pids if before.get(label) and after.get(label)}
+        usage = {label: Usage(end.cpu_seconds - start.cpu_seconds, end.peak_kb)
+                 for label in self.pids if (start := before.get(label)) and (end := after.get(label))}
         replay = take_calls(plan.tasks, self.settings.baseline_calls)
-        baseline = await drive(self.client, self.baseline_url, replay, plan.concurrency, any_success=True)
+        baseline = await drive(self.http, self.baseline_url, replay, plan.concurrency, any_success=True)
         notes = [plan.note(timings)] if plan.note else []
         if timings.ops < (planned := sum(map(len, plan.tasks))):
             notes.append(f"stopped after {self.settings.max_phase_seconds:g} s: {timings.ops} of {planned} requests")
@@ -309,8 +316,8 @@ class Bench:
         await asyncio.sleep(seconds)
         after = self.samples()
         self.report.idle_seconds = seconds
-        self.report.idle_cpu = {label: after[label].cpu_seconds - before[label].cpu_seconds
-                                for label in self.pids if before.get(label) and after.get(label)}
+        self.report.idle_cpu = {label: end.cpu_seconds - start.cpu_seconds
+                                for label in self.pids if (start := before.get(label)) and (end := after.get(label))}
 
     async def checkpoint(self, users: int) -> None:
         """Grow to ``users`` (creates that fail are counted, not fatal: memory is what is measured here)."""
@@ -318,7 +325,7 @@ class Bench:
         if missing > 0:
             print_step(f"creating {missing} more users for the {users}-user RSS checkpoint …")
             tasks, record_id = create_users(self.world, missing)
-            timings = await drive(self.client, self.base_url, tasks, self.concurrency, on_body=record_id)
+            timings = await drive(self.http, self.base_url, tasks, self.concurrency, on_body=record_id)
             if timings.error_count:
                 self.report.remarks.append(f"growing to {users} users: {timings.error_count} creates failed "
                                            f"{dict(timings.errors)}")

@@ -9,16 +9,28 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from bench.phases import PHASES
 from shared.devtools import REPO_ROOT
 from shared.devtools.launcher import SERVICES
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-FULL = {"users": 5000, "concurrency": 32, "group_rounds": 4, "baseline_calls": 2000, "max_phase_seconds": 0.0,
-        "idle_seconds": 10.0}
-QUICK = {"users": 500, "concurrency": 16, "group_rounds": 2, "baseline_calls": 500, "max_phase_seconds": 4.0,
-         "idle_seconds": 2.0}
+
+
+class Defaults(TypedDict):
+    users: int
+    concurrency: int
+    group_rounds: int
+    baseline_calls: int
+    max_phase_seconds: float
+    idle_seconds: float
+
+
+FULL: Defaults = {"users": 5000, "concurrency": 32, "group_rounds": 4, "baseline_calls": 2000,
+                  "max_phase_seconds": 0.0, "idle_seconds": 10.0}
+QUICK: Defaults = {"users": 500, "concurrency": 16, "group_rounds": 2, "baseline_calls": 500,
+                   "max_phase_seconds": 4.0, "idle_seconds": 2.0}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Sync-status queries at tenant scale (issue 7, "done when" 3): the reporter's handlers on a real
+"""Sync-status queries at tenant scale: the reporter's handlers on a real
 SQLite file holding N users' statuses and history, each admin query timed.
 
     .venv/bin/python -m bench.status_queries [--users 10000] [--repeat 20]
@@ -27,9 +27,9 @@ from shared.messaging.ping import ServiceIdentity
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def rows(users: int) -> list:
+def rows(users: int) -> list[UserStatusRow | HistoryRow]:
     """Every 10th user failed; products alternate; a third are in a set; three history entries each."""
-    made = []
+    made: list[UserStatusRow | HistoryRow] = []
     for i in range(users):
         failed, name = i % 10 == 0, f"user{i:06}@acme.example"
         at = T0 + timedelta(seconds=i)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.base import Command, Query
+from contracts.base import Command, Message, Query
 from contracts.catalog import MESSAGE_CLASSES
 from contracts.envelope import CONTENT_TYPE_JSON, Headers, Reply
 from contracts.events.v1 import CONTENT_TYPE, EVENT_TYPES
@@ -127,7 +127,7 @@ def _event_message(kind: str, schemas: dict[str, Any]) -> dict[str, Any]:
             "examples": [{"name": kind, "payload": _sample(kind)}]}
 
 
-def _command_message(cls: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
+def _command_message(cls: type[Message], schemas: dict[str, Any]) -> dict[str, Any]:
     return {"name": cls.TYPE, "title": cls.__name__, "summary": (cls.__doc__ or "").strip().split("\n")[0],
             "headers": _HEADERS, "payload": _schema(cls, schemas)}
 
@@ -153,7 +153,8 @@ def _asyncapi_schema(schema: Any) -> Any:
 
 
 def _sample(kind: str) -> dict[str, Any]:
-    return json.loads((Path(__file__).parent / "samples" / "events" / f"{kind}.json").read_text())
+    sample: dict[str, Any] = json.loads((Path(__file__).parent / "samples" / "events" / f"{kind}.json").read_text())
+    return sample
 
 
 def render(document: dict[str, Any]) -> str:

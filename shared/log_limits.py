@@ -1,8 +1,9 @@
 """Floods of the same log line, cut to a line now and then that says how many were left out.
 
-Two floods nobody needs line by line: aiokafka's retries while the broker is away (each try an error
-line, ~85 a second per process) and requests aiohttp cannot parse (anyone can send them, no token
-needed; shared/server_log.py).
+Floods nobody needs line by line: aiokafka's retries while the broker is away (each try an error
+line, ~85 a second per process), the lines our own code writes per request or command while it is
+(MAY_FLOOD), and requests aiohttp cannot parse (anyone can send them, no token needed;
+shared/server_log.py).
 """
 
 from __future__ import annotations
@@ -41,10 +42,16 @@ class Throttle:
         self._kinds.clear()
 
 
+#: ``extra={MAY_FLOOD: True}`` on a line written once per request or command that fails while a broker or
+#: service is away (a 503, an expired command, a relay's retry): throttled as aiokafka's lines are.
+MAY_FLOOD = "may_flood"
+
+
 class KafkaOutageFilter(logging.Filter):
     """On the log handler: aiokafka's warnings and errors, one line per logger and message template, then
     one every ``every`` seconds with ``left_out`` (how many were not written); and once no aiokafka
-    warning or error came for ``quiet`` seconds, one line that says so. Other loggers' records pass."""
+    warning or error came for ``quiet`` seconds, one line that says so. Lines marked MAY_FLOOD are
+    throttled the same way; other loggers' records pass."""
 
     def __init__(self, every: float = 30.0, quiet: float = 10.0, clock: Clock = time.monotonic,
                  call_later: CallLater | None = None) -> None:
@@ -58,15 +65,22 @@ class KafkaOutageFilter(logging.Filter):
         self._left_out = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, MAY_FLOOD, False):
+            return self._admit(record)
         if record.levelno < logging.WARNING or not record.name.startswith("aiokafka"):
             return True
         self._last = self._clock()
         if self._first is None:
             self._first = self._last
             self._call_later(self._quiet, self._check_quiet)
+        if not self._admit(record):
+            self._left_out += 1
+            return False
+        return True
+
+    def _admit(self, record: logging.LogRecord) -> bool:
         left_out = self._throttle.admit((record.name, str(record.msg)))
         if left_out is None:
-            self._left_out += 1
             return False
         if left_out:
             record.left_out = left_out  # a field of the JSON line (shared/logging.py)

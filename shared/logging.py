@@ -10,12 +10,13 @@ from contextlib import contextmanager
 
 import orjson
 
-from shared.log_limits import KafkaOutageFilter
+from shared.log_limits import MAY_FLOOD, KafkaOutageFilter
 
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
-# LogRecord's own attributes; anything else on a record came from ``extra=`` and is logged as a field.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# LogRecord's own attributes; anything else on a record came from ``extra=`` and is logged as a field
+# (but the mark for the flood filter).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", MAY_FLOOD}
 
 
 @contextmanager

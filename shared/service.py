@@ -45,7 +45,8 @@ async def serve(
     settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec], dispatcher: DispatcherFactory
 ) -> None:
     identity = ServiceIdentity(service, settings.instance_id)
-    bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=identity.source)
+    bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=identity.source,
+                   group_instance_id=settings.instance_id)  # a restarted copy takes its place back at once
     await bus.ensure_topics(ALL_TOPICS)
     stop = asyncio.Event()
     stop_on_signals(stop)

@@ -70,7 +70,7 @@ class LatestTenants:
     def __init__(self) -> None:
         self._latest: dict[str, TenantRecord] = {}
 
-    def apply(self, messages: list[Message]) -> None:
+    def apply(self, messages: Iterable[Message]) -> None:
         for record in messages:
             if not isinstance(record, TenantRecord):
                 continue

@@ -35,17 +35,17 @@ or retyped (tests/contracts/test_schema.py). Consumers must ignore types they do
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contracts.base import Event
 from contracts.seats.v1 import SeatFailureReason
 
-SPEC_VERSION = "1.0"
+SPEC_VERSION: Final = "1.0"
 #: The Kafka header of a structured-mode CloudEvent (CloudEvents Kafka protocol binding §3.3).
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-DATA_CONTENT_TYPE = "application/json"
+DATA_CONTENT_TYPE: Final = "application/json"
 
 UserEventType = Literal[
     "scimflow.user.created",

@@ -21,7 +21,7 @@ IdpType = Literal["okta", "entra_id", "other"]
 #: A SCIM token's lifetimes an admin chooses from (the vendor guides' 90 days, 180 days, 1 year), and the default.
 TokenDays = Literal[90, 180, 365]
 TOKEN_LIFETIMES_DAYS: tuple[int, ...] = get_args(TokenDays)
-DEFAULT_TOKEN_DAYS = 365
+DEFAULT_TOKEN_DAYS: TokenDays = 365
 
 
 class _Part(BaseModel):

@@ -18,6 +18,7 @@ from services.gateway.tenancy.access import (
     operator_route,
 )
 from services.gateway.tenancy.auth_failures import credential_of
+from shared.log_limits import MAY_FLOOD
 from shared.logging import correlation
 from shared.messaging.requester import RemoteError, RequestTimeout
 from shared.scim.errors import ScimError
@@ -46,7 +47,7 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         except RemoteError as error:
             return error_response(from_remote(error.code, error.detail), request)
         except RequestTimeout:
-            log.warning("request timed out waiting for a service", extra={"path": request.path})
+            log.warning("request timed out waiting for a service", extra={"path": request.path, MAY_FLOOD: True})
             return error_response(unavailable(), request)
         except web.HTTPException as exc:
             if exc.status < 400:

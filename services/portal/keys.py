@@ -16,7 +16,7 @@ THROTTLE = web.AppKey("throttle", SignInThrottle)
 STATIC = web.AppKey("static", StaticFiles)
 
 #: The signed-in session (None on public pages before sign-in).
-SESSION = web.RequestKey("portal_session", Session | None)
+SESSION: web.RequestKey[Session | None] = web.RequestKey("portal_session")
 
 
 def session_of(request: web.Request) -> Session:

@@ -83,8 +83,9 @@ async def _csrf_ok(request: web.Request) -> bool:
     session = request.get(keys.SESSION)
     expected = session.csrf_token if session is not None else request.cookies.get(SIGNIN_CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER) or (await request.post()).get(CSRF_FIELD)
-    return (bool(expected) and isinstance(sent, str)
-            and hmac.compare_digest(sent.encode(errors="replace"), expected.encode()))
+    if not expected or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(sent.encode(errors="replace"), expected.encode())
 
 
 def _signed_out(request: web.Request, reason: str) -> web.Response:

@@ -147,8 +147,8 @@ def plan_allocation(want: frozenset[str], held: frozenset[str], subscriptions: M
 
 def products_required(sells_seats: bool, has_sets: bool) -> bool:
     """Must a user ask for a product? Only where products come from the users' own attributes (Okta,
-    seed 000): the tenant subscribes products and has no subscription set. With sets, a user waits
-    for their group (Entra creates users before it pushes the group, seed 001); a tenant with no
+    the ZoomInfo guide for Okta): the tenant subscribes products and has no subscription set. With sets, a user waits
+    for their group (Entra creates users before it pushes the group, the ZoomInfo guide for Entra ID); a tenant with no
     product at all does not manage seats, so its users are provisioned without any."""
     return sells_seats and not has_sets
 

@@ -119,7 +119,7 @@ async def allocate_seats(cmd: AllocateSeats, meta: MessageMeta, deps: Deps) -> S
             # later change (members_after_edit, arrive) would seat them as this refused request asked.
             user.products, user.active = was
             failed = await record_failure(uow, user, refusal, now)
-            raise KeptFailure(ErrorCode.INVALID_VALUE, failed.failure.detail) from None
+            raise KeptFailure(ErrorCode.INVALID_VALUE, failed.failure.detail if failed.failure else refusal.detail) from None
 
     return await journaled(meta, deps, SeatAllocation, work)
 

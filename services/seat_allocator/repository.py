@@ -17,7 +17,7 @@ from services.seat_allocator.tables import (
     SeatUserRow,
     SubscriptionSetRow,
 )
-from shared.sqlite import new_row, placeholders
+from shared.sqlite import new_row, placeholders, table_of
 from shared.store import Repository, as_utc
 
 
@@ -69,7 +69,7 @@ class Seats(Table):
     async def take(self, tenant_id: str, user_id: str, products: Collection[str], now: datetime) -> None:
         sql = await self._sql()
         for product in products:
-            sql.insert(SeatRow.__table__,  # type: ignore[attr-defined]
+            sql.insert(table_of(SeatRow),
                        {"tenant_id": tenant_id, "product": product, "user_id": user_id, "taken_at": now})
 
     async def free(self, tenant_id: str, user_id: str, products: Collection[str]) -> None:
@@ -83,7 +83,7 @@ class Seats(Table):
 #: and writes one, so in plain SQL, never as an ORM object.
 SeatUser = SimpleNamespace
 
-_SEAT_USERS = SeatUserRow.__table__  # type: ignore[attr-defined]
+_SEAT_USERS = table_of(SeatUserRow)
 
 
 class Users(Table):
@@ -113,7 +113,7 @@ class Users(Table):
     async def counts_by_set(self, set_ids: Collection[str]) -> dict[str, int]:
         query = (select(SeatUserRow.set_id, func.count()).where(col(SeatUserRow.set_id).in_(set_ids))
                  .group_by(SeatUserRow.set_id))
-        return {set_id: count for set_id, count in await self._session.exec(query)}
+        return {set_id: count for set_id, count in await self._session.exec(query) if set_id is not None}
 
 
 class Sets(OrmTable):
@@ -141,4 +141,4 @@ class Sets(OrmTable):
 
     async def all(self, tenant_id: str) -> list[SubscriptionSetRow]:
         query = select(SubscriptionSetRow).where(SubscriptionSetRow.tenant_id == tenant_id)
-        return list(await self._session.exec(query.order_by(SubscriptionSetRow.created, SubscriptionSetRow.id)))
+        return list(await self._session.exec(query.order_by(col(SubscriptionSetRow.created), col(SubscriptionSetRow.id))))

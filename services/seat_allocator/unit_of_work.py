@@ -13,6 +13,7 @@ from services.seat_allocator.repository import Products, Seats, Sets, Users
 from services.seat_allocator.tables import ProcessedMessage
 from shared.events.emitted import Emitted
 from shared.events.outbox import UnitOfWorkWithEvents
+from shared.sqlite import table_of
 from shared.store import Journal as MessageJournal
 
 
@@ -31,7 +32,7 @@ class UnitOfWork(UnitOfWorkWithEvents):
         self.seats = Seats(self)
         self.users = Users(self)
         self.sets = Sets(self)
-        self.journal = Journal(self, ProcessedMessage.__table__, "outcome")
+        self.journal = Journal(self, table_of(ProcessedMessage), "outcome")
         #: The events of this unit's changes (events.py), in order: written to the outbox under the
         #: command's message id when it commits (journaled.py).
         self.changes: list[Emitted] = []

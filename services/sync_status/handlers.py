@@ -30,13 +30,13 @@ from services.sync_status.scim_log import list_scim_calls, record_scim_calls
 from services.sync_status.tables import HistoryRow, UserStatusRow
 from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
-from shared.sqlite import PlainSql, new_row
+from shared.sqlite import PlainSql, new_row, table_of
 from shared.store import StoreDeps, UnitOfWork, as_utc
 
 Deps = StoreDeps[UnitOfWork]
 
 
-_STATUSES = UserStatusRow.__table__  # type: ignore[attr-defined]
+_STATUSES, _HISTORY = table_of(UserStatusRow), table_of(HistoryRow)
 
 #: A user's status as read and written by record_outcome: UserStatusRow's columns as attributes.
 Status = SimpleNamespace
@@ -126,7 +126,7 @@ def record(sql: PlainSql, report_id: str, tenant_id: str, cmd: ProvisioningOutco
     key = row.user_name_key if row is not None else f"#{cmd.user_id}"
     entry = {"message_id": report_id, "tenant_id": tenant_id, "user_name_key": key, "at": at,
              "action": cmd.action, "status": cmd.status, "detail": cmd.detail, "asked": cmd.asked}
-    if not sql.insert(HistoryRow.__table__, entry, on_conflict="IGNORE"):  # type: ignore[attr-defined]
+    if not sql.insert(_HISTORY, entry, on_conflict="IGNORE"):
         return False
     if renamed_from is not None:  # the row follows the new userName
         sql.run("DELETE FROM user_statuses WHERE tenant_id = ? AND user_name_key = ?", tenant_id, renamed_from)
@@ -151,7 +151,7 @@ def checked(sql: PlainSql, row: Status, report_id: str, at: datetime) -> bool:
 
 
 def to_status(row: UserStatusRow) -> UserStatus:
-    return UserStatus(user_id=row.user_id, user_name=row.user_name, status=row.status,  # type: ignore[arg-type]
+    return UserStatus(user_id=row.user_id, user_name=row.user_name, status=row.status,
                       detail=row.detail, last_synced=row.last_synced and as_utc(row.last_synced),
                       last_attempt=as_utc(row.last_attempt), scim_active=row.scim_active,
                       platform_active=row.platform_active, products=row.products,
@@ -197,7 +197,7 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
              .order_by(col(HistoryRow.at).desc()).limit(cmd.count))
     async with deps.uow(read_only=True) as uow:
         rows = (await uow.session.exec(query)).all()
-        entries = [HistoryEntry(at=as_utc(row.at), action=row.action, status=row.status,  # type: ignore[arg-type]
+        entries = [HistoryEntry(at=as_utc(row.at), action=row.action, status=row.status,
                                 detail=row.detail, asked=row.asked) for row in rows]
     return UserHistory(user_name=cmd.user_name, entries=entries)
 
@@ -205,8 +205,10 @@ async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -
 async def get_sync_summary(_: GetSyncSummary, meta: MessageMeta, deps: Deps) -> SyncSummary:
     """Users by status; the last write that changed a user (``last_successful_call``), and the writes that
     found their user already as asked (how many, and the last of any success: the IdP checked in)."""
-    query = (select(UserStatusRow.status, func.count(), func.sum(UserStatusRow.unchanged_syncs),
-                    func.max(UserStatusRow.last_synced), func.max(UserStatusRow.last_checked))
+    # sqlmodel's select() is typed for at most four columns.
+    query = (select(UserStatusRow.status, func.count(),  # type: ignore[call-overload]
+                    func.sum(UserStatusRow.unchanged_syncs), func.max(UserStatusRow.last_synced),
+                    func.max(UserStatusRow.last_checked))
              .where(col(UserStatusRow.tenant_id) == tenant_of(meta)).group_by(col(UserStatusRow.status)))
     async with deps.uow(read_only=True) as uow:
         groups = (await uow.session.exec(query)).all()

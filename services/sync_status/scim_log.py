@@ -22,6 +22,7 @@ from contracts.sync_status.scim_log_v1 import (
 )
 from services.sync_status.tables import ScimCallRow
 from shared.messaging.dispatch import tenant_of
+from shared.sqlite import table_of
 from shared.store import StoreDeps, UnitOfWork, as_utc
 
 Deps = StoreDeps[UnitOfWork]
@@ -29,7 +30,7 @@ Deps = StoreDeps[UnitOfWork]
 #: Calls kept per tenant: the admin reads the latest few, and a failure among them.
 KEEP_CALLS = 1000
 
-_CALLS = ScimCallRow.__table__  # type: ignore[attr-defined]
+_CALLS = table_of(ScimCallRow)
 #: The tenant's calls past its newest KEEP_CALLS, found by walking ix_scim_calls_recent newest first.
 _TRIM = ("DELETE FROM scim_calls WHERE rowid IN (SELECT rowid FROM scim_calls WHERE tenant_id = ? "
          "ORDER BY at DESC, rowid DESC LIMIT -1 OFFSET ?)")

@@ -34,7 +34,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from contracts.filters import (
     And,
@@ -58,6 +58,7 @@ from shared.scim.filter_values import (
     parse_datetime,
 )
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.sqlite import table_of
 
 Condition = ColumnElement[bool]
 
@@ -140,23 +141,31 @@ def _user_groups() -> Elements:
                     literal("object"), col(MembershipRow.member_id) == col(UserRow.id))
 
 
-def _target(schema: ResourceSchema, table: Any, key: str, key_column: ColumnElement[Any],
+def _target(schema: ResourceSchema, table: type[SQLModel], key: str, key_column: str,
             elsewhere: str, elements: Callable[[], Elements],
             computed: Mapping[AttributePath, ColumnElement[Any]] | None = None) -> FilterTarget:
-    """A table with id, a lower-cased unique key, externalId, created and last_modified columns; ``computed``
-    holds the attributes rendered from other columns."""
-    path = {text: schema.resolve(text) for text in ("id", key, "externalId", "meta", "meta.created",
+    """A table with id, a lower-cased unique key (``key_column``), externalId, created and last_modified
+    columns; ``computed`` holds the attributes rendered from other columns."""
+    path = {text: _known(schema, text) for text in ("id", key, "externalId", "meta", "meta.created",
                                                    "meta.lastModified", "meta.resourceType", elsewhere)}
+    row = table_of(table).c
     return FilterTarget(
-        resource=col(table.resource),
-        columns={path["id"]: col(table.id), path[key]: key_column, path["externalId"]: col(table.external_id),
-                 path["meta.created"]: col(table.created), path["meta.lastModified"]: col(table.last_modified),
+        resource=row.resource,
+        columns={path["id"]: row.id, path[key]: row[key_column], path["externalId"]: row.external_id,
+                 path["meta.created"]: row.created, path["meta.lastModified"]: row.last_modified,
                  **(computed or {})},
         lowered=frozenset({path[key]}),
         constants={path["meta.resourceType"]: schema.name},
         elements={path[elsewhere]: elements},
         unfilterable=frozenset({path["meta"]}),
     )
+
+
+def _known(schema: ResourceSchema, text: str) -> AttributePath:
+    """An attribute the schema has (these are ours, not a client's)."""
+    if (path := schema.resolve(text)) is None:
+        raise LookupError(f"the {schema.name} schema has no {text}")
+    return path
 
 
 def _json_path(*keys: str | int) -> str:
@@ -168,21 +177,22 @@ def _seat_state() -> dict[AttributePath, ColumnElement[Any]]:
     """The vendor extension's read-only seat state as handlers.with_seat_state renders it from the row: it
     is not in the stored resource, so a filter or sortBy must read it where it is kept."""
     def path(name: str) -> AttributePath:
-        return USER.resolve(f"{EXTENSION_SCHEMA}:{name}")  # type: ignore[return-value]
+        return _known(USER, f"{EXTENSION_SCHEMA}:{name}")
 
-    resource, set_role = col(UserRow.resource), col(UserRow.set_role)
+    users = table_of(UserRow).c
+    resource, set_role = users.resource, users.set_role
     own_role = func.json_extract(resource, _json_path(EXTENSION_SCHEMA, "role"))
     return {
         path("scimActive"): func.coalesce(func.json_type(resource, _json_path("active")), "") != "false",
-        path("platformActive"): col(UserRow.platform_active),
-        path("subscriptionSet"): col(UserRow.subscription_set),
-        path("effectiveRole"): case((col(UserRow.subscription_set).is_not(None), func.coalesce(
+        path("platformActive"): users.platform_active,
+        path("subscriptionSet"): users.subscription_set,
+        path("effectiveRole"): case((users.subscription_set.is_not(None), func.coalesce(
             func.nullif(set_role, ""), func.nullif(own_role, ""), "User"))),
     }
 
 
-USER_TARGET = _target(USER, UserRow, "userName", col(UserRow.user_name_key), "groups", _user_groups, _seat_state())
-GROUP_TARGET = _target(GROUP, GroupRow, "displayName", col(GroupRow.display_name_key), "members", _group_members)
+USER_TARGET = _target(USER, UserRow, "userName", "user_name_key", "groups", _user_groups, _seat_state())
+GROUP_TARGET = _target(GROUP, GroupRow, "displayName", "display_name_key", "members", _group_members)
 
 
 def compile_filter(node: Filter, schema: ResourceSchema, target: FilterTarget) -> Condition:

@@ -1,6 +1,6 @@
 """Group command handlers (RFC 7644 §3 on /Groups); their HANDLERS join the user store's.
 
-A group whose displayName is exactly a subscription set's name is that set (Entra ID, seed 001): every
+A group whose displayName is exactly a subscription set's name is that set (the ZoomInfo guide for Entra ID): every
 group write is a SeatedWrite (seat_saga.py) that tells the allocator who joined and who left
 (group_membership.py); a group no set is named after gets an empty answer and stays an ordinary group."""
 
@@ -133,7 +133,7 @@ async def stored_membership(uow: UnitOfWork, row: Group) -> Membership:
 async def check_new_state(uow: UnitOfWork, row: Group | None, tenant_id: str, resource: dict[str, Any],
                           members_before: frozenset[str] = frozenset()) -> frozenset[str]:
     """The name free, the joining members the tenant's users; returns the deactivated among those."""
-    await ensure_display_name_free(uow, tenant_id, resource["displayName"], row and row.id)
+    await ensure_display_name_free(uow, tenant_id, resource["displayName"], row.id if row else None)
     return await ensure_members_exist(uow, tenant_id, member_ids(resource) - members_before)
 
 

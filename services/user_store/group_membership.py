@@ -1,6 +1,6 @@
 """What a group's write asks of the subscription set named like it (pure: no I/O).
 
-A group whose displayName is exactly a subscription set's name is that set (Entra ID, seed 001): every
+A group whose displayName is exactly a subscription set's name is that set (the ZoomInfo guide for Entra ID): every
 group write tells the set(s) named like the group who joined and who left; a group no set is named after
 gets an empty answer and stays an ordinary group.
 """

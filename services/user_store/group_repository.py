@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from services.user_store.repository import ResourceRows
 from services.user_store.tables import GroupRow, MembershipRow
-from shared.sqlite import new_row, placeholders
+from shared.sqlite import new_row, placeholders, table_of
 
 Member = dict[str, str]
 
@@ -20,7 +20,7 @@ Member = dict[str, str]
 #: plain SQL, never as an ORM object (the group's page queries still read GroupRow).
 Group = SimpleNamespace
 
-_GROUPS = GroupRow.__table__  # type: ignore[attr-defined]
+_GROUPS = table_of(GroupRow)
 
 
 def new_group(**values: object) -> Group:

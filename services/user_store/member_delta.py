@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from contracts.filters import Comparison
 from shared.scim.attributes import GROUP
@@ -73,10 +73,11 @@ def _members_named(operation: PatchOperation) -> list[str] | None:
         named = [path.filter.value]  # Okta's remove of members[value eq "id"]
     else:
         return None
-    return named if all(_plain_id(user_id, operation.op) for user_id in named) else None
+    ids = [user_id for user_id in named if isinstance(user_id, str) and _plain_id(user_id, operation.op)]
+    return ids if len(ids) == len(named) else None
 
 
-def _is_value_eq(node: object) -> bool:
+def _is_value_eq(node: object) -> TypeGuard[Comparison]:
     return isinstance(node, Comparison) and node.op == "eq" and node.path.sub == "value"
 
 

@@ -8,24 +8,24 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import ClassVar
 
-from sqlalchemy import Table, literal_column, or_, update
+from sqlalchemy import ColumnClause, Table, literal_column, or_, update
 from sqlmodel import col, select
 
 from contracts import Message, MessageMeta
 from services.user_store.seat_state import SeatCommand, SeatState
 from services.user_store.tables import SeatIntentRow, UserRow
 from shared.scim.schemas import EXTENSION_SCHEMA
-from shared.sqlite import PlainSql, new_row, placeholders
+from shared.sqlite import PlainSql, new_row, placeholders, table_of
 from shared.store import Repository
 
 #: A user as stored (UserRow's columns as attributes): every write reads and writes one, so in plain
 #: SQL, never as an ORM object.
 User = SimpleNamespace
 
-_USERS = UserRow.__table__  # type: ignore[attr-defined]
+_USERS = table_of(UserRow)
 #: The tenant's column in a WHERE that also names users by id: "+" keeps SQLite from choosing a tenant
 #: index (it has no statistics, and would walk every user of the tenant) over one key look-up per id.
-BY_ID_ONLY_TENANT = literal_column("+users.tenant_id")
+BY_ID_ONLY_TENANT: ColumnClause[str] = literal_column("+users.tenant_id")
 ROLES_PER_QUERY = 500
 
 
@@ -122,7 +122,7 @@ class SeatIntentRepository(Repository):
         """Record the intent; the same resource's older ones are superseded: removed and returned."""
         sql = await self._sql()
         superseded = await self._superseded(sql, meta, resource_id)
-        sql.insert(SeatIntentRow.__table__, {  # type: ignore[attr-defined]
+        sql.insert(table_of(SeatIntentRow), {
             "message_id": meta.message_id, "tenant_id": meta.tenant_id or "", "user_id": resource_id,
             "user_name_key": new_name and new_name.lower(), "message_type": command.TYPE,
             "body": command.model_dump(mode="json"), "created": now,

@@ -50,11 +50,12 @@ def ask_timeout(meta: MessageMeta, cap: float) -> float:
 
 async def settle_seats(deps: Deps, meta: MessageMeta, step: SeatCommand, suffix: str = "seats") -> SeatAnswer:
     """The allocator's answer; a refusal raises SeatsRefused, silence CommandFailed(UNAVAILABLE)."""
-    answer_type = SubscriptionSetReport if isinstance(step, ChangeSetMembership) else SeatAllocation
     try:
         reply = await deps.seats(step, tenant_of(meta), f"{meta.message_id}:{suffix}",
                                  ask_timeout(meta, deps.seat_timeout))
-        return unwrap(reply, answer_type)
+        if isinstance(step, ChangeSetMembership):
+            return unwrap(reply, SubscriptionSetReport)
+        return unwrap(reply, SeatAllocation)
     except RequestTimeout:
         raise unavailable() from None
     except RemoteError as error:

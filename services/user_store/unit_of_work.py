@@ -15,6 +15,7 @@ from services.user_store.group_repository import GroupRepository
 from services.user_store.repository import SeatIntentRepository, UserRepository
 from services.user_store.tables import ProcessedMessage
 from shared.events.outbox import UnitOfWorkWithEvents
+from shared.sqlite import table_of
 from shared.store import Journal as MessageJournal
 
 ResultT = TypeVar("ResultT", bound=Result)
@@ -33,5 +34,5 @@ class UnitOfWork(UnitOfWorkWithEvents):
     def open(self) -> None:
         self.users = UserRepository(self)
         self.groups = GroupRepository(self)
-        self.journal = Journal(self, ProcessedMessage.__table__, "result")
+        self.journal = Journal(self, table_of(ProcessedMessage), "result")
         self.intents = SeatIntentRepository(self)

@@ -71,6 +71,6 @@ def patched(resource_id: str, resource: dict[str, Any], patch: dict[str, Any],
 
 def _code_of(error: ScimError) -> ErrorCode:
     try:
-        return ErrorCode(error.scim_type)
+        return ErrorCode(error.scim_type or ErrorCode.INVALID_VALUE)
     except ValueError:
         return ErrorCode.INVALID_VALUE

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 
@@ -63,7 +62,8 @@ class GuardedResolver(AbstractResolver):
     def __init__(self) -> None:
         self._resolver = DefaultResolver()
 
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         resolved = await self._resolver.resolve(host, port, family)
         for entry in resolved:
             if (refused := refused_address(entry["host"])) is not None:

@@ -16,6 +16,7 @@ from contracts.tenants.v2 import TenantRecord
 from contracts.topics import NOTIFIER_COMMANDS, TENANTS_STATE
 from services.webhooks.delivery import Deliverer, Disabled, HttpPoster, Poster
 from services.webhooks.handlers import HANDLERS, Deps
+from services.webhooks.history import prune
 from services.webhooks.ingest import ingest
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import TABLES, ProcessedMessage
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bus: Bus | None = None,
                     poster: Poster | None = None, clock: Callable[[], datetime] = utc_now
                     ) -> AsyncIterator[Dispatcher[Deps]]:
-    bus = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/background")
+    # The ingest's group knows this copy by its instance id, as the command group does: a restart rejoins at once.
+    bus = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/background",
+                          group_instance_id=identity.instance)
     engine = create_engine(settings.db_path)
     stop = asyncio.Event()
     try:
@@ -109,9 +112,7 @@ async def _prune(uow: Callable[..., UnitOfWork], clock: Callable[[], datetime], 
     before = clock() - keep
     async with uow() as unit:
         sql = await unit.sql()
-        before_ms = epoch_ms(before)
-        sql.run("DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events WHERE received_ms < ?)", before_ms)
-        events = sql.run("DELETE FROM events WHERE received_ms < ?", before_ms)
+        events = prune(sql, epoch_ms(before))
         attempts = sql.run("DELETE FROM attempts WHERE time < ?", before)
         await unit.commit()
     log.info("history pruned", extra={"events": events, "attempts": attempts})

@@ -32,6 +32,7 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import AttemptRow, EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import epoch_ms
+from shared.sqlite import table_of
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ CLAIM_MARGIN = timedelta(seconds=30)
 #: At stop, how long attempts in flight may take to end (the others' claims expire; they are sent again).
 STOP_WAIT_SECONDS = 5.0
 
-_ATTEMPTS, _ENDPOINTS = AttemptRow.__table__, EndpointRow.__table__  # type: ignore[attr-defined]
+_ATTEMPTS, _ENDPOINTS = table_of(AttemptRow), table_of(EndpointRow)
 
 # Due: the endpoint enabled, the time come, no claim in force, and no earlier event of its subject left.
 _DUE = ("SELECT d.id, e.id, e.tenant_id, e.url, e.secret, v.id, v.type, v.body, d.attempts "

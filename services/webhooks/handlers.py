@@ -43,10 +43,10 @@ from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import epoch_ms
 from shared.messaging.dispatch import CommandFailed, Handler, tenant_of
 from shared.messaging.ping import ServiceIdentity, ping
-from shared.sqlite import PlainSql, placeholders
+from shared.sqlite import PlainSql, placeholders, table_of
 from shared.store import found, utc_now
 
-_ENDPOINTS, _ATTEMPTS = EndpointRow.__table__, AttemptRow.__table__  # type: ignore[attr-defined]
+_ENDPOINTS, _ATTEMPTS = table_of(EndpointRow), table_of(AttemptRow)
 ResultT = TypeVar("ResultT", bound=Result)
 
 
@@ -108,7 +108,7 @@ async def create_endpoint(cmd: CreateEndpoint, meta: MessageMeta, deps: Deps) ->
     url, types, now = checked_url(cmd.url, deps.settings), checked_types(cmd.event_types), deps.clock()
 
     def work(sql: PlainSql, tenant_id: str) -> EndpointCreated:
-        if sql.one("SELECT count(*) FROM endpoints WHERE tenant_id = ?", tenant_id)[0] >= MAX_ENDPOINTS:
+        if sql.value("SELECT count(*) FROM endpoints WHERE tenant_id = ?", tenant_id) >= MAX_ENDPOINTS:
             raise CommandFailed(ErrorCode.INVALID_VALUE, f"a tenant has at most {MAX_ENDPOINTS} endpoints")
         secret = signing.new_secret()
         row = {"id": "ep_" + uuid.uuid4().hex, "tenant_id": tenant_id, "url": url, "description": cmd.description,
@@ -134,7 +134,7 @@ async def get_endpoint(cmd: GetEndpoint, meta: MessageMeta, deps: Deps) -> Endpo
 
 
 async def change_endpoint(cmd: ChangeEndpoint, meta: MessageMeta, deps: Deps) -> EndpointRecord:
-    changes = {name: value for name, value in (
+    changes: dict[str, object] = {name: value for name, value in (
         ("url", None if cmd.url is None else checked_url(cmd.url, deps.settings)),
         ("description", cmd.description),
         ("event_types", None if cmd.event_types is None else checked_types(cmd.event_types)),
@@ -171,10 +171,10 @@ async def list_deliveries(cmd: ListDeliveries, meta: MessageMeta, deps: Deps) ->
     def work(sql: PlainSql, tenant_id: str) -> DeliveryPage:
         endpoint = tenants_endpoint(sql, tenant_id, cmd.endpoint_id)
         where = f"endpoint_id = ?{outcome}"
-        total = sql.one(f"SELECT count(*) FROM attempts WHERE {where}", endpoint.id)[0]
+        total = sql.value(f"SELECT count(*) FROM attempts WHERE {where}", endpoint.id)
         rows = sql.select(_ATTEMPTS, f"{where} ORDER BY id DESC LIMIT ? OFFSET ?", endpoint.id, cmd.count,
                           cmd.start_index - 1)
-        pending = sql.one("SELECT count(*) FROM deliveries WHERE endpoint_id = ?", endpoint.id)[0]
+        pending = sql.value("SELECT count(*) FROM deliveries WHERE endpoint_id = ?", endpoint.id)
         return DeliveryPage(total_results=total, pending=pending, attempts=[DeliveryAttempt(
             event_id=row.event_id, event_type=row.event_type, attempt=row.attempt, time=row.time,
             status_code=row.status_code, latency_ms=row.latency_ms, succeeded=row.succeeded, error=row.error)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -23,13 +25,15 @@ from contracts.topics import resource_key
 from services.webhooks.tables import EndpointRow
 from shared.events.emitted import epoch_ms
 from shared.messaging.dispatch import CommandFailed
-from shared.sqlite import PlainSql, placeholders
+from shared.sqlite import PlainSql, placeholders, table_of
 
 log = logging.getLogger(__name__)
 
-_ENDPOINTS = EndpointRow.__table__  # type: ignore[attr-defined]
+_ENDPOINTS = table_of(EndpointRow)
 _REQUIRED = ("id", "tenantid", "type", "subject", "time")
 CURSOR_PREFIX = "ev1:"
+#: Events one INSERT statement files (7 values each, far below SQLite's limit of bound values).
+INSERT_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -57,27 +61,45 @@ def received(value: bytes) -> Received | None:
     return Received(event["id"], event["tenantid"], event["type"], event["subject"], time_ms, value)
 
 
-def store_events(sql: PlainSql, values: Iterable[bytes], now: datetime) -> int:
-    """File the events not stored yet and queue each for its tenant's endpoints; returns how many were new."""
+class Filed(NamedTuple):
+    new: int  # events not stored before
+    queued: int  # deliveries queued for them
+
+
+def store_events(sql: PlainSql, values: Iterable[bytes], now: datetime) -> Filed:
+    """File the events not stored yet and queue each for its tenant's endpoints."""
+    events = [event for event in map(received, values) if event is not None]
     endpoints: dict[str, list[tuple[str, list[str]]]] = {}
-    new = 0
-    for event in filter(None, map(received, values)):
-        seq = _insert(sql, event, now)
-        if seq is None:
-            continue  # a repeat: stored, and queued, when it first came
+    now_ms = epoch_ms(now)
+    new = queued = 0
+    for event, seq in _inserted(sql, events, now_ms):
         new += 1
         if event.tenant_id not in endpoints:
             endpoints[event.tenant_id] = listening(sql, event.tenant_id)
         wanting = [endpoint_id for endpoint_id, types in endpoints[event.tenant_id] if wants(types, event.type)]
-        queue(sql, wanting, seq, resource_key(event.tenant_id, event.subject), epoch_ms(now))
+        queued += queue(sql, wanting, seq, resource_key(event.tenant_id, event.subject), now_ms)
+    return Filed(new, queued)
+
+
+def _inserted(sql: PlainSql, events: Sequence[Received], now_ms: int) -> list[tuple[Received, int]]:
+    """Insert the events not stored yet, in the order given (their ``seq`` follows it); returns those new,
+    with their seq, in that order. A statement per INSERT_ROWS events: a row's own statement cost as
+    much again as SQLite's work on it (bench/RESULTS.md, events' cost per create)."""
+    new: list[tuple[Received, int]] = []
+    for start in range(0, len(events), INSERT_ROWS):
+        chunk = events[start:start + INSERT_ROWS]
+        params = [value for event in chunk for value in
+                  (event.id, event.tenant_id, event.type, event.subject, event.time_ms, now_ms, event.body)]
+        # RETURNING's order is SQLite's to choose: matched by id (a repeat within the chunk returns once).
+        seqs = dict((event_id, seq) for seq, event_id in sql.all(_insert_sql(len(chunk)), *params))
+        new += [(event, seqs.pop(event.id)) for event in chunk if event.id in seqs]
     return new
 
 
-def _insert(sql: PlainSql, event: Received, now: datetime) -> int | None:
-    row = sql.one("INSERT INTO events (id, tenant_id, type, subject, time_ms, received_ms, body) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
-                  event.id, event.tenant_id, event.type, event.subject, event.time_ms, epoch_ms(now), event.body)
-    return None if row is None else row[0]
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    return ("INSERT INTO events (id, tenant_id, type, subject, time_ms, received_ms, body) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows) + " ON CONFLICT (id) DO NOTHING RETURNING seq, id")
 
 
 def listening(sql: PlainSql, tenant_id: str) -> list[tuple[str, list[str]]]:
@@ -93,6 +115,17 @@ def queue(sql: PlainSql, endpoint_ids: Iterable[str], seq: int, key: str, due_ms
     """A delivery of event ``seq`` to each endpoint, due at ``due_ms``; one already queued stays as it is."""
     return sum(sql.run("INSERT OR IGNORE INTO deliveries (endpoint_id, event_seq, key, attempts, next_attempt_ms) "
                        "VALUES (?, ?, ?, 0, ?)", endpoint_id, seq, key, due_ms) for endpoint_id in endpoint_ids)
+
+
+def prune(sql: PlainSql, before_ms: int) -> int:
+    """Forget the events received before ``before_ms`` and their queued deliveries; returns how many events.
+    Events are numbered as they arrive, so those are the ones before the first received since: found by
+    reading from the oldest (what is read is what goes), with no index on the time to keep up per insert."""
+    first_kept = sql.value("SELECT seq FROM events WHERE received_ms >= ? ORDER BY seq LIMIT 1", before_ms)
+    if first_kept is None:
+        first_kept = sql.value("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
+    sql.run("DELETE FROM deliveries WHERE event_seq < ?", first_kept)
+    return sql.run("DELETE FROM events WHERE seq < ?", first_kept)
 
 
 def page(sql: PlainSql, tenant_id: str, after: str | None, types: Sequence[str], limit: int) -> tuple[list, str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from contracts.topics import EVENTS
-from services.webhooks.history import store_events
+from services.webhooks.history import Filed, store_events
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.messaging.stopping import fetch_unless_stopped
 from shared.messaging.transport import Bus, Record
@@ -26,19 +26,21 @@ log = logging.getLogger(__name__)
 INGEST_GROUP = "webhooks.events"
 POLL_MS = 200
 RETRY_SECONDS = 1.0
-#: Once events come, how long more may join them: a batch costs a transaction and an offset commit
-#: whatever its size (bench, creates at C=32: a batch per fetch cost 0.2 ms of CPU per event here and
-#: more in the broker; this wait adds as much to an event's way to its endpoints).
-LINGER_SECONDS = 0.1
+#: How long the broker may hold a fetch for more events to join the first: a batch costs a fetch, a
+#: transaction and an offset commit whatever its size (bench, creates at C=32: a batch per fetch cost
+#: 0.2 ms of CPU per event here and more in the broker; this wait adds as much to an event's way to its
+#: endpoints).
+GATHER_MS = 100
 #: Stored batches' offsets are committed at most this often (a commit is a request to the broker, and
 #: a crash re-reads at most this much, which the history drops as repeats).
 COMMIT_EVERY_SECONDS = 1.0
 
 
 async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], datetime],
-                 stored: Callable[[], None], stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
-    """Read the stream until ``stop``; ``stored`` is called when a batch brought new events."""
-    async with bus.group_consumer([EVENTS.name], INGEST_GROUP) as consumer:
+                 queued: Callable[[], None], stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+    """Read the stream until ``stop``; ``queued`` is called when a batch queued deliveries (an event an
+    endpoint wants: the deliverer looks for due work then, and only then)."""
+    async with bus.group_consumer([EVENTS.name], INGEST_GROUP, gather_ms=GATHER_MS) as consumer:
         if ready is not None:
             ready.set()
         uncommitted: list[Record] = []  # stored, their offsets not committed yet
@@ -46,12 +48,10 @@ async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], d
         try:
             while not stop.is_set():
                 records = list(await fetch_unless_stopped(consumer, stop, POLL_MS))
-                if records:
-                    await asyncio.sleep(LINGER_SECONDS)
-                    records += await consumer.fetch(0)
-                if records and await _stored(uow, records, clock, stop):
+                if records and (filed := await _stored(uow, records, clock, stop)) is not None:
                     uncommitted += records
-                    stored()
+                    if filed.queued:
+                        queued()
                 if uncommitted and time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS:
                     await consumer.commit(uncommitted)
                     uncommitted, last_commit = [], time.monotonic()
@@ -62,16 +62,16 @@ async def ingest(bus: Bus, uow: Callable[..., UnitOfWork], clock: Callable[[], d
 
 
 async def _stored(uow: Callable[..., UnitOfWork], records: Sequence[Record], clock: Callable[[], datetime],
-                  stop: asyncio.Event) -> bool:
-    """Store the batch, trying again until it is (True) or the service stops (False: re-read at restart)."""
+                  stop: asyncio.Event) -> Filed | None:
+    """Store the batch, trying again until it is, or until the service stops (None: re-read at restart)."""
     while not stop.is_set():
         try:
             async with uow() as unit:
-                new = store_events(await unit.sql(), (record.value for record in records), clock())
+                filed = store_events(await unit.sql(), (record.value for record in records), clock())
                 await unit.commit()
-            log.debug("events stored", extra={"received": len(records), "new": new})
-            return True
+            log.debug("events stored", extra={"received": len(records), "new": filed.new, "queued": filed.queued})
+            return filed
         except Exception:
             log.exception("storing events failed; tried again")
             await asyncio.sleep(RETRY_SECONDS)
-    return False
+    return None

@@ -12,10 +12,9 @@ class EventRow(SQLModel, table=True):
     events arrive in commit order (one partition), so ``seq`` keeps it, and pages by it stay stable."""
 
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_tenant", "tenant_id", "seq"),
-        Index("ix_events_time", "received_ms"),
-    )
+    # No index on received_ms: pruning finds the old events by seq (history.prune), and each index costs
+    # every insert its own write.
+    __table_args__ = (Index("ix_events_tenant", "tenant_id", "seq"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
@@ -23,7 +22,7 @@ class EventRow(SQLModel, table=True):
     type: str
     subject: str
     time_ms: int  # when the change was committed (the event's ``time``)
-    received_ms: int  # what the history's retention goes by
+    received_ms: int  # what the history's retention goes by (in seq order: numbered on arrival)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the CloudEvent as the stream carried it
 
 

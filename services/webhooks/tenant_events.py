@@ -43,13 +43,14 @@ from services.webhooks.tables import TenantMarkRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import rfc3339
 from shared.messaging.transport import Publisher
+from shared.sqlite import table_of
 
 log = logging.getLogger(__name__)
 
 #: Days before expiry a token's reminder is due, ascending: the first at or above the days left is due.
 MILESTONE_DAYS = (1, 7, 14, 30)
 EXPIRED = "expired"
-_MARKS = TenantMarkRow.__table__  # type: ignore[attr-defined]
+_MARKS = table_of(TenantMarkRow)
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 #: (type, subject, data, time): one event as a change gives it.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from services.webhooks.tables import ProcessedMessage
+from shared.sqlite import table_of
 from shared.store import Journal
 from shared.store import UnitOfWork as SessionUnitOfWork
 
 
 class UnitOfWork(SessionUnitOfWork):
     def open(self) -> None:
-        self.journal = Journal(self, ProcessedMessage.__table__, "result")  # type: ignore[attr-defined]
+        self.journal = Journal(self, table_of(ProcessedMessage), "result")

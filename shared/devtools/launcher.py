@@ -3,7 +3,7 @@
 Used by ``scimflow run`` (``make run``) and by the integration tests, so both exercise exactly the
 processes an operator runs. Each service is ``python -m services.<name>`` with its settings in the
 environment; stopping sends SIGTERM, gateway first (no new requests) and workers after (each
-finishes and commits the batch in hand), then SIGKILL for anything stuck.
+finishes and commits the batch in hand, and leaves its consumer groups), then SIGKILL for anything stuck.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ DEVELOPMENT_ENV = {"SCIMFLOW_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "true", "SCIMFLO
 @dataclass
 class ServiceProcess:
     service: str
+    #: Its name in the system (and its log's): start_service(service, instance_id) starts it again as
+    #: the same copy. Its SCIMFLOW_INSTANCE_ID is the system's ``instance_prefix`` + this.
     instance_id: str
     popen: subprocess.Popen
     log: IO[bytes] | None
@@ -80,6 +82,9 @@ class System:
     extra_env: dict[str, str] = field(default_factory=dict)
     #: Development (``make run``, the tests): webhooks may go to this machine and its network, over http.
     development: bool = True
+    #: Put before every process's SCIMFLOW_INSTANCE_ID: its name in the consumer groups (static members)
+    #: on a broker that other systems used (the tests'), so no dead member of theirs stands for one of ours.
+    instance_prefix: str = ""
     processes: list[ServiceProcess] = field(default_factory=list)
 
     @property
@@ -109,7 +114,8 @@ class System:
         instance_id = instance_id or f"{service}-{len(self.processes) + 1}"
         log = open(self.log_dir / f"{instance_id}.log", "ab") if self.log_dir else None  # noqa: SIM115
         popen = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"], cwd=REPO_ROOT, env=self.env(instance_id),
+            [sys.executable, "-m", f"services.{service}"], cwd=REPO_ROOT,
+            env=self.env(self.instance_prefix + instance_id),
             stdout=log or sys.stderr, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches only the launcher, which stops in order
         )

@@ -48,17 +48,24 @@ class EventWriter(Repository):
         super().__init__(uow)
         self._outbox = outbox
         self.written = 0  # in this unit of work: the next event's index in its id
+        self._times: tuple[datetime, str, int] | None = None  # the last ``at`` written, as text and epoch ms
 
     async def emit(self, meta: MessageMeta, event_type: str, subject: str, data: dict, at: datetime) -> None:
         if (outbox := self._outbox) is None:
             return
         tenant_id = tenant_of(meta)
+        time, at_ms = self._rendered(at)
         body = orjson.dumps(cloud_event(event_type, event_id=f"{meta.message_id}-{self.written}",
                                         source=outbox.source, subject=subject, tenant_id=tenant_id,
-                                        time=rfc3339(at), data=data))
-        (await self._sql()).run(_INSERT, resource_key(tenant_id, subject), outbox.writer, epoch_ms(at),
-                                body)
+                                        time=time, data=data))
+        (await self._sql()).run(_INSERT, resource_key(tenant_id, subject), outbox.writer, at_ms, body)
         self.written += 1
+
+    def _rendered(self, at: datetime) -> tuple[str, int]:
+        """``at`` as the event's time and as epoch ms: a unit's events mostly share it, rendered once."""
+        if self._times is None or self._times[0] != at:
+            self._times = (at, rfc3339(at), epoch_ms(at))
+        return self._times[1], self._times[2]
 
     async def emit_all(self, meta: MessageMeta, events: Iterable[Emitted], at: datetime) -> None:
         for event_type, subject, data in events:

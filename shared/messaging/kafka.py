@@ -14,9 +14,13 @@ from aiokafka.errors import (
     IllegalStateError,
     MessageSizeTooLargeError,
 )
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from contracts.topics import TopicSpec
-from shared.messaging.transport import MAX_RECORD_BYTES, Record, RecordTooLarge
+from shared.messaging.partitioner import KeyedPartitioner
+from shared.messaging.static_member import ReplacementCheck, leave_on_stop
+from shared.messaging.transport import MAX_RECORD_BYTES, Outgoing, Record, RecordTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +34,21 @@ log = logging.getLogger(__name__)
 FETCH_MAX_WAIT_MS = 500
 
 TOPIC_ALREADY_EXISTS = 36
+#: A produce request's batch for one partition at most (a larger record goes alone in its own).
+MAX_BATCH_BYTES = 1024 * 1024
+_PARTITIONER = KeyedPartitioner()
+#: What a gathering fetch waits for at most (``group_consumer(gather_ms=...)``).
+GATHER_BYTES = 1024 * 1024
 
 
 class KafkaBus:
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "scimflow") -> None:
+    def __init__(self, bootstrap_servers: str, *, client_id: str = "scimflow",
+                 group_instance_id: str | None = None) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
+        #: The process's name in every consumer group it joins (static membership, static_member.py);
+        #: None: a new member each time.
+        self.group_instance_id = group_instance_id
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
@@ -61,6 +74,10 @@ class KafkaBus:
             # the echo at C=1 x2, C=32 equal).
             linger_ms=0,
             max_request_size=MAX_RECORD_BYTES,
+            # Records that wait for the request in flight join one batch per partition up to this size
+            # (aiokafka's default, 16 KiB, split a relay's round of events into several requests).
+            max_batch_size=MAX_BATCH_BYTES,
+            partitioner=_PARTITIONER,
         )
         await producer.start()
         try:
@@ -70,21 +87,26 @@ class KafkaBus:
 
     @asynccontextmanager
     async def group_consumer(
-        self, topics: Sequence[str], group_id: str
+        self, topics: Sequence[str], group_id: str, *, gather_ms: int | None = None
     ) -> AsyncIterator[KafkaGroupConsumer]:
         consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=self.bootstrap_servers,
             client_id=self.client_id,
             group_id=group_id,
+            group_instance_id=self.group_instance_id,
             enable_auto_commit=False,  # commit only after the reply went out: at-least-once
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             max_partition_fetch_bytes=MAX_RECORD_BYTES,
+            **_gathering(gather_ms),
         )
         await consumer.start()
+        check = None
+        if self.group_instance_id is not None:
+            leave_on_stop(consumer, self.group_instance_id)
+            check = ReplacementCheck(group_id, self.group_instance_id)
         try:
-            yield KafkaGroupConsumer(consumer)
+            yield KafkaGroupConsumer(consumer, check)
         finally:
             await consumer.stop()
 
@@ -103,6 +125,15 @@ class KafkaBus:
             yield await KafkaTopicReader.attach(consumer, topic, from_beginning)
         finally:
             await consumer.stop()
+
+
+def _gathering(gather_ms: int | None) -> dict[str, int]:
+    """A group's fetch settings. ``gather_ms``: the broker answers a fetch once GATHER_BYTES came or
+    ``gather_ms`` passed, for a consumer that takes records in batches (the webhooks' ingest): without
+    it each fetch came back with the first record, one request per few records (bench/RESULTS.md, events' cost)."""
+    if gather_ms is None:
+        return {"fetch_max_wait_ms": FETCH_MAX_WAIT_MS}
+    return {"fetch_max_wait_ms": gather_ms, "fetch_min_bytes": GATHER_BYTES}
 
 
 async def _create_topics(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
@@ -136,13 +167,46 @@ class KafkaPublisher:
         except MessageSizeTooLargeError as error:  # refused by the client's check or by the broker
             raise RecordTooLarge(str(error)) from None
 
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> list[BaseException | None]:
+        """A batch per partition filled here, not a ``send`` per record: aiokafka's send costs a record
+        ~15 µs more than its append to a batch (bench/RESULTS.md, events' cost per create)."""
+        partitions = sorted(await self._producer.partitions_for(topic))
+        outcomes: list[BaseException | None] = [None] * len(records)
+        open_batches: dict[int, tuple[BatchBuilder, list[int]]] = {}
+        submitted: list[tuple[asyncio.Future, list[int]]] = []
+        for index, (key, value, headers) in enumerate(records):
+            raw_key = None if key is None else key.encode()
+            if DefaultRecordBatchBuilder.estimate_size_in_bytes(raw_key, value, headers) > MAX_RECORD_BYTES:
+                outcomes[index] = RecordTooLarge(f"a record of {len(value)} bytes, more than the bus carries")
+                continue
+            partition = _PARTITIONER(raw_key, partitions, partitions)
+            batch, members = open_batches.get(partition) or (self._producer.create_batch(), [])
+            if batch.append(key=raw_key, value=value, timestamp=None, headers=headers) is None:  # full
+                submitted.append((await self._producer.send_batch(batch, topic, partition=partition), members))
+                batch, members = self._producer.create_batch(), []
+                batch.append(key=raw_key, value=value, timestamp=None, headers=headers)  # a new one takes any
+            members.append(index)
+            open_batches[partition] = batch, members
+        for partition, (batch, members) in open_batches.items():
+            submitted.append((await self._producer.send_batch(batch, topic, partition=partition), members))
+        settled = await asyncio.gather(*(future for future, _ in submitted), return_exceptions=True)
+        for (_, members), outcome in zip(submitted, settled, strict=True):
+            if isinstance(outcome, BaseException):
+                error = RecordTooLarge(str(outcome)) if isinstance(outcome, MessageSizeTooLargeError) else outcome
+                for index in members:
+                    outcomes[index] = error
+        return outcomes
+
 
 class KafkaGroupConsumer:
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, replaced: ReplacementCheck | None = None) -> None:
         self._consumer = consumer
+        self._replaced = replaced
 
     async def fetch(self, timeout_ms: int) -> list[Record]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms)
+        if self._replaced is not None:  # DuplicateMember: this process must not serve on
+            self._replaced.check(self._consumer)
         return [_record(msg) for msgs in batches.values() for msg in msgs]
 
     async def commit(self, records: Sequence[Record]) -> None:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from contracts.topics import TopicSpec
-from shared.messaging.transport import MAX_RECORD_BYTES, Record, RecordTooLarge
+from shared.messaging.transport import MAX_RECORD_BYTES, Outgoing, Record, RecordTooLarge, gather_sends
 
 TopicPartitionKey = tuple[str, int]
 
@@ -66,7 +66,8 @@ class InMemoryBus:
         yield _MemoryPublisher(self)
 
     @asynccontextmanager
-    async def group_consumer(self, topics: Sequence[str], group_id: str) -> AsyncIterator[_Member]:
+    async def group_consumer(self, topics: Sequence[str], group_id: str, *,
+                             gather_ms: int | None = None) -> AsyncIterator[_Member]:
         member = _Member(self, group_id, list(topics))
         self._members[group_id].append(member)
         self._rebalance(group_id)
@@ -105,6 +106,9 @@ class _MemoryPublisher:
         if size > MAX_RECORD_BYTES:
             raise RecordTooLarge(f"the record is {size} bytes, more than the bus carries ({MAX_RECORD_BYTES})")
         await self._bus._append(topic, value, key, headers)
+
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> list[BaseException | None]:
+        return await gather_sends(self, topic, records)
 
 
 class _Cursor:

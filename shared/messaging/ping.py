@@ -18,7 +18,8 @@ class ServiceIdentity:
 
 
 class HasIdentity(Protocol):
-    identity: ServiceIdentity
+    @property  # read-only: the services' frozen Deps dataclasses satisfy it
+    def identity(self) -> ServiceIdentity: ...
 
 
 async def ping(_: Ping, meta: MessageMeta, deps: HasIdentity) -> Pong:

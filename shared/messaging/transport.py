@@ -6,6 +6,7 @@ One behavioural suite (tests/shared/messaging) runs against both, so they cannot
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -33,11 +34,26 @@ class Record:
     headers: tuple[tuple[str, bytes], ...]
 
 
+#: A record to publish: its key, value and headers.
+Outgoing = tuple[str | None, bytes, list[tuple[str, bytes]]]
+
+
 class Publisher(Protocol):
     async def send(
         self, topic: str, value: bytes, *, key: str | None, headers: list[tuple[str, bytes]]
     ) -> None:
         """Return once the bus has durably accepted the record; RecordTooLarge if it never will."""
+
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> list[BaseException | None]:
+        """Send the records at once, a key's in the order given; each one's outcome, in that order: None
+        once the bus durably accepted it, else why not (RecordTooLarge if it never will)."""
+
+
+async def gather_sends(publisher: Publisher, topic: str, records: Sequence[Outgoing]) -> list[BaseException | None]:
+    """``send_all`` as one ``send`` a record, all begun at once (in order): for publishers that have no
+    batches of their own to fill."""
+    sends = (publisher.send(topic, value, key=key, headers=headers) for key, value, headers in records)
+    return list(await asyncio.gather(*sends, return_exceptions=True))
 
 
 class GroupConsumer(Protocol):
@@ -65,8 +81,10 @@ class Bus(Protocol):
     def publisher(self) -> AbstractAsyncContextManager[Publisher]: ...
 
     def group_consumer(
-        self, topics: Sequence[str], group_id: str
-    ) -> AbstractAsyncContextManager[GroupConsumer]: ...
+        self, topics: Sequence[str], group_id: str, *, gather_ms: int | None = None
+    ) -> AbstractAsyncContextManager[GroupConsumer]:
+        """``gather_ms``: a fetch may wait this long for more records to come with the first (the
+        in-memory bus has nothing to save and answers at once)."""
 
     def reader(
         self, topic: str, *, from_beginning: bool

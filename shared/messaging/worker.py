@@ -3,7 +3,7 @@
 Records are served as they arrive, not batch by batch: one key's records in order (a key is one
 resource, contracts/topics.py: their order is all Kafka promises anyway), different keys at once, so
 a command waiting on another service (a create on the seat allocator) holds up its own key only and
-never the records fetched after it (issue 8: a batch barrier left the CPU a third idle).
+never the records fetched after it (bench/RESULTS.md: a batch barrier left the CPU a third idle).
 
 A record is done once its reply and its side sends are acknowledged. Each partition's offset is
 committed up to its first record not yet done, so a crash anywhere redelivers every unfinished
@@ -24,6 +24,7 @@ from typing import Any
 
 from contracts import ErrorCode, MessageMeta, Reply
 from contracts.envelope import REPLY_TYPE
+from shared.log_limits import MAY_FLOOD
 from shared.logging import correlation
 from shared.messaging.codec import (
     DecodeError,
@@ -255,7 +256,7 @@ class Pipeline:
             self._finished(entry)
             return
         # drain() waits for what is in self._tasks: the reply is already, a side send is not
-        waited = self._start(sends[0] if len(sends) == 1 else asyncio.gather(*sends, return_exceptions=True))
+        waited = self._start(sends[0] if len(sends) == 1 else _all_settled(sends))
         waited.add_done_callback(lambda _: self._after(entry, sends))
 
     def _after(self, entry: _Entry, sends: list[asyncio.Future[None]]) -> None:
@@ -332,10 +333,14 @@ async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher
         return None
     with correlation(meta.message_id):
         if meta.expired():
-            log.info("dropping expired command", extra={"message_type": meta.message_type})
+            log.info("dropping expired command", extra={"message_type": meta.message_type, MAY_FLOOD: True})
             return None
         reply = await _answer(record, meta, dispatch)
-    return send_reply(publisher, meta, reply, source) if meta.reply_to else None
+    return send_reply(publisher, meta.reply_to, meta, reply, source) if meta.reply_to else None
+
+
+async def _all_settled(sends: list[asyncio.Future[None]]) -> None:
+    await asyncio.gather(*sends, return_exceptions=True)
 
 
 async def _answer(record: Record, meta: MessageMeta, dispatch: Dispatch) -> Reply:
@@ -346,7 +351,7 @@ async def _answer(record: Record, meta: MessageMeta, dispatch: Dispatch) -> Repl
     return await dispatch(message, meta)
 
 
-async def send_reply(publisher: Publisher, request: MessageMeta, reply: Reply, source: str) -> None:
+async def send_reply(publisher: Publisher, reply_to: str, request: MessageMeta, reply: Reply, source: str) -> None:
     meta = MessageMeta(
         message_type=REPLY_TYPE,
         correlation_id=request.message_id,
@@ -360,10 +365,10 @@ async def send_reply(publisher: Publisher, request: MessageMeta, reply: Reply, s
         body = encode_body(Reply.failure(ErrorCode.INTERNAL, "internal error", retryable=True))
     headers = encode_headers(meta)
     try:
-        await publisher.send(request.reply_to, body, key=None, headers=headers)
+        await publisher.send(reply_to, body, key=None, headers=headers)
     except RecordTooLarge:  # the asker still gets an answer, and the worker goes on
         log.warning("reply too large for the bus", extra={"message_type": request.message_type, "bytes": len(body)})
-        await publisher.send(request.reply_to, encode_body(TOO_LARGE_REPLY), key=None, headers=headers)
+        await publisher.send(reply_to, encode_body(TOO_LARGE_REPLY), key=None, headers=headers)
 
 
 #: What the asker gets instead of an answer the bus cannot carry (a page of huge users, a group of

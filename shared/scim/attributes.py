@@ -64,7 +64,12 @@ class ResourceSchema:
     def definition(self, path: AttributePath) -> Definition:
         """The definition a resolved path points at (the sub-attribute's when it has one)."""
         attribute = self.attribute(path)
-        return attribute if path.sub is None else sub_definition(attribute, path.sub)  # type: ignore[return-value]
+        if path.sub is None:
+            return attribute
+        sub = sub_definition(attribute, path.sub)
+        if sub is None:  # not a path this schema resolved: a KeyError, as attribute() gives for one
+            raise KeyError(str(path))
+        return sub
 
     def attribute(self, path: AttributePath) -> Definition:
         """The top-level attribute of a resolved path (the parent when it names a sub-attribute)."""

@@ -114,11 +114,11 @@ def compare(definition: Definition, op: str, actual: object, expected: object) -
     if not is_kind(kind, actual):
         return False
     if kind == "dateTime":
-        actual, expected = parse_datetime(actual), parse_datetime(expected)  # type: ignore[arg-type]
+        actual, expected = parse_datetime(actual), parse_datetime(expected)
         if actual is None:
             return False
-    elif folds_case(definition):
-        actual, expected = actual.lower(), expected.lower()  # type: ignore[attr-defined]
+    elif folds_case(definition) and isinstance(actual, str) and isinstance(expected, str):
+        actual, expected = actual.lower(), expected.lower()
     return _OPERATORS[op](actual, expected)
 
 
@@ -144,7 +144,7 @@ def _holds(node: Filter, data: dict[str, Any], schema: ResourceSchema, element: 
 def _values(path: AttributePath, data: dict[str, Any], schema: ResourceSchema, element: bool) -> list[Any]:
     """The candidate values a path names: one, or each element of a multi-valued attribute."""
     if element:
-        return [data.get(path.sub)]  # type: ignore[arg-type]
+        return [] if path.sub is None else [data.get(path.sub)]  # an element's paths name its keys
     value = _child(data if path.urn == schema.core else _child(data, path.urn), path.name)
     if path.sub is not None:
         value = _child(value, path.sub)

@@ -123,6 +123,7 @@ class _Lexer:
         return _Token(kind or "", match.group(), start + 1)
 
     def _skip_space(self) -> int:
+        # \s* always matches: never None.
         self._position = _SPACE.match(self._text, self._position).end()  # type: ignore[union-attr]
         return self._position
 
@@ -207,7 +208,7 @@ class _Parser:
             path = self._schema.resolve(f"{path}.value") or path
         definition = self._schema.definition(path)
         _check_unquoted(token, value, definition["type"], label, op)
-        return Comparison(path=path, op=op, value=checked_value(label, definition, op, value))  # type: ignore[arg-type]
+        return Comparison(path=path, op=op, value=checked_value(label, definition, op, value))
 
     def _value(self, label: str, op: str) -> _Token:
         token = self._lexer.value()
@@ -249,7 +250,8 @@ class _Parser:
 
 def _typed(token: _Token) -> ComparisonValue:
     if token.kind in ("string", "number"):
-        return json.loads(token.text)
+        value: ComparisonValue = json.loads(token.text)
+        return value
     return _LITERALS[token.text.lower()] if token.kind == "word" else token.text
 
 

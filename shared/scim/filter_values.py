@@ -48,10 +48,10 @@ def folds_case(definition: Definition) -> bool:
     return definition["type"] == "string" and not definition["caseExact"]
 
 
-def parse_datetime(text: str) -> datetime | None:
+def parse_datetime(text: object) -> datetime | None:
     """An xsd:dateTime (RFC 7643 §2.3.5) as an aware UTC datetime, or None; no offset is taken as UTC."""
-    if "T" not in text.upper():
-        return None  # a bare date is not a dateTime
+    if not isinstance(text, str) or "T" not in text.upper():
+        return None  # not a string, or a bare date: not a dateTime
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -97,7 +97,7 @@ def checked_value(label: str, definition: Definition, op: str, value: Comparison
     if not is_kind(kind, value):
         raise invalid_filter(f"Invalid filter: {json.dumps(value)} is not a valid {kind} value for {label}")
     if kind == "dateTime":
-        moment = parse_datetime(value)  # type: ignore[arg-type]
+        moment = parse_datetime(value)
         if moment is None:
             raise invalid_filter(f"Invalid filter: {value!r} is not an RFC 3339 dateTime for {label}")
         return format_datetime(moment)

@@ -169,7 +169,7 @@ def _seed(path: PatchPath, definition: Definition) -> Any:
 def _described(node: Filter) -> dict[str, Any]:
     if isinstance(node, And):
         return {key: value for operand in node.operands for key, value in _described(operand).items()}
-    if isinstance(node, Comparison) and node.op == "eq":
+    if isinstance(node, Comparison) and node.op == "eq" and node.path.sub is not None:  # a value path's sub
         return {} if node.value is None else {node.path.sub: node.value}  # eq null: "not present"
     raise ScimError(400, "The filter matches no value and does not describe one to add", "noTarget")
 
@@ -235,7 +235,7 @@ def _equal(definition: Definition, a: Any, b: Any) -> bool:
     """RFC 7643 §2.2 caseExact: strings of a caseExact=false attribute compare case-insensitively."""
     if isinstance(a, str) and isinstance(b, str) and not definition.get("caseExact", True):
         return a.lower() == b.lower()
-    return a == b
+    return bool(a == b)
 
 
 def _sub(definition: Definition, name: str) -> Definition:

@@ -31,9 +31,10 @@ from shared.scim.filter_parser import parse_filter
 from shared.scim.resource import stored_value
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-OPS = ("add", "replace", "remove")
+ClientOp = Literal["add", "replace", "remove"]
+OPS: tuple[ClientOp, ...] = ("add", "replace", "remove")
 #: "keep" is ours: a readOnly member of a path-less value must equal what is stored (see _keyed).
-Op = Literal["add", "replace", "remove", "keep"]
+Op = Literal[ClientOp, "keep"]
 _MISSING = object()
 
 
@@ -96,10 +97,7 @@ def _raw_operations(body: Any) -> list[Any]:
 def _operation(raw: Any, schema: ResourceSchema) -> list[PatchOperation]:
     if not isinstance(raw, Mapping):
         raise _syntax("Each operation must be a JSON object")
-    op, path, value = _member(raw, "op"), _member(raw, "path"), _member(raw, "value", _MISSING)
-    if not isinstance(op, str) or op.lower() not in OPS:
-        raise _syntax(f"op must be one of {', '.join(OPS)}, not {op!r}")
-    op = op.lower()
+    op, path, value = _client_op(_member(raw, "op")), _member(raw, "path"), _member(raw, "value", _MISSING)
     if path is not None and not isinstance(path, str):
         raise invalid_path("path must be a string")
     if op == "remove" and not path:
@@ -114,9 +112,17 @@ def _operation(raw: Any, schema: ResourceSchema) -> list[PatchOperation]:
     return _targeted(op, target, value, schema, path)
 
 
-def _spread(op: str, urn: str | None, value: Any, schema: ResourceSchema) -> list[PatchOperation]:
+def _client_op(raw: Any) -> ClientOp:
+    """The operation's ``op``, in any case (Entra sends "Replace"), else 400 invalidSyntax."""
+    op = next((op for op in OPS if isinstance(raw, str) and raw.lower() == op), None)
+    if op is None:
+        raise _syntax(f"op must be one of {', '.join(OPS)}, not {raw!r}")
+    return op
+
+
+def _spread(op: ClientOp, urn: str | None, value: Any, schema: ResourceSchema) -> list[PatchOperation]:
     """No path (RFC 7644 §3.5.2.1: the resource itself) or a schema URN: one operation per attribute."""
-    if op == "remove":  # only reachable with a URN path: unset every attribute the client may write
+    if op == "remove" and urn is not None:  # a remove has a path, so a URN: unset all the client may write
         return [PatchOperation(op, PatchPath(AttributePath(urn=urn, name=a["name"])))
                 for a in schema.attributes(urn) if a["mutability"] != "readOnly"]
     if not isinstance(value, Mapping):
@@ -127,7 +133,7 @@ def _spread(op: str, urn: str | None, value: Any, schema: ResourceSchema) -> lis
             for operation in _keyed(op, f"{urn}:{key}" if urn else key, member, schema)]
 
 
-def _keyed(op: str, key: str, value: Any, schema: ResourceSchema) -> list[PatchOperation]:
+def _keyed(op: ClientOp, key: str, value: Any, schema: ResourceSchema) -> list[PatchOperation]:
     """One member of a path-less value: an attribute, ``name.givenName`` (Entra), or a schema URN."""
     urn = schema.schema_urn(key)
     if urn is not None:
@@ -142,7 +148,7 @@ def _keyed(op: str, key: str, value: Any, schema: ResourceSchema) -> list[PatchO
     return _targeted(op, target, value, schema, key)
 
 
-def _targeted(op: str, target: PatchPath, value: Any, schema: ResourceSchema, where: str) -> list[PatchOperation]:
+def _targeted(op: ClientOp, target: PatchPath, value: Any, schema: ResourceSchema, where: str) -> list[PatchOperation]:
     definition = schema.definition(target.attribute)
     element = target.filter is not None and target.attribute.sub is None  # e.g. emails[type eq "work"]
     if op == "remove":
@@ -192,7 +198,7 @@ def _resolve(text: str, schema: ResourceSchema) -> AttributePath:
     return path
 
 
-def _member(mapping: Mapping[str, Any], name: str, default: Any = None) -> Any:
+def _member(mapping: Mapping[Any, Any], name: str, default: Any = None) -> Any:
     return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == name.lower()), default)
 
 

@@ -6,7 +6,7 @@ removes from it. ``returned: never`` attributes never leave, ``request`` ones on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -18,14 +18,16 @@ from shared.scim.filter_match import element_matcher
 from shared.scim.filter_parser import parse_filter
 
 ALWAYS = ("schemas",)  # not an attribute, but every representation needs it (RFC 7643 §3)
+#: (schema URN, attribute name, sub-attribute name or None): one named attribute, canonically spelt.
+Named = tuple[str, str, str | None]
 
 
 @dataclass(frozen=True)
 class Selection:
     """The parsed ``attributes`` / ``excludedAttributes`` of one request (names canonical)."""
 
-    attributes: frozenset[tuple[str, str, str | None]] = frozenset()
-    excluded: frozenset[tuple[str, str, str | None]] = frozenset()
+    attributes: frozenset[Named] = frozenset()
+    excluded: frozenset[Named] = frozenset()
     whole_schemas: frozenset[str] = frozenset()  # ``attributes=urn:...:enterprise:2.0:User``
     excluded_schemas: frozenset[str] = frozenset()  # ``excludedAttributes=urn:...:enterprise:2.0:User``
     #: ``attributes=emails[type eq "work"]`` (Microsoft's Postman collection): only matching elements.
@@ -95,8 +97,9 @@ def _value_path(text: str, schema: ResourceSchema) -> ValuePath:
     return node
 
 
-def _paths(schema: ResourceSchema, names: Iterable[str]) -> tuple[frozenset, frozenset[str]]:
-    paths, urns = set(), set()
+def _paths(schema: ResourceSchema, names: Iterable[str]) -> tuple[frozenset[Named], frozenset[str]]:
+    paths: set[Named] = set()
+    urns: set[str] = set()
     for name in names:
         urn = schema.schema_urn(name)
         if urn is not None:
@@ -147,12 +150,12 @@ def _keep_subs(attribute: Definition, value: Any, subs: set[str]) -> Any:
 
 
 def _drop_subs(attribute: Definition, value: Any, subs: set[str]) -> Any:
-    dropped = {name for name in subs if sub_definition(attribute, name) and
-               sub_definition(attribute, name)["returned"] != "always"}
+    dropped = {name for name in subs
+               if (sub := sub_definition(attribute, name)) is not None and sub["returned"] != "always"}
     return _map_elements(value, lambda element: {k: v for k, v in element.items() if k not in dropped})
 
 
-def _map_elements(value: Any, keep) -> Any:
+def _map_elements(value: Any, keep: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Any:
     if isinstance(value, list):
         kept = [keep(element) for element in value if isinstance(element, Mapping)]
         return [element for element in kept if element] or None

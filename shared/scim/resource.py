@@ -85,7 +85,7 @@ def _place(resource: dict[str, Any], key: str, value: Any, schema: ResourceSchem
     elif attribute["multiValued"]:
         raise invalid_value(f"{key}: set a multi-valued attribute as a list, not by sub-attribute")
     else:  # a dotted key, e.g. "name.givenName"
-        sub = sub_definition(attribute, path.sub)
+        sub = schema.definition(path)
         _set(container.setdefault(attribute["name"], {}), sub, stored_value(sub, value, str(path)))
     if path.urn != schema.core and not container:
         del resource[path.urn]
@@ -109,7 +109,7 @@ def stored_value(definition: Definition, value: Any, where: str) -> Any:
 
 def _client_writable(definition: Definition) -> bool:
     # readOnly is ignored on create/replace (RFC 7643 §2.2); returned:never (password) is never stored.
-    return definition["mutability"] != "readOnly" and definition["returned"] != "never"
+    return bool(definition["mutability"] != "readOnly" and definition["returned"] != "never")
 
 
 def _multi_value(definition: Definition, value: Any, where: str) -> list[Any] | None:
@@ -177,13 +177,23 @@ def _blank(value: Any) -> bool:
 
 
 class StoredResource(Protocol):
-    """A resource as a store keeps it: the client's attributes, and what the server adds around them."""
+    """A resource as a store keeps it: the client's attributes, and what the server adds around them.
+    (Read-only members: a frozen record, such as the contracts' UserRecord, is one too.)"""
 
-    id: str
-    resource: dict[str, Any]
-    created: datetime
-    last_modified: datetime
-    version: int
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def resource(self) -> dict[str, Any]: ...
+
+    @property
+    def created(self) -> datetime: ...
+
+    @property
+    def last_modified(self) -> datetime: ...
+
+    @property
+    def version(self) -> int: ...
 
 
 def is_active(resource: dict[str, Any]) -> bool:

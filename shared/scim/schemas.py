@@ -18,11 +18,14 @@ ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 #: Our vendor extension (role, credits, products, seat state); RFC 7643 §3.3 extension naming.
 EXTENSION_SCHEMA = "urn:ietf:params:scim:schemas:extension:scimflow:2.0:User"
 
+#: One attribute definition, as served (RFC 7643 §7): characteristic name -> value.
+Attribute = dict[str, Any]
+
 
 def attribute(name: str, type: str, description: str, *, multi_valued: bool = False,
               required: bool = False, case_exact: bool = False, mutability: str = "readWrite",
-              returned: str = "default", uniqueness: str = "none", sub_attributes: Sequence[dict] = (),
-              canonical_values: Sequence[str] = (), reference_types: Sequence[str] = ()) -> dict[str, Any]:
+              returned: str = "default", uniqueness: str = "none", sub_attributes: Sequence[Attribute] = (),
+              canonical_values: Sequence[str] = (), reference_types: Sequence[str] = ()) -> Attribute:
     """One attribute definition (RFC 7643 §7); the keyword defaults are the RFC 7643 §2.2 defaults."""
     definition: dict[str, Any] = {
         "name": name, "type": type, "multiValued": multi_valued, "description": description,
@@ -35,12 +38,13 @@ def attribute(name: str, type: str, description: str, *, multi_valued: bool = Fa
     return definition
 
 
-def complex_attribute(name: str, description: str, sub_attributes: Sequence[dict], **characteristics) -> dict:
+def complex_attribute(name: str, description: str, sub_attributes: Sequence[Attribute],
+                      **characteristics: Any) -> Attribute:
     return attribute(name, "complex", description, sub_attributes=sub_attributes, **characteristics)
 
 
-def multi_valued(name: str, description: str, *, value: dict | None = None, types: Sequence[str] = (),
-                 mutability: str = "readWrite") -> dict:
+def multi_valued(name: str, description: str, *, value: Attribute | None = None, types: Sequence[str] = (),
+                 mutability: str = "readWrite") -> Attribute:
     """A multi-valued complex attribute with the value/display/type/primary sub-attributes (RFC 7643 §2.4)."""
     return complex_attribute(name, description, [
         value or attribute("value", "string", f"One of the {name}.", mutability=mutability),
@@ -53,26 +57,26 @@ def multi_valued(name: str, description: str, *, value: dict | None = None, type
     ], multi_valued=True, mutability=mutability)
 
 
-def common_attributes(resource: str) -> list[dict]:
+def common_attributes(resource: str) -> list[Attribute]:
     """id, externalId and meta (RFC 7643 §3.1): listed so clients can discover their characteristics."""
-    read_only = {"mutability": "readOnly"}
     return [
         attribute("id", "string", f"The service provider's unique, stable identifier of the {resource}.",
-                  case_exact=True, returned="always", uniqueness="server", **read_only),
+                  case_exact=True, returned="always", uniqueness="server", mutability="readOnly"),
         attribute("externalId", "string", f"The provisioning client's identifier of the {resource}.",
                   case_exact=True),
         complex_attribute("meta", "Resource metadata.", [
-            attribute("resourceType", "string", "The name of the resource type.", case_exact=True, **read_only),
-            attribute("created", "dateTime", "When the resource was added.", **read_only),
-            attribute("lastModified", "dateTime", "When the resource was last changed.", **read_only),
+            attribute("resourceType", "string", "The name of the resource type.", case_exact=True,
+                      mutability="readOnly"),
+            attribute("created", "dateTime", "When the resource was added.", mutability="readOnly"),
+            attribute("lastModified", "dateTime", "When the resource was last changed.", mutability="readOnly"),
             attribute("location", "reference", "The URI of the resource.", case_exact=True,
-                      reference_types=["uri"], **read_only),
-            attribute("version", "string", "The version, as a weak ETag.", case_exact=True, **read_only),
-        ], **read_only),
+                      reference_types=["uri"], mutability="readOnly"),
+            attribute("version", "string", "The version, as a weak ETag.", case_exact=True, mutability="readOnly"),
+        ], mutability="readOnly"),
     ]
 
 
-def _name() -> dict:
+def _name() -> Attribute:
     parts = [
         ("formatted", "The full name, formatted for display."),
         ("familyName", "The family (last) name."),
@@ -85,7 +89,7 @@ def _name() -> dict:
                              [attribute(part, "string", description) for part, description in parts])
 
 
-def _addresses() -> dict:
+def _addresses() -> Attribute:
     parts = ["formatted", "streetAddress", "locality", "region", "postalCode", "country"]
     sub_attributes = [attribute(part, "string", f"The {part} component of the address.") for part in parts]
     sub_attributes += [
@@ -96,18 +100,18 @@ def _addresses() -> dict:
     return complex_attribute("addresses", "Physical mailing addresses.", sub_attributes, multi_valued=True)
 
 
-def _groups() -> dict:
-    read_only = {"mutability": "readOnly"}
+def _groups() -> Attribute:
     return complex_attribute("groups", "Groups the user belongs to; changed through /Groups only.", [
-        attribute("value", "string", "The id of the group.", **read_only),
-        attribute("$ref", "reference", "The URI of the group.", reference_types=["User", "Group"], **read_only),
-        attribute("display", "string", "The group's displayName.", **read_only),
+        attribute("value", "string", "The id of the group.", mutability="readOnly"),
+        attribute("$ref", "reference", "The URI of the group.", reference_types=["User", "Group"],
+                  mutability="readOnly"),
+        attribute("display", "string", "The group's displayName.", mutability="readOnly"),
         attribute("type", "string", "Direct or indirect membership.", canonical_values=["direct", "indirect"],
-                  **read_only),
-    ], multi_valued=True, **read_only)
+                  mutability="readOnly"),
+    ], multi_valued=True, mutability="readOnly")
 
 
-def _user_attributes() -> list[dict]:
+def _user_attributes() -> list[Attribute]:
     return [
         *common_attributes("User"),
         attribute("userName", "string", "Unique identifier the user signs in with. REQUIRED.", required=True,
@@ -140,8 +144,7 @@ def _user_attributes() -> list[dict]:
     ]
 
 
-def _group_attributes() -> list[dict]:
-    immutable = {"mutability": "immutable"}
+def _group_attributes() -> list[Attribute]:
     return [
         *common_attributes("Group"),
         # RFC 7643 §4.2 calls displayName REQUIRED; the §8.7.1 listing's "required": false contradicts it.
@@ -149,17 +152,18 @@ def _group_attributes() -> list[dict]:
         attribute("displayName", "string", "A human-readable name for the group. REQUIRED.", required=True,
                   uniqueness="server"),
         complex_attribute("members", "The members of the group.", [
-            attribute("value", "string", "The id of the member.", **immutable),
-            attribute("$ref", "reference", "The member's URI.", reference_types=["User", "Group"], **immutable),
+            attribute("value", "string", "The id of the member.", mutability="immutable"),
+            attribute("$ref", "reference", "The member's URI.", reference_types=["User", "Group"],
+                      mutability="immutable"),
             attribute("type", "string", "The member's resource type.", canonical_values=["User", "Group"],
-                      **immutable),
+                      mutability="immutable"),
             # Not in the RFC 7643 §8.7.1 listing, but in its §8.4 examples and sent by Okta: we fill it in.
             attribute("display", "string", "The member's displayName (or userName).", mutability="readOnly"),
         ], multi_valued=True),
     ]
 
 
-def _enterprise_attributes() -> list[dict]:
+def _enterprise_attributes() -> list[Attribute]:
     parts = ["employeeNumber", "costCenter", "organization", "division", "department"]
     return [
         *(attribute(part, "string", f"The user's {part}.") for part in parts),
@@ -171,8 +175,7 @@ def _enterprise_attributes() -> list[dict]:
     ]
 
 
-def _extension_attributes() -> list[dict]:
-    read_only = {"mutability": "readOnly"}
+def _extension_attributes() -> list[Attribute]:
     return [
         attribute("role", "string", "The user's role in the product.", canonical_values=["User", "Admin"]),
         attribute("userCredit", "string", "Credit policy; 'Limited' caps usage at creditLimit.",
@@ -182,12 +185,12 @@ def _extension_attributes() -> list[dict]:
                   canonical_values=["Monthly", "Quarterly", "Yearly", "Never"]),
         attribute("products", "string", "Products the user holds a seat of, e.g. 'Sales', 'Marketing', "
                   "'Talent', 'Engage', 'ZI Chat', 'ReachOut Lite'.", multi_valued=True),
-        attribute("scimActive", "boolean", "Assigned and synced by the identity provider.", **read_only),
-        attribute("platformActive", "boolean", "The user holds at least one product seat.", **read_only),
+        attribute("scimActive", "boolean", "Assigned and synced by the identity provider.", mutability="readOnly"),
+        attribute("platformActive", "boolean", "The user holds at least one product seat.", mutability="readOnly"),
         attribute("subscriptionSet", "string", "The subscription set the user is in: the one named like "
-                  "their identity provider group.", **read_only),
+                  "their identity provider group.", mutability="readOnly"),
         attribute("effectiveRole", "string", "A set member's role in the product: Admin where the set gives "
-                  "the admin role, else their own role.", canonical_values=["User", "Admin"], **read_only),
+                  "the admin role, else their own role.", canonical_values=["User", "Admin"], mutability="readOnly"),
     ]
 
 
@@ -201,7 +204,7 @@ _DEFINITIONS: tuple[dict[str, Any], ...] = (
 )
 
 
-def definitions() -> dict[str, list[dict[str, Any]]]:
+def definitions() -> dict[str, list[Attribute]]:
     """Every schema's attribute definitions by URN (copies: callers cannot alter what is served)."""
     return {definition["id"]: copy.deepcopy(definition["attributes"]) for definition in _DEFINITIONS}
 

@@ -2,8 +2,8 @@
 
 The driver is the standard library's sqlite3, called on the event loop's own thread. A statement on a
 local file takes microseconds; handing each one to a driver thread and back (aiosqlite) cost ~90 µs a
-hop and three hops a statement, which made the SQLite driver most of every service's CPU (issue 8,
-bench/RESULTS.md). AsyncSession works on top unchanged: it runs the ORM's synchronous calls in a
+hop and three hops a statement, which made the SQLite driver most of every service's CPU
+(bench/RESULTS.md). AsyncSession works on top unchanged: it runs the ORM's synchronous calls in a
 greenlet, which here simply never has to wait. The one wait that can be long, another process
 holding the write lock, is awaited on the loop (locking.py). Long maintenance runs on aiosqlite's
 thread instead (``Database.threaded``).
@@ -25,6 +25,8 @@ from shared.sqlite.locking import BUSY_TIMEOUT_MS, LOCK_WAIT_SECONDS, begin_imme
 from shared.sqlite.writer import Writer
 
 PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
+#: What a function registered with SQLite takes and gives back.
+SqlValue = str | bytes | int | float | None
 
 
 class Database:
@@ -84,7 +86,8 @@ class _Cursor(sqlite3.Cursor):
 
 
 class _Connection(sqlite3.Connection):
-    def cursor(self, factory=_Cursor):  # type: ignore[override]
+    # typeshed overloads cursor() on the factory's type; this one only changes the default factory.
+    def cursor(self, factory: type[sqlite3.Cursor] = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
 
 
@@ -96,7 +99,7 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def _lower(value: object) -> object:
+def _lower(value: SqlValue) -> SqlValue:
     return value.lower() if isinstance(value, str) else value
 
 
@@ -119,7 +122,8 @@ def _on_threaded_connect(dbapi_connection, _record: object) -> None:
 
 def session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
     """Sessions for commands: their statements run inline (see the module's docstring)."""
-    return async_sessionmaker(database, class_=AsyncSession, expire_on_commit=False)  # type: ignore[arg-type]
+    # Database is no AsyncEngine, but all AsyncSession asks of its bind is ``sync_engine``.
+    return async_sessionmaker(database, class_=AsyncSession, expire_on_commit=False)  # type: ignore[call-overload]
 
 
 def threaded_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:

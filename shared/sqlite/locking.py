@@ -24,9 +24,17 @@ BUSY_TIMEOUT_MS = 200
 LOCK_WAIT_SECONDS = 10.0
 
 
+def raw_connection(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy one (the engine's driver is the standard library's)."""
+    raw = connection.connection.dbapi_connection
+    if not isinstance(raw, sqlite3.Connection):  # None once SQLAlchemy has invalidated it
+        raise TypeError(f"not a live sqlite3 connection: {raw!r}")
+    return raw
+
+
 def begin_immediate(connection: Connection) -> None:
     """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the event loop."""
-    raw = connection.connection.dbapi_connection
+    raw = raw_connection(connection)
     if raw.in_transaction:
         return  # the process's Writer began it itself (an ORM session joining one of its units of work)
     with _no_busy_wait(raw):

@@ -31,6 +31,11 @@ class PlainSql:
     def one(self, sql: str, *params: object) -> tuple | None:
         return self._connection.execute(sql, params).fetchone()
 
+    def value(self, sql: str, *params: object) -> Any:
+        """The first column of the first row (a count, a MAX), None when there is no row."""
+        row = self.one(sql, *params)
+        return None if row is None else row[0]
+
     def all(self, sql: str, *params: object) -> list[tuple]:
         return self._connection.execute(sql, params).fetchall()
 
@@ -141,6 +146,7 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, object], dict[str, Calla
     factories: dict[str, Callable[[], object]] = {}
     for name, field in model.model_fields.items():
         if field.default_factory is not None:
+            # pydantic's type allows a factory of the validated data too; no table of ours has one.
             factories[name] = field.default_factory  # type: ignore[assignment]
         elif not field.is_required():
             constants[name] = field.default

@@ -1,4 +1,5 @@
-"""A service's tables created, and upgraded in place when a newer version adds columns or indexes."""
+"""A service's tables created, and upgraded in place when a newer version adds columns or indexes (or
+drops one of its own indexes)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,24 @@ from shared.sqlite.engine import Database
 
 
 async def create_tables(database: Database, tables: Sequence[type[SQLModel]]) -> None:
-    """Create a service's own tables (only those: every service's models share SQLModel.metadata), and
-    add the columns and indexes a newer version gave an existing table."""
+    """Create a service's own tables (only those: every service's models share SQLModel.metadata), add the
+    columns and indexes a newer version gave an existing table, and drop the indexes it no longer has."""
     with database.sync_engine.begin() as connection:
-        SQLModel.metadata.create_all(connection, tables=[t.__table__ for t in tables])
-        _add_new_columns(connection, [t.__table__ for t in tables])
-        for table in tables:
-            for index in table.__table__.indexes:  # create_all skips those of a table that exists
+        own = [table_of(model) for model in tables]
+        SQLModel.metadata.create_all(connection, tables=own)
+        _add_new_columns(connection, own)
+        for table in own:
+            for index in table.indexes:  # create_all skips those of a table that exists
                 index.create(connection, checkfirst=True)
+            _drop_old_indexes(connection, table)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Table (its ``__table__``, which SQLModel's types do not declare)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 def _add_new_columns(connection: Connection, tables: Sequence[Table]) -> None:
@@ -32,6 +43,15 @@ def _add_new_columns(connection: Connection, tables: Sequence[Table]) -> None:
                 default = _literal_default(column)
                 connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
                                            + (f" NOT NULL DEFAULT {default}" if default is not None else ""))
+
+
+def _drop_old_indexes(connection: Connection, table: Table) -> None:
+    """An index an older version made (``ix_`` names are ours; SQLite's own for UNIQUE are not touched)
+    that the table no longer declares: every write kept paying for it."""
+    declared = {index.name for index in table.indexes}
+    for index in inspect(connection).get_indexes(table.name):
+        if (name := index["name"]) and name.startswith("ix_") and name not in declared:
+            connection.exec_driver_sql(f'DROP INDEX "{name}"')
 
 
 def _literal_default(column: Column) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.sqlite.engine import ConnectionBind
+from shared.sqlite.locking import raw_connection
 from shared.sqlite.plain_sql import PlainSql
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ class Snapshot:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection = database.reader()
-        self._raw = self._connection.connection.dbapi_connection
         try:
+            self._raw = raw_connection(self._connection)
             self._raw.execute("BEGIN")
         except BaseException:
             _discard(self._connection)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared.sqlite.locking import begin_immediate_on_loop
+from shared.sqlite.locking import begin_immediate_on_loop, raw_connection
 from shared.sqlite.plain_sql import PlainSql
 
 if TYPE_CHECKING:
@@ -50,14 +50,14 @@ class Writer:
         """The SQLAlchemy connection (an ORM session joins a unit's savepoint through it), made on first use."""
         if self._connection is None:
             self._connection = self._database.sync_engine.connect()
-            raw = self._connection.connection.dbapi_connection
+            raw = raw_connection(self._connection)
             raw.execute("PRAGMA wal_autocheckpoint=0")  # its commits leave that to the Checkpointer's thread
             self.sql = PlainSql(raw, self._database.sync_engine.dialect)
         return self._connection
 
     @property
     def _raw(self) -> sqlite3.Connection:
-        return self.connection.connection.dbapi_connection
+        return raw_connection(self.connection)
 
     async def enter(self) -> PlainSql:
         """Wait for this process's turn, join (or begin) the open transaction, and set a savepoint."""

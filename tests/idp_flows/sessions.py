@@ -18,7 +18,7 @@ class IdpSessions:
     async def test_okta_provisioning_session(self, scim: ScimClient, subscribe: Subscribe):
         """Okta (SCIM-NOTES §2): look-up, create, PUT updates, PATCH/PUT (de)activation, import by pages
         of 100 (each user once), Group Push, re-sends that change nothing. Okta's users ask for the
-        Sales product (seed 000), which the vendor sold the tenant first."""
+        Sales product (the ZoomInfo guide for Okta), which the vendor sold the tenant first."""
         await subscribe("Sales", okta.IMPORTED_USERS + 10)
         await okta.run(scim)
 

@@ -160,6 +160,8 @@ def new_system(kafka_bootstrap_servers: str, root: Path, *, portal: bool = False
         kafka_bootstrap_servers, root / "data", http_port=free_port(), log_dir=root / "logs",
         portal_port=free_port() if portal else None,
         extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT, **extra_env},
+        # Group members of its own: another system's killed member, not timed out yet, is not one of ours.
+        instance_prefix=f"{root.name}-",
     )
 
 

@@ -161,6 +161,6 @@ async def test_120_creates_on_100_seats_with_the_allocator_killed_mid_run(fresh_
         allocator.kill()  # SIGKILL mid-run
         fresh_system.processes.remove(allocator)
         await asyncio.sleep(2)
-        fresh_system.start_service("seat_allocator")
+        fresh_system.start_service("seat_allocator", allocator.instance_id)  # its name back: it rejoins at once
 
     assert_exactly_100(*await run_120_creates(fresh_system, kill_and_restart))

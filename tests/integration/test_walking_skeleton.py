@@ -79,7 +79,7 @@ async def test_user_store_down_gives_503_then_recovers_without_duplicates(fresh_
         assert status == 503 and retry_after and body["status"] == "503"
         assert time.monotonic() - started < 10  # the 3 s deadline plus slack, not a hang
 
-        fresh_system.start_service("user_store", "user_store-restarted")
+        fresh_system.start_service("user_store", store.instance_id)  # its name back: it rejoins at once
 
         async def retried_create() -> int:
             status, _ = await scim.call("POST", "/Users", json=user("late@acme.test"))

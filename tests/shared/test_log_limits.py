@@ -122,6 +122,23 @@ def test_other_loggers_and_aiokafka_info_pass_untouched(lines):
     assert len(written()) == 6
 
 
+def test_our_lines_marked_as_floods_are_throttled_without_the_mark_in_the_line(lines, timers):
+    """A 503 per request while a service is away: one line, then one every 30 s with the count left out."""
+    handler, written = lines
+    for _ in range(50):
+        timers.advance(0.1)
+        record = kafka_record("services.gateway.middlewares", "request timed out waiting for a service", (),
+                              logging.WARNING)
+        record.may_flood = True
+        handler.handle(record)
+    timers.advance(30)
+    record = kafka_record("services.gateway.middlewares", "request timed out waiting for a service", (), logging.WARNING)
+    record.may_flood = True
+    handler.handle(record)
+    assert [e.get("left_out") for e in written()] == [None, 49]
+    assert all("may_flood" not in e for e in written())
+
+
 def test_every_process_logs_through_the_filter():
     root = logging.getLogger()
     saved = root.handlers[:], root.level

@@ -27,3 +27,24 @@ async def test_an_older_table_gets_the_new_columns_and_keeps_its_rows(tmp_path):
     finally:
         await engine.dispose()
     assert (row.user_name, row.version, row.platform_active, row.subscription_set) == ("ann", 3, False, None)
+
+
+async def test_an_index_the_table_no_longer_declares_is_dropped_and_sqlites_own_are_kept(tmp_path):
+    from services.webhooks.tables import TABLES
+
+    path = tmp_path / "webhooks.sqlite3"
+    engine = create_engine(path)
+    try:
+        from shared.sqlite import create_tables
+
+        await create_tables(engine, TABLES)
+        with sqlite3.connect(path) as old:  # as a version that also indexed the events' arrival time left it
+            old.execute("CREATE INDEX ix_events_time ON events (received_ms)")
+        await create_tables(engine, TABLES)
+    finally:
+        await engine.dispose()
+    with sqlite3.connect(path) as upgraded:
+        names = {name for (name,) in upgraded.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                      "AND tbl_name = 'events'")}
+    assert "ix_events_time" not in names
+    assert "ix_events_tenant" in names and any(name.startswith("sqlite_autoindex_events") for name in names)

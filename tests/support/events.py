@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts.events.v1 import CloudEvent, parse_event
+from shared.messaging.transport import Outgoing, gather_sends
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class RecordingPublisher:
         finally:
             self.in_flight -= 1
             self._keys_in_flight.discard(key)
+
+    async def send_all(self, topic: str, records: Sequence[Outgoing]) -> list[BaseException | None]:
+        return await gather_sends(self, topic, records)
 
     def hold(self) -> None:
         self._open.clear()

@@ -235,7 +235,7 @@ class TenantListQuery(_Body):
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
 
-BodyT = TypeVar("BodyT", bound=_Body)
+BodyT = TypeVar("BodyT", bound=BaseModel)  # an admin API body, or a contract built from one
 
 
 def parse(model: type[BodyT], body: object) -> BodyT:

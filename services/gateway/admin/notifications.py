@@ -1,4 +1,4 @@
-"""The calling admin's in-app notifications (issue 7): list with the unread count, mark read; asked of
+"""The calling admin's in-app notifications: list with the unread count, mark read; asked of
 the notifier over Kafka. An admin sees only their own notices."""
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def _setup_link_routes(route: Callable[..., AdminRoute], tenant: str) -> tuple[A
 
 
 def _webhook_routes() -> tuple[AdminRoute, ...]:
-    """Webhook endpoints and the events API (issue 23): an admin's key only, never a setup link's session."""
+    """Webhook endpoints and the events API: an admin's key only, never a setup link's session."""
     one = "/webhooks/{endpoint_id}"
     return (
         _admin("POST", "/webhooks", webhooks.create_endpoint,

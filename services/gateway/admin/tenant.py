@@ -60,7 +60,7 @@ async def show_tenant(request: web.Request) -> web.Response:
 async def create_token(request: web.Request) -> web.Response:
     body, now = parse(NewToken, await read_json(request)), request.app[keys.CLOCK]()
     issued = await _change(request, lambda r: tokens.replace_token(r, body.expires_in_days, now, confirmed=body.replace))
-    return web.json_response({"token": issued.secret, **_token(request, issued.record)}, status=201)
+    return web.json_response({"token": issued.secret, **(_token(request, issued.record) or {})}, status=201)
 
 
 async def show_token(request: web.Request) -> web.Response:

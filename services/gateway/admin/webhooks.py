@@ -1,4 +1,4 @@
-"""Webhook endpoints, their deliveries and the events API in the admin API (issue 23): asked of the webhooks
+"""Webhook endpoints, their deliveries and the events API in the admin API: asked of the webhooks
 service over Kafka for the calling admin's tenant (contracts/webhooks/v1.py). Its refusals (an unknown
 endpoint, a URL it does not deliver to) come back as 404 / 400 with its reason (the errors middleware).
 

@@ -27,6 +27,10 @@ from shared.scim.patch_parse import parse_patch
 from shared.scim.projection import Selection, parse_selection, project, split_names
 
 ResultT = TypeVar("ResultT", bound=Result)
+#: A contract class, called with its fields (``create(resource=...)``).
+CommandClass = Callable[..., Message]
+#: Resources as rendered, one JSON object each.
+Rendered = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,12 @@ class ResourceApi:
     topic: str
     parse: Callable[[Any], dict[str, Any]]  # a POST/PUT body -> the stored resource
     create_key: Callable[[str, dict[str, Any]], str]  # (tenant, resource) -> Kafka key
-    create: type[Message]
-    get: type[Message]
-    replace: type[Message]
-    patch: type[Message]
-    delete: type[Message]
-    query: type[Message]
+    create: CommandClass
+    get: CommandClass
+    replace: CommandClass
+    patch: CommandClass
+    delete: CommandClass
+    query: CommandClass
     record: type[Result]
     page: type[Result]
     deleted: type[Result]
@@ -120,12 +124,13 @@ class ResourceViews:
         resources, total = await self.page(request, query)
         return scim_json(list_response(resources, total, query.start_index))
 
-    async def page(self, request: web.Request, query: queries.ListQuery) -> tuple[list[dict[str, Any]], int]:
+    async def page(self, request: web.Request, query: queries.ListQuery) -> tuple[Rendered, int]:
         """The rendered resources of one page, and how many match in all."""
         command = self.api.query(filter=query.filter, sort_by=query.sort_by, descending=query.descending,
                                  start_index=query.start_index, count=query.count,
                                  **self.api.read_options(query.selection))
-        page = await self._ask(request, command, self.api.page, key=query_key(request[keys.TENANT_ID]))
+        # A UserPage or a GroupPage, as api.page says: each has resources and total_results.
+        page: Any = await self._ask(request, command, self.api.page, key=query_key(request[keys.TENANT_ID]))
         return [self._representation(request, record, query.selection) for record in page.resources], page.total_results
 
     async def _ask(self, request: web.Request, command: Message, result_type: type[ResultT], *,

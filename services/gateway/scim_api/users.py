@@ -32,7 +32,7 @@ USERS = ResourceApi(
 
 
 def accepts_email_changes(request: web.Request) -> bool:
-    """The tenant's policy (seed 004: some vendors ignore email changes from the IdP); default yes."""
+    """The tenant's policy (the Zoom guide: some vendors ignore email changes from the IdP); default yes."""
     record = request.app[keys.TENANTS].get(request[keys.TENANT_ID])
     return record is None or record.policies.accept_email_changes
 

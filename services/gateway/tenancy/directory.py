@@ -166,7 +166,7 @@ class TenantDirectory:
         session_id, secret = split(key, SETUP_SESSION_PREFIX) or ("", "")
         record = self._tenants.get(self._setup_keys.get(public_prefix(SETUP_SESSION_PREFIX, session_id), ""))
         link = record.setup_link if record is not None else None
-        if (link is None or link.session_id != session_id or link.session_expires_at is None
+        if (record is None or link is None or link.session_id != session_id or link.session_expires_at is None
                 or not matches(secret, link.session_sha256)):
             raise TokenRejected("The setup session is not valid: its link may have been revoked or replaced. "
                                 "Ask your admin for a new link")

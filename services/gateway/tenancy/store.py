@@ -92,4 +92,4 @@ async def _change_once(app: web.Application, tenant_id: str, apply: Callable[[Te
     record = outcome.record if isinstance(outcome, Issued) else outcome
     next_revision = record.model_copy(update={"revision": base.revision + 1})
     await save(app, next_revision)
-    return replace(outcome, record=next_revision) if isinstance(outcome, Issued) else next_revision  # type: ignore
+    return replace(outcome, record=next_revision) if isinstance(outcome, Issued) else next_revision

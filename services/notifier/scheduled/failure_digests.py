@@ -1,4 +1,4 @@
-"""Provisioning-failure digests (issue 7): one notice per tenant per interval, not one per user.
+"""Provisioning-failure digests: one notice per tenant per interval, not one per user.
 
 Entra ID retries a failing user every provisioning cycle (40 minutes), so a mail per failure would
 bury the admins. Time is cut into fixed windows of ``interval``; once a window has ended, each

@@ -1,4 +1,4 @@
-"""Seat notices (issue 7): admins hear when a product's seats run low (>= 90 % used) or out, and when
+"""Seat notices: admins hear when a product's seats run low (>= 90 % used) or out, and when
 its subscription is about to expire (30, 7 and 1 days before) or has expired.
 
 Like the failure digests, each notifier process looks now and then: it asks the seat allocator for

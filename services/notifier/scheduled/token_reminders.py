@@ -1,4 +1,4 @@
-"""Token expiry reminders (issue 5): every admin hears at 30, 14, 7 and 1 days before, and at expiry.
+"""Token expiry reminders: every admin hears at 30, 14, 7 and 1 days before, and at expiry.
 
 Each notifier process looks at its tenants now and then and accepts the notice that is due. The
 notice's dedupe key names the token and the milestone, so the notifier turns every process's notice,

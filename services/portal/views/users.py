@@ -3,6 +3,7 @@ user's vendor attributes (role, credits, products), which the admin may change."
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -50,7 +51,7 @@ async def detail(request: web.Request, *, values: dict | None = None, errors: di
 async def change(request: web.Request) -> web.Response:
     """Role, credits and products through the user store's own path: seat rules apply, history records it."""
     posted, form = await request.post(), await form_of(request)
-    values = {name: form[name] for name in ("role", "user_credit", "reset_usage") if form.get(name)}
+    values: dict[str, Any] = {name: form[name] for name in ("role", "user_credit", "reset_usage") if form.get(name)}
     values["products"] = [p for p in posted.getall("products", []) if isinstance(p, str)]
     limit = form.get("credit_limit", "")
     values["credit_limit"] = int(limit) if limit.isascii() and limit.isdigit() else None

@@ -1,4 +1,4 @@
-"""Webhooks (issue 23): the tenant's endpoints (URL, event types or all, enabled or why not, failing since,
+"""Webhooks: the tenant's endpoints (URL, event types or all, enabled or why not, failing since,
 the secret's prefix); adding one, whose signing secret is shown once; and per endpoint: enable / disable,
 delete once confirmed, its recent deliveries, and "Replay since". The rules (which URLs, which types) are
 the webhooks service's: its refusal is shown next to the field, in its words."""

@@ -14,7 +14,6 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Self
 
 from shared.devtools.local_kafka.jars import KAFKA_SCRIPTS, ensure_jars
 from shared.devtools.local_kafka.processes import (
@@ -149,7 +148,7 @@ class LocalKafka:
         (self.workdir / STATE_FILE).unlink(missing_ok=True)
         return pid is not None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> LocalKafka:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

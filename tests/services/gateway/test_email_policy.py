@@ -1,4 +1,4 @@
-"""The tenant's email-change policy applies to what the IdP pushes (issue 5, seed 004)."""
+"""The tenant's email-change policy applies to what the IdP pushes (the Zoom guide)."""
 
 import pytest
 

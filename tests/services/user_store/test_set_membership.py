@@ -1,4 +1,4 @@
-"""A SCIM group named exactly like a subscription set is that set (Entra ID, seed 001): its members take
+"""A SCIM group named exactly like a subscription set is that set (the ZoomInfo guide for Entra ID): its members take
 and free the set's seats through the seat saga, with the real allocator in-process."""
 
 from __future__ import annotations

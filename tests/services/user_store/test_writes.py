@@ -140,7 +140,7 @@ async def test_no_user_grows_past_what_a_reply_can_carry(dispatch):
 
 
 async def test_keep_emails_leaves_the_stored_emails_whatever_the_idp_sends(dispatch):
-    """Tenant policy "ignore email changes" (seed 004): other attributes still change."""
+    """Tenant policy "ignore email changes" (the Zoom guide): other attributes still change."""
     emails = [{"value": "ann@old.example", "type": "work"}]
     # in the stored form the gateway sends (schemas included), so an unchanged patch is "no change"
     user = await create(dispatch, emails=emails, schemas=["urn:ietf:params:scim:schemas:core:2.0:User"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from outbox_support import emitter, outbox, published, titles
 
 from shared.events.relay import ADOPT_AFTER, Relay
+from shared.messaging.transport import RecordTooLarge
 from tests.support.clock import FakeClock
 from tests.support.events import RecordingPublisher, until
 
@@ -115,3 +116,23 @@ async def test_another_copys_rows_are_adopted_once_they_are_old(database):
         clock.advance((ADOPT_AFTER + timedelta(seconds=1)).total_seconds())
         await published(events, database)
     assert [event.subject for event in events.events()] == ["ann"]
+
+
+class RefusingLarge(RecordingPublisher):
+    """A broker that refuses records over a size, as Kafka refuses those over its limit."""
+
+    async def send(self, topic, value, *, key, headers):
+        if len(value) > 1_000:
+            raise RecordTooLarge("too large")
+        await super().send(topic, value, key=key, headers=headers)
+
+
+async def test_an_event_the_bus_never_takes_is_dropped_and_its_subject_goes_on(database, caplog):
+    events = RefusingLarge()
+    async with emitter(database, events) as process:
+        await process.retitle("ann", "x" * 2_000)
+        await process.retitle("bob")
+        await process.retitle("ann", "after")
+        await published(events, database)
+    assert titles(events, "ann") == ["after"] and titles(events, "bob") == ["-"]
+    assert "event larger than the bus carries, dropped" in caplog.text

@@ -234,3 +234,35 @@ async def test_a_command_too_large_for_the_bus_is_a_too_large_error_not_a_crash(
         with pytest.raises(RemoteError) as raised:
             await requester.ask(Pong(service="s" * (MAX_RECORD_BYTES + 1), instance="i"), topic=topic, key="k")
     assert raised.value.code == ErrorCode.TOO_LARGE
+
+
+async def test_send_all_keeps_each_keys_order_and_partition_and_refuses_only_the_oversized(bus):
+    topic = await new_topic(bus, partitions=3)
+    records = [(f"k{n % 5}", f"v{n}".encode(), [("h", b"x")]) for n in range(40)]
+    records.insert(7, ("k1", b"x" * (MAX_RECORD_BYTES + 1), []))
+    async with bus.publisher() as publisher:
+        outcomes = await publisher.send_all(topic, records)
+        for key in ("k0", "k3"):  # one by one, as every other sender sends: the partition send_all chose
+            await publisher.send(topic, b"alone", key=key, headers=[])
+    assert [type(outcome) for outcome in outcomes] == [type(None)] * 7 + [RecordTooLarge] + [type(None)] * 33
+    async with bus.group_consumer([topic], f"g-{uuid.uuid4().hex}") as consumer:
+        got = await fetch_until(consumer, 42)
+    assert len(got) == 42
+    for key in ("k0", "k1", "k2", "k3", "k4"):
+        mine = [record for record in got if record.key == key.encode()]
+        assert [record.value for record in mine if record.value != b"alone"] == [
+            value for k, value, _ in records if k == key and len(value) < 100]
+        assert len({record.partition for record in mine}) == 1
+        assert all(record.headers == (("h", b"x"),) for record in mine if record.value != b"alone")
+
+
+async def test_a_gathering_consumer_gets_every_record_and_one_that_comes_alone(bus):
+    """``gather_ms``: the broker may hold a fetch for more records; a lone record still comes (once the
+    wait is over), and a burst comes whole."""
+    topic = await new_topic(bus)
+    async with bus.group_consumer([topic], f"g-{uuid.uuid4().hex}", gather_ms=50) as consumer:
+        await publish(bus, topic, 1, prefix="alone")
+        assert [record.key for record in await fetch_until(consumer, 1)] == [b"alone0"]
+        await publish(bus, topic, 30)
+        assert sorted(record.key for record in await fetch_until(consumer, 30)) == sorted(
+            f"k{i}".encode() for i in range(30))
