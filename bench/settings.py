@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
 
 from bench.phases import PHASES
 from shared.devtools import REPO_ROOT
@@ -18,7 +17,10 @@ from shared.devtools.launcher import SERVICES
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-class Defaults(TypedDict):
+@dataclass
+class Sizes:
+    """How big a run is: the defaults of a full and of a quick run, each overridable by a flag."""
+
     users: int
     concurrency: int
     group_rounds: int
@@ -27,20 +29,12 @@ class Defaults(TypedDict):
     idle_seconds: float
 
 
-FULL: Defaults = {"users": 5000, "concurrency": 32, "group_rounds": 4, "baseline_calls": 2000,
-                  "max_phase_seconds": 0.0, "idle_seconds": 10.0}
-QUICK: Defaults = {"users": 500, "concurrency": 16, "group_rounds": 2, "baseline_calls": 500,
-                   "max_phase_seconds": 4.0, "idle_seconds": 2.0}
+FULL = Sizes(users=5000, concurrency=32, group_rounds=4, baseline_calls=2000, max_phase_seconds=0.0, idle_seconds=10.0)
+QUICK = Sizes(users=500, concurrency=16, group_rounds=2, baseline_calls=500, max_phase_seconds=4.0, idle_seconds=2.0)
 
 
 @dataclass
-class Settings:
-    users: int
-    concurrency: int
-    group_rounds: int
-    baseline_calls: int
-    max_phase_seconds: float
-    idle_seconds: float
+class Settings(Sizes):
     phases: list[str]
     checkpoints: list[int]
     quick: bool
@@ -56,9 +50,9 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         "Start the whole system on a real broker, load it phase by phase like an IdP, print ops/s, latency, "
         "errors, CPU and RSS per process, and append them to bench/RESULTS.md."))
     parser.add_argument("--quick", action="store_true", help=(
-        f"small run, under a minute with start-up: {QUICK['users']} users, C={QUICK['concurrency']}"))
-    parser.add_argument("--users", "-n", type=int, help=f"users to create (default {FULL['users']})")
-    parser.add_argument("--concurrency", "-c", type=int, help=f"requests in flight (default {FULL['concurrency']})")
+        f"small run, under a minute with start-up: {QUICK.users} users, C={QUICK.concurrency}"))
+    parser.add_argument("--users", "-n", type=int, help=f"users to create (default {FULL.users})")
+    parser.add_argument("--concurrency", "-c", type=int, help=f"requests in flight (default {FULL.concurrency})")
     parser.add_argument("--phases", default=",".join(PHASES),
                         help=f"comma-separated, run in this order whatever the order given: {','.join(PHASES)}")
     parser.add_argument("--group-rounds", type=int, help="add+remove PATCH pairs per group (default 4, quick 2)")
@@ -93,11 +87,11 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     except ValueError as error:
         parser.error(str(error))
     settings = Settings(
-        users=args.users or defaults["users"], concurrency=args.concurrency or defaults["concurrency"],
-        group_rounds=args.group_rounds or defaults["group_rounds"],
-        baseline_calls=args.baseline_calls or defaults["baseline_calls"],
-        max_phase_seconds=defaults["max_phase_seconds"] if args.max_phase_seconds is None else args.max_phase_seconds,
-        idle_seconds=defaults["idle_seconds"] if args.idle_seconds is None else args.idle_seconds,
+        users=args.users or defaults.users, concurrency=args.concurrency or defaults.concurrency,
+        group_rounds=args.group_rounds or defaults.group_rounds,
+        baseline_calls=args.baseline_calls or defaults.baseline_calls,
+        max_phase_seconds=defaults.max_phase_seconds if args.max_phase_seconds is None else args.max_phase_seconds,
+        idle_seconds=defaults.idle_seconds if args.idle_seconds is None else args.idle_seconds,
         phases=[name for name in PHASES if name in wanted],
         checkpoints=sorted(int(n) for n in args.rss_checkpoints.split(",") if n.strip()),
         quick=args.quick, results=None if args.no_results else Path(args.results), keep=args.keep,

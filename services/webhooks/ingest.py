@@ -28,9 +28,9 @@ POLL_MS = 200
 RETRY_SECONDS = 1.0
 #: How long the broker may hold a fetch for more events to join the first: a batch costs a fetch, a
 #: transaction and an offset commit whatever its size (bench, creates at C=32: a batch per fetch cost
-#: 0.2 ms of CPU per event here and more in the broker; this wait adds as much to an event's way to its
-#: endpoints).
-GATHER_MS = 100
+#: 0.2 ms of CPU per event here and more in the broker); this wait adds at most as much to an event's
+#: way to its endpoints.
+GATHER_MS = 250
 #: Stored batches' offsets are committed at most this often (a commit is a request to the broker, and
 #: a crash re-reads at most this much, which the history drops as repeats).
 COMMIT_EVERY_SECONDS = 1.0
