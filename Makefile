@@ -15,10 +15,12 @@ run: $(INSTALLED)
 # pytest exits 5 when it collected no tests: that is a failure too, and so is any other non-zero.
 # The static checks run first, ruff then mypy ([tool.ruff], [tool.mypy] in pyproject.toml); a finding fails the
 # run, after the tests, so that their summary stays the last line.
+# Three pytest-xdist workers on the 2 cores (tests/support/parallel.py): the integration tests spend much of
+# their time waiting on their processes, and a third worker keeps both cores busy meanwhile.
 test: $(INSTALLED)
 	$(BIN)/ruff check .; lint=$$?; \
 	$(BIN)/mypy; types=$$?; \
-	$(BIN)/python -m pytest; status=$$?; \
+	$(BIN)/python -m pytest -n 3; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests were collected" >&2; fi; \
 	if [ $$status -eq 0 ]; then status=$$lint; fi; \
 	if [ $$status -eq 0 ]; then status=$$types; fi; \

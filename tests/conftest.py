@@ -33,7 +33,7 @@ from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
 
-pytest_plugins = ["tests.support.hang_report"]
+pytest_plugins = ["tests.support.hang_report", "tests.support.parallel"]
 
 OPERATOR_KEY = "test-operator-key-at-least-32-characters"  # the gateway refuses shorter ones
 

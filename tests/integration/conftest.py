@@ -7,7 +7,9 @@ its own or counts things across the whole system gets one of its own: ``fresh_sy
 
 Every system's services join the same consumer groups on the one broker, so two systems never run at
 once: the shared system is stopped before a test that makes its own (and after the last test that uses
-it), and the tests that share it run first, so it starts once (``pytest_collection_modifyitems``).
+it), and the tests that share it run first, so it starts once (``pytest_collection_modifyitems``). Under
+``make test``'s xdist workers each worker has a broker of its own, and the tests sharing a system are one
+work unit of one worker (tests/support/parallel.py).
 """
 
 from __future__ import annotations

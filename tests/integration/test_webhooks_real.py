@@ -94,10 +94,10 @@ class Admin:
             events, cursor = events + page["events"], page["next_cursor"]
 
 
-async def until(condition, timeout: float = 60.0) -> None:
+async def until(condition, timeout: float = 60.0, interval: float = 0.2) -> None:
     async with asyncio.timeout(timeout):
         while not await condition():
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(interval)
 
 
 async def idp_traffic(system, session: aiohttp.ClientSession) -> tuple[list[Admin], str, list[str]]:
@@ -183,7 +183,7 @@ async def test_a_receiver_down_for_a_minute_gets_every_event_once_in_order(make_
                 events = await events_of(admins)
                 return (provisioning_types(events) == expected(okta_user, entra_users, provisioning_types(events))
                         and {event["id"] for event in handled} == {event["id"] for event in events})
-            await until(all_handled, timeout=OUTAGE_SECONDS + 90)
+            await until(all_handled, timeout=OUTAGE_SECONDS + 90, interval=1.0)
             failed = [await admin.call("GET", f"/webhooks/{endpoint}/deliveries", params={"outcome": "failed",
                                                                                          "count": "200"})
                       for admin, endpoint in zip(admins, endpoints, strict=True)]

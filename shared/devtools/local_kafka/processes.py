@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import os
+import random
 import shutil
 import socket
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from pathlib import Path
 
 HOST = "127.0.0.1"
+#: ``i/n``: this process takes its ports from the i-th of n slices of ``SLICED_PORTS`` (the suite's parallel
+#: workers, each with its own broker and systems: two of them never pick the same port). Unset: the OS picks.
+PORT_SLICE_ENV = "SCIMFLOW_PORT_SLICE"
+#: Below Linux's ephemeral range (32768-60999), so no outgoing connection takes a port between pick and bind.
+SLICED_PORTS = range(20000, 32768)
 
 
 def free_port(*, other_than: Container[int] = ()) -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the OS picks it), none of ``other_than``: once
-    closed, a port the OS just handed out may be handed out again at once."""
+    """A TCP port on 127.0.0.1 that is free right now, none of ``other_than``: once closed, a port the OS
+    just handed out may be handed out again at once."""
+    turns = slice_in_turn()
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((HOST, 0))
+            try:
+                sock.bind((HOST, next(turns) if turns else 0))
+            except OSError:  # that one of our slice is taken: the next
+                continue
             if (port := sock.getsockname()[1]) not in other_than:
                 return port
+
+
+@functools.cache
+def slice_in_turn() -> Iterator[int] | None:
+    """This process's slice of ``SLICED_PORTS`` ($SCIMFLOW_PORT_SLICE), one port after another from a random
+    start: a port handed out (its taker may not have bound it yet) comes again only after all the others.
+    None: no slice, the OS picks."""
+    if not (setting := os.environ.get(PORT_SLICE_ENV)):
+        return None
+    index, count = (int(part) for part in setting.split("/"))
+    size = len(SLICED_PORTS) // count
+    ports = SLICED_PORTS[index * size:(index + 1) * size]
+    start = random.SystemRandom().randrange(size)  # not the suite's random: a test may have seeded it
+    return itertools.cycle([*ports[start:], *ports[:start]])
 
 
 def port_accepts(port: int) -> bool:
