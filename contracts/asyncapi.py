@@ -60,6 +60,8 @@ _HEADERS = {
         Headers.DEADLINE: {"type": "string", "description": "epoch milliseconds; past it nobody waits"},
         Headers.TENANT_ID: {"type": "string"},
         Headers.SOURCE: {"type": "string", "description": "the sending process"},
+        Headers.REQUEST_ID: {"type": "string", "description": "the gateway's request id (X-Request-Id) it serves"},
+        Headers.TRACEPARENT: {"type": "string", "description": "W3C trace context of the sending span"},
     },
     "required": [Headers.MESSAGE_TYPE, Headers.MESSAGE_ID],
 }

@@ -24,6 +24,8 @@ class Headers:
     DEADLINE = "deadline"  # epoch milliseconds; past it nobody waits for the answer
     TENANT_ID = "tenant_id"
     SOURCE = "source"  # instance that produced the message (ops: who served this reply)
+    REQUEST_ID = "request_id"  # the gateway's request id (X-Request-Id): every process logs it with its work
+    TRACEPARENT = "traceparent"  # W3C trace context of the sending span, when tracing is on
 
 
 CONTENT_TYPE_JSON = "application/json"
@@ -41,6 +43,8 @@ class MessageMeta(BaseModel):
     deadline_ms: int | None = None
     tenant_id: str | None = None
     source: str | None = None
+    request_id: str | None = None
+    traceparent: str | None = None
 
     def expired(self, now_ms: int | None = None) -> bool:
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms

@@ -43,6 +43,16 @@ EVENTS = TopicSpec("scimflow.events", COMMAND_PARTITIONS,
 ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE,
               EVENTS, WEBHOOKS_COMMANDS)
 
+#: Each service's consumer groups and what they read (``scimflow status`` shows them).
+SERVICE_GROUPS: dict[str, tuple[TopicSpec, ...]] = {
+    "user_store": (USERS_COMMANDS, GROUPS_COMMANDS),
+    "seat_allocator": (SEATS_COMMANDS,),
+    "notifier": (NOTIFIER_COMMANDS,),
+    "sync_status": (SYNC_STATUS_COMMANDS,),
+    "webhooks": (WEBHOOKS_COMMANDS,),
+    "webhooks.events": (EVENTS,),
+}
+
 REPLY_TOPIC_PREFIX = "scim.replies."
 # Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.
 REPLY_TOPIC_CONFIG = {"retention.ms": str(60 * 60 * 1000)}

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start Kafka (unless KAFKA_BOOTSTRAP_SERVERS) and every service")
     run.set_defaults(func=run_system)
+    status = commands.add_parser("status", help="each service's consumer group on Kafka ($KAFKA_BOOTSTRAP_SERVERS): "
+                                 "its copies, their partitions, the commands waiting")
+    status.set_defaults(func=show_status)
 
     tenant = _group(commands, "tenant", "manage tenants (operator key)")
     create = _action(tenant, "create", "create a tenant; prints its SCIM base URL and first token (JSON)",
@@ -155,6 +158,22 @@ def _detail(raw: bytes) -> str:
         return json.loads(raw)["detail"]
     except (ValueError, KeyError, TypeError):
         return raw.decode(errors="replace")
+
+
+def show_status(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from shared.messaging.group_status import every_group_status, render
+    from shared.settings import CommonSettings
+
+    servers = CommonSettings().kafka_bootstrap_servers
+    try:
+        statuses = asyncio.run(every_group_status(servers))
+    except Exception as error:  # the broker unreachable, refused ...: what went wrong, not a traceback
+        print(f"scimflow: cannot read the groups on {servers}: {str(error) or type(error).__name__}", file=sys.stderr)
+        return 1
+    print(render(statuses))
+    return 0
 
 
 def run_system(_: argparse.Namespace) -> int:

@@ -19,6 +19,11 @@ _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("co
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", MAY_FLOOD}
 
 
+def current_correlation_id() -> str | None:
+    """The id of the work at hand, for the messages it sends (``MessageMeta.request_id``)."""
+    return _correlation_id.get()
+
+
 @contextmanager
 def correlation(correlation_id: str | None) -> Iterator[None]:
     token = _correlation_id.set(correlation_id)

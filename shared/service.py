@@ -21,6 +21,7 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
 from shared.settings import CommonSettings
+from shared.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ async def serve(
 def prepare_process(service: str, settings: CommonSettings) -> None:
     """What every process (the gateway and each service) sets up before its event loop runs."""
     configure_logging(service, settings.log_level)
+    configure_tracing(service, settings.instance_id, settings.tracing_endpoint)
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
 
 

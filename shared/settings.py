@@ -8,15 +8,17 @@ from __future__ import annotations
 import re
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SCIMFLOW_", extra="ignore")
+    # A refused value is not repeated in the error: a database URL may carry its password.
+    model_config = SettingsConfigDict(env_prefix="SCIMFLOW_", extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
@@ -24,15 +26,71 @@ class CommonSettings(BaseSettings):
     )
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    #: OTLP/HTTP traces URL (``http://collector:4318/v1/traces``); unset: no tracing (shared/tracing.py).
+    tracing_endpoint: str | None = None
     #: uvloop (less CPU per socket event than asyncio's own loop) where installed, or asyncio.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     #: Distinguishes processes of one service (reply topics, logs, the ``source`` header).
     instance_id: str = Field(default_factory=lambda: _safe(socket.gethostname()))
+    #: Unset: each stateful service keeps its SQLite file under ``data_dir`` (one host). A
+    #: ``postgresql+asyncpg://`` URL: every service in a schema of its own in that one database, so their
+    #: copies may run on several hosts. A service's own ``SCIMFLOW_<SERVICE>_DATABASE_URL`` wins over it.
+    database_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     def service_data_dir(self, service: str) -> Path:
         path = self.data_dir / service
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def store_of(self, service: str, own_url: str | None, file_name: str) -> StoreLocation:
+        """Where ``service`` keeps its state: its own URL, else the common one, else its SQLite file."""
+        if url := own_url or self.database_url:
+            return PostgresSchema(url, schema=service)
+        return SqliteFile(self.service_data_dir(service) / file_name)
+
+
+@dataclass(frozen=True)
+class SqliteFile:
+    path: Path
+
+
+@dataclass(frozen=True)
+class PostgresSchema:
+    """A service's schema (its tables' namespace) in the PostgreSQL database ``url`` names."""
+
+    url: str
+    schema: str
+
+
+StoreLocation = SqliteFile | PostgresSchema
+
+POSTGRES_SCHEME = "postgresql+asyncpg://"
+
+
+def postgres_url(url: str | None) -> str | None:
+    """A database URL as the settings take it: PostgreSQL through asyncpg, the one driver the services use
+    (SQLite needs no URL: it is what an unset one means)."""
+    if url is not None and not url.startswith(POSTGRES_SCHEME):
+        raise ValueError(f"a database URL starts with {POSTGRES_SCHEME} (unset: SQLite files under the data "
+                         f"directory), not {url.split(':', 1)[0]!r}")
+    return url
+
+
+class SqliteOnlySettings(CommonSettings):
+    """A stateful service that keeps its state in SQLite only so far: it refuses a database URL rather than
+    ignore it, so that copies on several hosts never each keep a SQLite file of their own unnoticed."""
+
+    @model_validator(mode="after")
+    def no_database_url(self) -> Self:
+        if self.database_url is not None:
+            raise ValueError("this service keeps its state in SQLite only so far: unset SCIMFLOW_DATABASE_URL "
+                             "(the sync-status reporter takes SCIMFLOW_SYNC_STATUS_DATABASE_URL)")
+        return self
 
 
 S = TypeVar("S", bound=CommonSettings)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from services.user_store.bootstrap import on_bus as user_store_on_bus
 from services.user_store.database import create_engine as create_users_engine
 from services.user_store.database import create_schema as create_users_schema
 from shared.devtools.local_kafka import free_port
+from shared.devtools.local_postgres import LocalPostgres, create_database, drop_database
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
@@ -36,6 +38,8 @@ from shared.messaging.worker import run_worker
 pytest_plugins = ["tests.support.hang_report", "tests.support.parallel"]
 
 OPERATOR_KEY = "test-operator-key-at-least-32-characters"  # the gateway refuses shorter ones
+#: A PostgreSQL server the tests use instead of starting their own (its user may create databases).
+TEST_DATABASE_ENV = "SCIMFLOW_TEST_DATABASE_URL"
 
 
 @pytest.fixture
@@ -141,3 +145,22 @@ def kafka_bootstrap_servers(tmp_path_factory) -> str:
 
     with kafka_bootstrap(tmp_path_factory.mktemp("kafka")) as servers:
         yield servers
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server's URL: $SCIMFLOW_TEST_DATABASE_URL, else a throw-away cluster of Debian's
+    binaries (shared/devtools/local_postgres.py), stopped after the session. Never mocked."""
+    if configured := os.environ.get(TEST_DATABASE_ENV, "").strip():
+        yield configured
+        return
+    with LocalPostgres() as cluster:
+        yield cluster.url
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A fresh, empty database of its own for the test (dropped after it)."""
+    url = await create_database(postgres_server)
+    yield url
+    await drop_database(postgres_server, url)

@@ -14,6 +14,7 @@ from services.gateway.middlewares import (
     auth_middleware,
     errors_middleware,
     scim_log_middleware,
+    tracing_middleware,
 )
 from services.gateway.routes import setup_routes
 from services.gateway.scim.bulk import MAX_PAYLOAD_SIZE
@@ -38,8 +39,8 @@ ADMIN_BURST_SECONDS = 10.0
 def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
                clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
-    app = web.Application(middlewares=[scim_log_middleware, audit_middleware, errors_middleware,
-                                       auth_failures_middleware, auth_middleware],
+    app = web.Application(middlewares=[tracing_middleware, scim_log_middleware, audit_middleware,
+                                       errors_middleware, auth_failures_middleware, auth_middleware],
                           client_max_size=2 * MAX_PAYLOAD_SIZE,
                           handler_args={"max_line_size": MAX_REQUEST_LINE, "logger": ServerLog()})
     app[keys.SETTINGS] = settings

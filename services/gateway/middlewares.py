@@ -22,11 +22,14 @@ from shared.log_limits import MAY_FLOOD
 from shared.logging import correlation
 from shared.messaging.requester import RemoteError, RequestTimeout
 from shared.scim.errors import ScimError
+from shared.tracing import http_server_span, set_status_code
 
 log = logging.getLogger(__name__)
 
 SCIM_PREFIX = "/scim/v2"
 ADMIN_PREFIX = "/admin/"
+#: A client's X-Request-Id travels in every message the request sends: a longer one is cut.
+REQUEST_ID_MAX_CHARS = 128
 
 
 def error_response(error: ScimError, request: web.Request) -> web.Response:
@@ -37,9 +40,26 @@ def error_response(error: ScimError, request: web.Request) -> web.Response:
     return scim_json(error.body(), status=error.status, headers=error.headers)
 
 
+def route_template(request: web.Request) -> str:
+    """The route's template (``/scim/v2/Users/{id}``), so a span or a count never names a user; one label
+    for every path no route matches."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def tracing_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """The request's span (shared/tracing.py; nothing when tracing is off), around every other middleware."""
+    with http_server_span(request.method, route_template(request), request.headers) as span:
+        response = await handler(request)
+        set_status_code(span, response.status)
+        return response
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
-    with correlation(header_text(request, "X-Request-Id") or uuid.uuid4().hex):
+    request_id = (header_text(request, "X-Request-Id") or "")[:REQUEST_ID_MAX_CHARS] or uuid.uuid4().hex
+    with correlation(request_id):
         try:
             return await handler(request)
         except ScimError as error:

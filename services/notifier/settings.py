@@ -9,14 +9,14 @@ from typing import Literal
 from pydantic import PositiveFloat, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import CommonSettings
+from shared.settings import SqliteOnlySettings
 
 PLAIN_LOGIN = ("SCIMFLOW_SMTP_USERNAME is set but SCIMFLOW_SMTP_TLS is none: the SMTP password would cross the "
                "network in clear. Set SCIMFLOW_SMTP_TLS=starttls (or tls), or SCIMFLOW_SMTP_ALLOW_PLAIN_AUTH=true "
                "for a relay on this machine or a network you trust")
 
 
-class NotifierSettings(CommonSettings):
+class NotifierSettings(SqliteOnlySettings):
     """SMTP and delivery settings (``SCIMFLOW_SMTP_*``), and how often the scheduled notices are looked
     for; the defaults suit a local development sink."""
 

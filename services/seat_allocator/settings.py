@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from shared.settings import CommonSettings
+from shared.settings import SqliteOnlySettings
 
 
-class SeatAllocatorSettings(CommonSettings):
+class SeatAllocatorSettings(SqliteOnlySettings):
     """``SCIMFLOW_EVENTS_ENABLED`` (the user store's setting too): whether the allocator publishes its seat
     and subscription set events on ``scimflow.events`` (README "Events"); off, it writes none."""
 

@@ -1,11 +1,10 @@
-"""Composition root of the sync-status reporter: its SQLite file, the handlers, history pruning."""
+"""Composition root of the sync-status reporter: its database (SQLite or PostgreSQL), the handlers, history pruning."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from functools import partial
 
 from services.sync_status.handlers import HANDLERS, Deps
 from services.sync_status.settings import SyncStatusSettings
@@ -13,13 +12,8 @@ from services.sync_status.tables import HistoryRow, ScimCallRow, UserStatusRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
 from shared.periodic import periodically
-from shared.sqlite import (
-    create_engine,
-    create_tables,
-    session_factory,
-    threaded_session_factory,
-)
-from shared.store import UnitOfWork, delete_older, utc_now
+from shared.store import delete_older, utc_now
+from shared.store.backend import open_store
 
 TABLES = (UserStatusRow, HistoryRow, ScimCallRow)
 
@@ -27,16 +21,11 @@ TABLES = (UserStatusRow, HistoryRow, ScimCallRow)
 @asynccontextmanager
 async def bootstrap(settings: SyncStatusSettings, identity: ServiceIdentity, *,
                     clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
-    engine = create_engine(settings.db_path)
-    try:
-        await create_tables(engine, TABLES)
-        sessions = session_factory(engine)
+    async with open_store(settings.store, TABLES, clock=clock) as store:
 
         async def prune() -> None:
-            await delete_older(threaded_session_factory(engine), HistoryRow.at, clock() - settings.history_retention)
-            await delete_older(threaded_session_factory(engine), ScimCallRow.at, clock() - settings.scim_log_retention)
+            await delete_older(store.maintenance, HistoryRow.at, clock() - settings.history_retention)
+            await delete_older(store.maintenance, ScimCallRow.at, clock() - settings.scim_log_retention)
 
         async with periodically("history pruning", timedelta(hours=1), prune):
-            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=partial(UnitOfWork, sessions), clock=clock))
-    finally:
-        await engine.dispose()
+            yield Dispatcher(HANDLERS, Deps(identity=identity, uow=store.uow, clock=clock))

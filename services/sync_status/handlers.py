@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import ColumnElement, exists, func, or_, text
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
 
 from contracts import MessageMeta
@@ -32,6 +32,7 @@ from shared.messaging.dispatch import Handler, tenant_of
 from shared.messaging.ping import ping
 from shared.sqlite import PlainSql, new_row, table_of
 from shared.store import StoreDeps, UnitOfWork, as_utc
+from shared.store.portable_sql import json_array_holds, text_position
 
 Deps = StoreDeps[UnitOfWork]
 
@@ -98,7 +99,7 @@ def apply(row: Status, cmd: ProvisioningOutcome, at: datetime) -> None:
 async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps) -> OutcomeRecorded:
     """One outcome in a message of its own (how user stores before batches reported)."""
     async with deps.uow() as uow:
-        recorded = record(await uow.sql(), meta.message_id, tenant_of(meta), cmd)
+        recorded = await uow.run(lambda sql: record_all(sql, [(meta.message_id, tenant_of(meta), cmd)]))
         await uow.commit()
     return OutcomeRecorded(duplicate=not recorded)
 
@@ -106,11 +107,21 @@ async def record_outcome(cmd: ProvisioningOutcome, meta: MessageMeta, deps: Deps
 async def record_outcomes(cmd: ProvisioningOutcomes, meta: MessageMeta, deps: Deps) -> OutcomesRecorded:
     """A batch of outcomes, in one transaction: per outcome, a message costs the reporter more than
     recording it (bench/RESULTS.md)."""
+    reports = [(report.report_id, report.tenant_id, report.outcome) for report in cmd.reports]
     async with deps.uow() as uow:
-        sql = await uow.sql()
-        recorded = sum(record(sql, report.report_id, report.tenant_id, report.outcome) for report in cmd.reports)
+        recorded = await uow.run(lambda sql: record_all(sql, reports))
         await uow.commit()
     return OutcomesRecorded(recorded=recorded, duplicates=len(cmd.reports) - recorded)
+
+
+def record_all(sql: PlainSql, reports: Sequence[tuple[str, str, ProvisioningOutcome]]) -> int:
+    """Record (report id, tenant, outcome)s in their order; how many were new. Batches come on any partition
+    (the user store casts them without a key), so two may carry outcomes of one user at once: their
+    tenants are locked first (in one order: two batches never deadlock), and the second reads the user's
+    row as the first left it."""
+    for tenant_id in sorted({tenant_id for _, tenant_id, _ in reports}):
+        sql.lock(f"sync_status.tenant:{tenant_id}")
+    return sum(record(sql, report_id, tenant_id, outcome) for report_id, tenant_id, outcome in reports)
 
 
 def record(sql: PlainSql, report_id: str, tenant_id: str, cmd: ProvisioningOutcome) -> bool:
@@ -170,9 +181,7 @@ async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Dep
     if cmd.until is not None:
         conditions.append(col(UserStatusRow.last_attempt) < cmd.until)
     if cmd.product is not None:
-        held = select(text("1")).select_from(func.json_each(UserStatusRow.products)).where(
-            text("json_each.value = :product")).params(product=cmd.product)
-        conditions.append(exists(held))
+        conditions.append(json_array_holds(UserStatusRow.products, cmd.product))
     if term := (cmd.search or "").strip().lower():
         conditions.append(contains(term))
     async with deps.uow(read_only=True) as uow:
@@ -185,10 +194,10 @@ async def list_user_statuses(cmd: ListUserStatuses, meta: MessageMeta, deps: Dep
 
 
 def contains(term: str) -> ColumnElement[bool]:
-    """userName or email containing ``term`` (lower-cased): the store's lower() is Python's, so any script
-    folds; instr, unlike LIKE, takes "%" and "_" literally."""
-    return or_(func.instr(col(UserStatusRow.user_name_key), term) > 0,
-               func.instr(func.lower(col(UserStatusRow.email)), term) > 0)
+    """userName or email containing ``term`` (lower-cased): the store's lower() folds any script (SQLite's is
+    Python's; PostgreSQL's its UTF-8 locale's); text_position, unlike LIKE, takes "%" and "_" literally."""
+    return or_(text_position(col(UserStatusRow.user_name_key), term) > 0,
+               text_position(func.lower(col(UserStatusRow.email)), term) > 0)
 
 
 async def get_user_history(cmd: GetUserHistory, meta: MessageMeta, deps: Deps) -> UserHistory:

@@ -1,7 +1,8 @@
 from datetime import timedelta
-from pathlib import Path
 
-from shared.settings import CommonSettings
+from pydantic import field_validator
+
+from shared.settings import CommonSettings, StoreLocation, postgres_url
 
 
 class SyncStatusSettings(CommonSettings):
@@ -10,6 +11,13 @@ class SyncStatusSettings(CommonSettings):
 
     history_days: int = 90
     scim_log_days: int = 30
+    #: ``SCIMFLOW_SYNC_STATUS_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
+    sync_status_database_url: str | None = None
+
+    @field_validator("sync_status_database_url")
+    @classmethod
+    def own_postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     @property
     def history_retention(self) -> timedelta:
@@ -20,5 +28,5 @@ class SyncStatusSettings(CommonSettings):
         return timedelta(days=self.scim_log_days)
 
     @property
-    def db_path(self) -> Path:
-        return self.service_data_dir("sync_status") / "sync_status.sqlite3"
+    def store(self) -> StoreLocation:
+        return self.store_of("sync_status", self.sync_status_database_url, "sync_status.sqlite3")

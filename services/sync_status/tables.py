@@ -5,6 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from shared.store.portable_sql import UTC_TIME
+
 
 class UserStatusRow(SQLModel, table=True):
     """One row per user and tenant, by lower-cased userName: a create refused before the user existed
@@ -24,8 +26,8 @@ class UserStatusRow(SQLModel, table=True):
     user_id: str | None = None
     status: str
     detail: str | None = None
-    last_synced: datetime | None = None
-    last_attempt: datetime
+    last_synced: datetime | None = Field(default=None, sa_type=UTC_TIME)
+    last_attempt: datetime = Field(sa_type=UTC_TIME)
     scim_active: bool | None = None
     platform_active: bool | None = None
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -35,7 +37,8 @@ class UserStatusRow(SQLModel, table=True):
     #: The IdP's writes that found the user already as asked: counted here, not in the history (an IdP
     #: re-syncs every user every 40 minutes or so), and not a sync (``last_synced`` stays).
     unchanged_syncs: int = 0
-    last_checked: datetime | None = None  # the last write that succeeded, changing something or not
+    #: The last write that succeeded, changing something or not.
+    last_checked: datetime | None = Field(default=None, sa_type=UTC_TIME)
     last_check_id: str | None = None  # the report last counted in unchanged_syncs: redelivered, it counts once
 
 
@@ -48,7 +51,7 @@ class HistoryRow(SQLModel, table=True):
     message_id: str = Field(primary_key=True)
     tenant_id: str
     user_name_key: str  # "#<user id>" when the outcome named no user we know
-    at: datetime = Field(index=True)  # pruned by age
+    at: datetime = Field(index=True, sa_type=UTC_TIME)  # pruned by age
     action: str
     status: str
     detail: str | None = None
@@ -64,7 +67,7 @@ class ScimCallRow(SQLModel, table=True):
 
     call_id: str = Field(primary_key=True)
     tenant_id: str
-    at: datetime = Field(index=True)  # pruned by age
+    at: datetime = Field(index=True, sa_type=UTC_TIME)  # pruned by age
     method: str
     path: str
     status: int

@@ -3,10 +3,10 @@ from pathlib import Path
 from pydantic import Field
 
 from services.user_store.paging import QUERY_BUDGET_STEPS
-from shared.settings import CommonSettings
+from shared.settings import SqliteOnlySettings
 
 
-class UserStoreSettings(CommonSettings):
+class UserStoreSettings(SqliteOnlySettings):
     """``SCIMFLOW_QUERY_BUDGET_STEPS``: the SQLite VM steps one list or filter query may take before it is
     refused as too expensive (paging.QUERY_BUDGET_STEPS); 0: no bound. ``SCIMFLOW_EVENTS_ENABLED``: whether
     the store publishes provisioning events on ``scimflow.events`` (README "Events"); off, it writes none."""

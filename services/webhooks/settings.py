@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from shared.settings import CommonSettings
+from shared.settings import SqliteOnlySettings
 
 
-class WebhooksSettings(CommonSettings):
+class WebhooksSettings(SqliteOnlySettings):
     """Delivery and history settings (``SCIMFLOW_WEBHOOKS_*``); the defaults suit production."""
 
     #: Deliver to loopback, link-local, private and other non-public addresses: off, so that a tenant's

@@ -31,7 +31,7 @@ def ensure_chromium(path: Path = CHROMIUM, run: Run | None = None) -> Path:
     """``path`` once Chromium is there: as found, after ``apt-get install``, or after an update and a retry."""
     if _usable(path):
         return path
-    run = run or _apt_get
+    run = run or apt_get
     said: list[str] = []
     for step in (INSTALL, UPDATE, INSTALL):  # an install on a fresh machine fails until the lists are read
         done = run(step)
@@ -48,7 +48,8 @@ def _usable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
-def _apt_get(command: Sequence[str]) -> subprocess.CompletedProcess:
+def apt_get(command: Sequence[str]) -> subprocess.CompletedProcess:
+    """Run one apt-get step non-interactively; a missing apt-get or a hung mirror is a failed step, not a crash."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         return subprocess.run(list(command), env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,

@@ -30,6 +30,8 @@ _META_HEADERS = {
     "deadline_ms": Headers.DEADLINE,
     "tenant_id": Headers.TENANT_ID,
     "source": Headers.SOURCE,
+    "request_id": Headers.REQUEST_ID,
+    "traceparent": Headers.TRACEPARENT,
 }
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from contracts import ErrorCode, Message, MessageMeta, Reply, Result
 from contracts.topics import reply_topic
+from shared.logging import current_correlation_id
 from shared.messaging.codec import (
     DecodeError,
     decode_headers,
@@ -31,6 +32,7 @@ from shared.messaging.transport import (
     RecordTooLarge,
     TopicReader,
 )
+from shared.tracing import current_traceparent, producer_span
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,11 @@ class Requester:
     ) -> Reply:
         """``message_id`` makes a repeated ask the same message to the service's journal (a retry)."""
         timeout = self.timeout if timeout is None else timeout
+        with producer_span(command.TYPE, topic):
+            return await self._ask(command, topic, key, tenant_id, timeout, message_id)
+
+    async def _ask(self, command: Message, topic: str, key: str | None, tenant_id: str | None, timeout: float,
+                   message_id: str | None) -> Reply:
         meta = self._meta(command, tenant_id, reply_to=self._reply_topic, timeout=timeout, message_id=message_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[meta.message_id] = future
@@ -95,8 +102,9 @@ class Requester:
     async def cast(self, message: Message, *, topic: str, key: str | None, tenant_id: str | None = None,
                    message_id: str | None = None) -> None:
         """Fire and forget (events, notifications); ``message_id`` lets the receiver drop a repeat."""
-        meta = self._meta(message, tenant_id, reply_to=None, timeout=None, message_id=message_id)
-        await self._publisher.send(topic, encode_body(message), key=key, headers=encode_headers(meta))
+        with producer_span(message.TYPE, topic):
+            meta = self._meta(message, tenant_id, reply_to=None, timeout=None, message_id=message_id)
+            await self._publisher.send(topic, encode_body(message), key=key, headers=encode_headers(meta))
 
     def _meta(self, message: Message, tenant_id: str | None, *, reply_to: str | None,
               timeout: float | None, message_id: str | None = None) -> MessageMeta:
@@ -108,6 +116,8 @@ class Requester:
             deadline_ms=deadline,
             tenant_id=tenant_id,
             source=self._source,
+            request_id=current_correlation_id(),  # so the services log the id of the request they serve
+            traceparent=current_traceparent(),
         )
 
     async def consume_replies(self, reader: TopicReader, stop: asyncio.Event) -> None:

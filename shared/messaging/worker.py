@@ -42,6 +42,7 @@ from shared.messaging.transport import (
     Record,
     RecordTooLarge,
 )
+from shared.tracing import consumer_span
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +332,7 @@ async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher
     except DecodeError as exc:
         log.error("dropping record with unreadable headers: %s", exc.detail)
         return None
-    with correlation(meta.message_id):
+    with correlation(meta.request_id or meta.message_id), consumer_span(meta, record.topic):
         if meta.expired():
             log.info("dropping expired command", extra={"message_type": meta.message_type, MAY_FLOOD: True})
             return None

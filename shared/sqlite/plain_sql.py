@@ -6,16 +6,23 @@ as the ORM would (each column's own SQLAlchemy type converts), so both see the s
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Dialect, Table
 from sqlmodel import SQLModel
 
 Processors = dict[str, Callable[[Any], Any] | None]
+
+
+class Statements(Protocol):
+    """What PlainSql runs statements on: a sqlite3 connection, or shared/postgres's counterpart of one."""
+
+    def execute(self, sql: str, parameters: Sequence[object], /) -> Any: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Sequence[Sequence[object]], /) -> Any: ...
 
 
 class PlainSql:
@@ -25,8 +32,10 @@ class PlainSql:
     reads back the same through the ORM. ORM objects already loaded do not see what it changes: use
     it for rows the unit of work does not also hold as ORM objects."""
 
-    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
-        self._connection, self._dialect = connection, dialect
+    def __init__(self, connection: Statements, dialect: Dialect) -> None:
+        self._connection = connection
+        #: Which backend's SQL this runs: ``dialect.name`` picks a statement SQLite and PostgreSQL spell apart.
+        self.dialect = dialect
 
     def one(self, sql: str, *params: object) -> tuple | None:
         return self._connection.execute(sql, params).fetchone()
@@ -51,7 +60,7 @@ class PlainSql:
         """The rows of ``table`` matching ``where`` (a LIMIT may follow it), each column an attribute
         converted as the ORM would (JSON decoded, datetimes in UTC): read-only rows at a fraction of an
         ORM object's cost."""
-        processors = _processors(table, self._dialect)
+        processors = _processors(table, self.dialect)
         names, readers = processors.names, processors.readers
         rows = self.all(_select_sql(table.name, names, where), *params)
         return [SimpleNamespace(**{name: value if read is None or value is None else read(value)
@@ -77,8 +86,14 @@ class PlainSql:
                                      **{name: values[name] for name in key}})
         return self.run(_update_sql(table.name, names, tuple(key)), *params)
 
+    def lock(self, key: str) -> None:
+        """Hold ``key`` until the transaction ends, so that units of work reading then writing the rows it
+        names run one after another, in this process or another. Nothing to do on SQLite: one unit at a
+        time writes there (the Writer's turn, BEGIN IMMEDIATE across processes). PostgreSQL's counterpart
+        takes an advisory lock. Units taking several keys take them in one order (sorted), or deadlock."""
+
     def _bound(self, table: Table, values: Mapping[str, object]) -> list[object]:
-        binders = _processors(table, self._dialect).binders
+        binders = _processors(table, self.dialect).binders
         return [value if (bind := binders[name]) is None or value is None else bind(value)
                 for name, value in values.items()]
 

@@ -15,13 +15,18 @@ async def create_tables(database: Database, tables: Sequence[type[SQLModel]]) ->
     """Create a service's own tables (only those: every service's models share SQLModel.metadata), add the
     columns and indexes a newer version gave an existing table, and drop the indexes it no longer has."""
     with database.sync_engine.begin() as connection:
-        own = [table_of(model) for model in tables]
-        SQLModel.metadata.create_all(connection, tables=own)
-        _add_new_columns(connection, own)
-        for table in own:
-            for index in table.indexes:  # create_all skips those of a table that exists
-                index.create(connection, checkfirst=True)
-            _drop_old_indexes(connection, table)
+        create_own_tables(connection, tables)
+
+
+def create_own_tables(connection: Connection, tables: Sequence[type[SQLModel]]) -> None:
+    """create_tables on a connection of either backend (PostgreSQL runs it through ``run_sync``)."""
+    own = [table_of(model) for model in tables]
+    SQLModel.metadata.create_all(connection, tables=own)
+    _add_new_columns(connection, own)
+    for table in own:
+        for index in table.indexes:  # create_all skips those of a table that exists
+            index.create(connection, checkfirst=True)
+        _drop_old_indexes(connection, table)
 
 
 def table_of(model: type[SQLModel]) -> Table:

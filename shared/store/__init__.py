@@ -3,7 +3,9 @@
 - unit_of_work.py: one command's transaction (``UnitOfWork``) and the handler dependencies (``StoreDeps``);
 - repository.py: queries of one kind of row on it (``Repository``), the message journal, ``found``;
 - pruning.py: old journal entries and history rows forgotten, in the background;
-- clock.py: times in UTC.
+- clock.py: times in UTC;
+- backend.py: SQLite or PostgreSQL, as the settings say (``open_store``; imported from there, so a service
+  on SQLite alone never loads the PostgreSQL side); portable_sql.py: SQL functions spelt for either.
 """
 
 from shared.store.clock import as_utc, utc_now

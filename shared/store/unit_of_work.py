@@ -3,7 +3,8 @@
 A unit of work is one command's transaction (shared/sqlite/writer.py: BEGIN IMMEDIATE, commits in
 groups); a service subclasses it to open its repositories (repository.py) on it. Its hot statements
 run in plain SQL (``sql()``), the rest through an ORM session made on demand; a read-only unit of work
-reads a snapshot instead, without the write lock.
+reads a snapshot instead, without the write lock. On PostgreSQL, shared/postgres.PostgresUnitOfWork keeps
+the same contract (shared/store/backend.py picks).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.messaging.ping import ServiceIdentity
 from shared.sqlite import Database, PlainSql, Snapshot, joining_session
 from shared.store.clock import utc_now
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -104,6 +107,11 @@ class UnitOfWork:
         if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
         return self._writing
+
+    async def run(self, work: Callable[[PlainSql], T]) -> T:
+        """``work`` (plain SQL, written once for either backend) on this transaction: called inline here, in
+        a greenlet on PostgreSQL (shared/postgres), where each statement awaits the server."""
+        return work(await self.sql())
 
     def _snapshot_now(self) -> Snapshot:
         """A read-only unit's one snapshot, taken at its first read (plain SQL and ORM read the same state)."""

@@ -1,6 +1,6 @@
 """Issue "Admin Portal", done-when 2: the portal works by keyboard alone, with the focus always
 visible, and reads on a 390 px wide phone without scrolling the page sideways. One system for the
-module, a tenant of its own per test."""
+browser tests (conftest.py), a tenant of its own per test."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Issue "Admin Portal", done-when 2, in a real browser on the real system: markup from an IdP or typed
 by a person shows as text (no script runs: a dialog would fail the test), a form posted without its
 CSRF token is refused and changes nothing, and wrong keys are refused next to the field and slow the
-next try. One system for the module, a tenant of its own per test."""
+next try. One system for the browser tests (conftest.py), a tenant of its own per test."""
 
 from __future__ import annotations
 

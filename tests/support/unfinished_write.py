@@ -12,7 +12,5 @@ READ_WITHIN_SECONDS = 1.0
 async def unfinished_write(dispatch, *statements: str) -> AsyncIterator[None]:
     """Run ``statements`` in a write unit of ``dispatch``'s service and hold it open, uncommitted."""
     async with dispatch.deps.uow() as held:
-        sql = await held.sql()
-        for statement in statements:
-            sql.run(statement)
+        await held.run(lambda sql: [sql.run(statement) for statement in statements])
         yield

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from services.gateway import keys, middlewares
-from shared.logging import JsonFormatter
+from shared.logging import JsonFormatter, current_correlation_id
 
 pytestmark = pytest.mark.usefixtures("user_store")
 
@@ -101,3 +101,18 @@ async def test_a_request_id_that_is_not_utf8_still_names_the_requests_log_lines(
         logging.getLogger(middlewares.__name__).removeHandler(handler)
     entry = orjson.loads(lines.getvalue().splitlines()[0])
     assert (status, entry["msg"], entry["correlation_id"]) == (500, "unhandled error", "\ufffd\ufffd")
+
+
+async def test_the_request_id_the_services_get_is_the_clients_cut_to_128_characters(gateway, auth, monkeypatch):
+    """Every command a request sends carries its id (shared/logging.py, MessageMeta.request_id): a client's
+    8 KB header would ride along in each one, so a longer id is cut."""
+    asked_with: list[str | None] = []
+
+    async def recording_ask(*args, **kwargs):
+        asked_with.append(current_correlation_id())
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(gateway.app[keys.REQUESTER], "ask", recording_ask)
+    for request_id in (b"okta-1", b"x" * 1000):
+        await raw_request(gateway, "GET", "/scim/v2/Users/1", {**auth, "X-Request-Id": request_id})
+    assert asked_with == ["okta-1", "x" * middlewares.REQUEST_ID_MAX_CHARS]

@@ -1,5 +1,5 @@
 """The sync-status reporter keeps each user's latest status and their history from the user store's
-outcome reports, on a real SQLite file (services/sync_status)."""
+outcome reports, on a real SQLite file and on a real PostgreSQL database (services/sync_status)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from contracts.sync_status.v1 import (
     UserStatusPage,
 )
 from services.sync_status.bootstrap import bootstrap
+from services.sync_status.handlers import record_all
 from services.sync_status.settings import SyncStatusSettings
+from shared.devtools.local_postgres import connect
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 from tests.support.unfinished_write import READ_WITHIN_SECONDS, unfinished_write
@@ -34,8 +36,8 @@ REFUSED = "Seats for user 'joe@acme.example' not allocated: product 'Sales' has 
 
 
 @pytest.fixture
-async def dispatch(tmp_path):
-    async with bootstrap(SyncStatusSettings(data_dir=tmp_path), ServiceIdentity("sync_status", "t")) as dispatcher:
+async def dispatch(sync_status_settings):
+    async with bootstrap(sync_status_settings, ServiceIdentity("sync_status", "t")) as dispatcher:
         yield dispatcher
 
 
@@ -245,3 +247,35 @@ async def test_reads_answer_beside_an_unfinished_write_and_show_only_what_is_com
             entries = (await history(dispatch, "a")).entries
             summary = unwrap(await dispatch(GetSyncSummary(), meta()), SyncSummary)
     assert ([u.user_name for u in page.users], len(entries), summary.users) == (["a"], 1, 1)
+
+
+async def test_two_batches_writing_one_user_at_once_on_postgres_apply_one_after_the_other(postgres_url, tmp_path):
+    """Batches come on any partition, and PostgreSQL has no single writer: a batch holding a tenant's lock
+    makes another of that tenant wait, which then reads the user's row as the first left it (else the
+    older outcome, written last, would win)."""
+    newer = outcome(5, report_id="n", action="replace", status="synced", user_name="ann", user_id="u1")
+    older = outcome(1, report_id="o", action="create", status="failed", user_name="ann", detail="old")
+    settings = SyncStatusSettings(data_dir=tmp_path, database_url=postgres_url)
+    async with bootstrap(settings, ServiceIdentity("sync_status", "t")) as dispatch:
+        async with dispatch.deps.uow() as first:
+            await first.run(lambda sql: record_all(sql, [(newer.report_id, newer.tenant_id, newer.outcome)]))
+            second = asyncio.create_task(report_all(dispatch, older))
+            await lock_waited_for(postgres_url)
+            await first.commit()
+        assert (await second).recorded == 1
+        [ann] = (await statuses(dispatch)).users
+        assert (ann.status, ann.last_attempt) == ("synced", T0 + timedelta(minutes=5))
+        assert [e.status for e in (await history(dispatch, "ann")).entries] == ["synced", "failed"]
+
+
+async def lock_waited_for(database_url: str) -> None:
+    """Return once a transaction waits for an advisory lock another holds."""
+    connection = await connect(database_url)
+    try:
+        async with asyncio.timeout(30):
+            while not await connection.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                                "AND NOT granted"):
+                await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
+

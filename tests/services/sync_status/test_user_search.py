@@ -1,5 +1,5 @@
 """The admin finds users in the status list by part of their userName or email, and reads each one's
-email and effective role (services/sync_status, on a real SQLite file)."""
+email and effective role (services/sync_status, on a real SQLite file and on a real PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from contracts.sync_status.v1 import (
     UserStatusPage,
 )
 from services.sync_status.bootstrap import bootstrap
-from services.sync_status.settings import SyncStatusSettings
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 
@@ -26,8 +25,8 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def dispatch(tmp_path):
-    async with bootstrap(SyncStatusSettings(data_dir=tmp_path), ServiceIdentity("sync_status", "t")) as dispatcher:
+async def dispatch(sync_status_settings):
+    async with bootstrap(sync_status_settings, ServiceIdentity("sync_status", "t")) as dispatcher:
         yield dispatcher
 
 

@@ -202,10 +202,10 @@ async def test_a_replay_sends_again_with_the_same_ids(make_service, receiver):
     old = event("u1", time="2026-11-20T09:00:00Z")
     new = event("u2", time="2026-11-22T09:00:00Z")
     await service.publish(old, event("u2", USER_UPDATED, time="2026-11-22T10:00:00Z"), new)
-    await eventually(lambda: len(hook.received) == 2)
+    await settled(service, created.endpoint.id, 2)  # not just received: one still queued is not queued twice
     since = await service.ask(ReplayEvents(endpoint_id=created.endpoint.id, since="2026-11-21T00:00:00Z"), ReplayQueued)
     assert since.queued == 1  # u2's update is not a type this endpoint wants
-    await eventually(lambda: len(hook.received) == 3)
+    await settled(service, created.endpoint.id, 3)
     by_id = await service.ask(ReplayEvents(endpoint_id=created.endpoint.id, event_ids=[old["id"], "nope"]), ReplayQueued)
     assert by_id.queued == 1
     await eventually(lambda: len(hook.received) == 4)

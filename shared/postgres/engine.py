@@ -1,0 +1,40 @@
+"""A service's PostgreSQL database: an asyncpg engine in the service's own schema, and its tables made there.
+
+Every service may share one database: each one's connections set ``search_path`` to its own schema, so its
+tables (named as on SQLite, unqualified in every statement) are its own and the SQL stays the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
+
+from shared.settings import PostgresSchema
+from shared.sqlite.schema import create_own_tables
+
+#: Connections kept open: a unit of work holds one for as long as it runs, and a worker runs several at once.
+POOL_SIZE = 10
+
+
+def create_postgres_engine(location: PostgresSchema) -> AsyncEngine:
+    return create_async_engine(
+        location.url, json_serializer=_dumps, json_deserializer=orjson.loads, pool_size=POOL_SIZE,
+        max_overflow=POOL_SIZE,  # no pre-ping (three round trips a unit): a dropped connection fails one command
+        connect_args={"server_settings": {"search_path": location.schema}})
+
+
+async def create_postgres_tables(engine: AsyncEngine, schema: str, tables: Sequence[type[SQLModel]]) -> None:
+    """The service's schema and tables, made (or upgraded, as on SQLite) by one of its copies at a time: an
+    advisory lock for the transaction, as copies starting together would both try to create them."""
+    async with engine.begin() as connection:
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema})
+        await connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await connection.run_sync(create_own_tables, tables)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
