@@ -164,13 +164,15 @@ def show_status(_: argparse.Namespace) -> int:
     import asyncio
 
     from shared.messaging.group_status import every_group_status, render
-    from shared.settings import CommonSettings
+    from shared.messaging.kafka import KafkaBus
+    from shared.settings import CommonSettings, from_environment
 
-    servers = CommonSettings().kafka_bootstrap_servers
+    bus = KafkaBus.configured(from_environment(CommonSettings), client_id="scimflow-status")
     try:
-        statuses = asyncio.run(every_group_status(servers))
-    except Exception as error:  # the broker unreachable, refused ...: what went wrong, not a traceback
-        print(f"scimflow: cannot read the groups on {servers}: {str(error) or type(error).__name__}", file=sys.stderr)
+        statuses = asyncio.run(every_group_status(bus))
+    except Exception as error:  # the broker unreachable, a refused login ...: what went wrong, not a traceback
+        print(f"scimflow: cannot read the groups on {bus.bootstrap_servers}: {str(error) or type(error).__name__}",
+              file=sys.stderr)
         return 1
     print(render(statuses))
     return 0
@@ -210,7 +212,9 @@ def _banner(system, servers: str) -> None:
         f"  Admin Portal  : {system.portal_url}  (sign in with an admin key, or the operator key:\n"
         f"                  {system.data_dir / 'operator.key'})\n"
         f"  Kafka         : {servers}\n"
-        f"  Data          : {system.data_dir}\n\n"
+        f"  Data          : {system.data_dir}\n"
+        f"  Ops ports     : {_ops_ports(system)}\n"
+        f"                  (on 127.0.0.1: /metrics, /livez, /readyz)\n\n"
         f"Create a tenant and its SCIM bearer token (in another terminal):\n"
         f"  .venv/bin/scimflow tenant create acme\n"
         f"Add its admin (prints an admin key: sign in to the Admin Portal with it):\n"
@@ -218,6 +222,10 @@ def _banner(system, servers: str) -> None:
         f"Press Ctrl-C to stop.\n",
         flush=True,
     )
+
+
+def _ops_ports(system) -> str:
+    return ", ".join(f"{p.service} {p.ops_port}" for p in system.processes if p.ops_port)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Process lifecycle shared by every worker service (``python -m services.<name>``).
 
 Ensures topics, serves the service's command topic in its consumer group, and on SIGTERM/SIGINT
-finishes and commits the commands it is handling before exiting, so a stop loses no work.
+finishes and commits the commands it is handling before exiting, so a stop loses no work. Its ops
+port (shared/ops/, if configured) opens first, so ``/livez`` answers while it joins its group.
 """
 
 from __future__ import annotations
@@ -10,16 +11,21 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
+from pathlib import Path
 
 from contracts.topics import ALL_TOPICS, TopicSpec
 from shared.logging import configure_logging
 from shared.messaging.dispatch import Dispatcher
-from shared.messaging.kafka import KafkaBus
+from shared.messaging.kafka import BrokerUnreachable, KafkaBus
 from shared.messaging.ping import ServiceIdentity
+from shared.messaging.transport import ConsumerWatch
 from shared.messaging.worker import run_worker
+from shared.ops.server import ops_server
+from shared.ops.worker_checks import worker_readiness
 from shared.settings import CommonSettings
 from shared.tracing import configure_tracing
 
@@ -43,11 +49,20 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def serve(
-    settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec], dispatcher: DispatcherFactory
+    settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec], dispatcher: DispatcherFactory,
+    database: Path | None = None,
 ) -> None:
+    """``database``: the SQLite file the service keeps, which its readiness asks."""
+    watch = ConsumerWatch()
+    async with ops_server(settings.ops_host, settings.ops_port, worker_readiness(watch, database)):
+        await _serve(settings, service, topics, dispatcher, watch)
+
+
+async def _serve(settings: CommonSettings, service: str, topics: Sequence[TopicSpec],
+                 dispatcher: DispatcherFactory, watch: ConsumerWatch) -> None:
     identity = ServiceIdentity(service, settings.instance_id)
-    bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=identity.source,
-                   group_instance_id=settings.instance_id)  # a restarted copy takes its place back at once
+    bus = KafkaBus.configured(settings, client_id=identity.source,
+                              group_instance_id=settings.instance_id)  # a restarted copy takes its place back at once
     await bus.ensure_topics(ALL_TOPICS)
     stop = asyncio.Event()
     stop_on_signals(stop)
@@ -55,7 +70,8 @@ async def serve(
         names = [topic.name for topic in topics]
         log.info("serving", extra={"topics": names, "group": service})
         await run_worker(
-            bus, topics=names, group_id=service, dispatch=dispatch, source=identity.source, stop=stop
+            bus, topics=names, group_id=service, dispatch=dispatch, source=identity.source, stop=stop,
+            watch=watch,
         )
     log.info("stopped")
 
@@ -68,10 +84,13 @@ def prepare_process(service: str, settings: CommonSettings) -> None:
 
 
 def main(settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec],
-         dispatcher: DispatcherFactory) -> None:
+         dispatcher: DispatcherFactory, database: Path | None = None) -> None:
     prepare_process(service, settings)
     with asyncio.Runner(loop_factory=partial(new_event_loop, settings)) as runner:
-        runner.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher))
+        try:
+            runner.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher, database=database))
+        except BrokerUnreachable as error:  # a refused login is a setup mistake to read, not a crash to trace
+            sys.exit(f"scimflow: cannot start: {error}")
 
 
 def new_event_loop(settings: CommonSettings) -> asyncio.AbstractEventLoop:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.messaging.security import KafkaClientSecurity, SaslMechanism, SecurityProtocol
 
 
 class CommonSettings(BaseSettings):
@@ -41,6 +43,36 @@ class CommonSettings(BaseSettings):
     @classmethod
     def postgres_only(cls, url: str | None) -> str | None:
         return postgres_url(url)
+
+    #: How long a consumer group waits for a copy that stopped heartbeating (shared/messaging/kafka.py).
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=6_000, le=300_000)
+    # How the Kafka clients connect (README, "Secured Kafka"); checked together by kafka_security().
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_file: FilePath | None = None
+    kafka_ssl_cert_file: FilePath | None = None
+    kafka_ssl_key_file: FilePath | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def kafka_security_agrees(self) -> Self:
+        self.kafka_security()  # contradictions refuse the settings, so a process never starts on them
+        return self
+
+    def kafka_security(self) -> KafkaClientSecurity:
+        return KafkaClientSecurity(
+            protocol=self.kafka_security_protocol, sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username, password=self.kafka_sasl_password,
+            ca_file=self.kafka_ssl_ca_file, cert_file=self.kafka_ssl_cert_file,
+            key_file=self.kafka_ssl_key_file, key_password=self.kafka_ssl_key_password,
+        )
+
+    #: The process's ops port (/metrics, /livez, /readyz: shared/ops/); 0: none. Never the public port.
+    ops_port: int = Field(default=0, ge=0, le=65535)
+    #: 127.0.0.1 keeps it to this host (a healthcheck); 0.0.0.0 lets a Prometheus elsewhere scrape it.
+    ops_host: str = "127.0.0.1"
 
     def service_data_dir(self, service: str) -> Path:
         path = self.data_dir / service
@@ -102,7 +134,14 @@ def from_environment(settings_class: type[S]) -> S:
     try:
         return settings_class()
     except ValidationError as error:
-        sys.exit(f"scimflow: refusing to start: {error}")
+        sys.exit(f"scimflow: refusing to start: {_explained(error)}")
+
+
+def _explained(error: ValidationError) -> str:
+    """What is wrong, without the values given: pydantic's own message repeats every setting, passwords too."""
+    problems = [f"{'.'.join(map(str, problem['loc'])) or 'settings'}: {problem['msg']}"
+                for problem in error.errors(include_input=False, include_url=False)]
+    return "; ".join(problems)
 
 
 def _safe(name: str) -> str:

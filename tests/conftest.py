@@ -28,6 +28,7 @@ from services.sync_status.settings import SyncStatusSettings
 from services.user_store.bootstrap import on_bus as user_store_on_bus
 from services.user_store.database import create_engine as create_users_engine
 from services.user_store.database import create_schema as create_users_schema
+from shared.devtools.broker_choice import BrokerAccess
 from shared.devtools.local_kafka import free_port
 from shared.devtools.local_postgres import LocalPostgres, create_database, drop_database
 from shared.messaging.dispatch import Dispatcher
@@ -138,13 +139,20 @@ async def users_database(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap_servers(tmp_path_factory) -> str:
+def kafka_broker(tmp_path_factory) -> Iterator[BrokerAccess]:
     """A real broker: $KAFKA_BOOTSTRAP_SERVERS, else testcontainers if Docker answers, else the local
-    KRaft broker from Maven Central jars. Never mocked, never skipped: no broker fails the suite."""
-    from shared.devtools.broker_choice import kafka_bootstrap
+    KRaft broker from Maven Central jars. Never mocked, never skipped: no broker fails the suite. On the
+    local broker the systems' services log in over SCRAM (its ``services_env``)."""
+    from shared.devtools.broker_choice import kafka_broker
 
-    with kafka_bootstrap(tmp_path_factory.mktemp("kafka")) as servers:
-        yield servers
+    with kafka_broker(tmp_path_factory.mktemp("kafka")) as access:
+        yield access
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers(kafka_broker: BrokerAccess) -> str:
+    """Where the tests' own (in-process) clients reach the broker: PLAINTEXT on the local one."""
+    return kafka_broker.bootstrap_servers
 
 
 @pytest.fixture(scope="session")

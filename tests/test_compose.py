@@ -13,6 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/__main__.py"))
+WORKERS = sorted(set(SERVICES) - {"gateway", "portal"})
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,11 @@ def test_the_portal_calls_the_gateway_and_has_a_healthcheck(compose: dict) -> No
     assert portal["depends_on"]["gateway"]["condition"] == "service_healthy"
     assert any(_default(str(port)).endswith(":8090") for port in portal["ports"])
     assert "/healthz" in " ".join(portal["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_every_worker_is_healthy_when_ready(compose: dict, name: str) -> None:
+    """A worker's healthcheck asks /readyz on the ops port its environment opens (shared/ops/)."""
+    service = compose["services"][name]
+    port = _env(service)["SCIMFLOW_OPS_PORT"]
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])

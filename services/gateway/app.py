@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from services.gateway import keys
+from services.gateway import keys, readiness
 from services.gateway.admin.audit import audit_middleware
+from services.gateway.http_metrics import metrics_middleware
 from services.gateway.messaging import messaging_ctx
 from services.gateway.middlewares import (
     auth_failures_middleware,
@@ -39,12 +40,13 @@ ADMIN_BURST_SECONDS = 10.0
 def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
                clock: keys.Clock | None = None) -> web.Application:
     # Room above /Bulk's maxPayloadSize, so that limit answers with its own clear 413.
-    app = web.Application(middlewares=[tracing_middleware, scim_log_middleware, audit_middleware,
-                                       errors_middleware, auth_failures_middleware, auth_middleware],
+    app = web.Application(middlewares=[tracing_middleware, metrics_middleware, scim_log_middleware,
+                                       audit_middleware, errors_middleware, auth_failures_middleware,
+                                       auth_middleware],
                           client_max_size=2 * MAX_PAYLOAD_SIZE,
                           handler_args={"max_line_size": MAX_REQUEST_LINE, "logger": ServerLog()})
     app[keys.SETTINGS] = settings
-    app[keys.BUS] = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gateway/{settings.instance_id}")
+    app[keys.BUS] = bus or KafkaBus.configured(settings, client_id=f"gateway/{settings.instance_id}")
     tenant_store.install(app, clock or (lambda: datetime.now(UTC)))
     clock = app[keys.CLOCK]
     app[keys.ADMIN_RATE_LIMITER] = RateLimiter(settings.admin_rate_limit_per_second, ADMIN_BURST_SECONDS, clock)
@@ -54,6 +56,7 @@ def create_app(settings: GatewaySettings, *, bus: Bus | None = None,
     app[keys.READY] = {}
     app[keys.SCIM_LOG] = ScimCallLog(flush_seconds=settings.scim_log_flush_seconds,
                                      send_timeout=settings.request_timeout)
+    readiness.install(app)  # its ops port opens before messaging starts
     app.cleanup_ctx.append(messaging_ctx)
     setup_routes(app)
     return app

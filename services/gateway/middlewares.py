@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from services.gateway import keys
+from services.gateway.http_metrics import route_template
 from services.gateway.scim.errors import from_remote, unavailable
 from services.gateway.scim_api.responses import scim_json
 from services.gateway.tenancy.access import (
@@ -38,13 +39,6 @@ def error_response(error: ScimError, request: web.Request) -> web.Response:
         return web.json_response({"status": str(error.status), "detail": error.detail},
                                  status=error.status, headers=error.headers)
     return scim_json(error.body(), status=error.status, headers=error.headers)
-
-
-def route_template(request: web.Request) -> str:
-    """The route's template (``/scim/v2/Users/{id}``), so a span or a count never names a user; one label
-    for every path no route matches."""
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else "unmatched"
 
 
 @web.middleware

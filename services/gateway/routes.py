@@ -11,6 +11,7 @@ from services.gateway import health
 from services.gateway.admin import documents
 from services.gateway.admin.routes import add_admin_routes
 from services.gateway.scim_api import bulk, discovery, groups, search, users
+from shared.ops import server as ops
 
 SCIM = "/scim/v2"
 
@@ -22,6 +23,8 @@ def scim(segment: str, rest: str = "") -> str:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.health)
+    app.router.add_get("/livez", ops.livez)
+    app.router.add_get("/readyz", ops.readyz)  # the probe: readiness.py
     add_admin_routes(app.router)
     app.router.add_get("/openapi/admin.json", documents.admin_api_document)
     app.router.add_get("/asyncapi.json", documents.asyncapi_document)

@@ -35,6 +35,8 @@ class GatewaySettings(CommonSettings):
     public_url: str = ""
     #: Kafka round-trip budget; past it the client gets 503 + Retry-After (IdPs time out at ~30s+).
     request_timeout: float = 5.0
+    #: How long /readyz waits for the broker and for each service group's Pong (services/gateway/readiness.py).
+    readiness_timeout: PositiveFloat = 2.0
     #: SecretStr: never in a repr, a log line or a dump. Unset: the generated key file (shared/operator_key.py).
     operator_key: SecretStr | None = None
     #: SCIM calls per second per tenant on each replica (token bucket); Entra's gallery expects >= 25.

@@ -57,6 +57,6 @@ async def with_schedule(settings: NotifierSettings, identity: ServiceIdentity, b
 def production(settings: NotifierSettings) -> DispatcherFactory:
     """The dispatcher factory ``python -m services.notifier`` serves with."""
     def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
-        bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/scheduled")
+        bus = KafkaBus.configured(settings, client_id=f"{identity.source}/scheduled")
         return with_schedule(settings, identity, bus)
     return factory

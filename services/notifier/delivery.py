@@ -4,7 +4,8 @@ Nothing is lost while SMTP is down: a failed row stays in the outbox with a late
 (exponential backoff) and goes out when SMTP answers again. A row is claimed for a while inside a
 BEGIN IMMEDIATE transaction before it is sent, so two notifier replicas never send the same row.
 A crash between a successful send and "sent" being recorded can repeat that one email after the
-claim expires; its Message-ID stays the same, so mail systems can tell it is a duplicate.
+claim expires; its Message-ID stays the same, so mail systems can tell it is a duplicate. Each round
+counts what it sent and what failed, and how many are left (shared/metrics/emails.py).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from email.message import EmailMessage
 from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import NotificationRow, OutboxRow
+from shared.metrics.emails import EMAILS_FAILED, EMAILS_SENT, EMAILS_WAITING
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,13 @@ class Outbox:
         for row, notice in rows:
             if await self._renew(row.id, claimed_until):
                 sent += await self._deliver(row, notice)
+        EMAILS_WAITING.set(await self._unsent())
         return sent
+
+    async def _unsent(self) -> int:
+        async with self.sessions() as session:
+            unsent = select(func.count()).select_from(OutboxRow).where(col(OutboxRow.sent_at).is_(None))
+            return (await session.exec(unsent)).one()
 
     async def _renew(self, outbox_id: str, claimed_until: datetime) -> bool:
         """Whether the row is still this round's, claimed again for one send. The batch's sends one after
@@ -93,8 +101,10 @@ class Outbox:
         try:
             await self.sender.send(self._message(row, notice))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            EMAILS_FAILED.inc()
             await self._failed(row, error)
             return 0
+        EMAILS_SENT.inc()
         await self._record(row.id, sent_at=self.clock(), claimed_until=None)
         return 1
 

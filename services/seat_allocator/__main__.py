@@ -6,4 +6,5 @@ from shared.settings import from_environment
 
 if __name__ == "__main__":
     settings = from_environment(SeatAllocatorSettings)
-    main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,), dispatcher=production(settings))
+    main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,),
+         dispatcher=production(settings), database=settings.db_path)

@@ -56,6 +56,6 @@ def production(settings: SeatAllocatorSettings) -> DispatcherFactory:
     def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
         if not settings.events_enabled:
             return bootstrap(settings.db_path, identity)
-        events_bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/events")
+        events_bus = KafkaBus.configured(settings, client_id=f"{identity.source}/events")
         return with_events(settings.db_path, identity, events_bus)
     return factory

@@ -108,9 +108,9 @@ async def with_events(db_path: Path, identity: ServiceIdentity, bus: Bus, events
 def production(settings: UserStoreSettings) -> DispatcherFactory:
     """The dispatcher factory ``python -m services.user_store`` serves with."""
     def factory(identity: ServiceIdentity) -> AbstractAsyncContextManager[Dispatcher]:
-        bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/seats")
+        bus = KafkaBus.configured(settings, client_id=f"{identity.source}/seats")
         if not settings.events_enabled:
             return on_bus(settings.db_path, identity, bus, query_budget=settings.query_budget)
-        events_bus = KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/events")
+        events_bus = KafkaBus.configured(settings, client_id=f"{identity.source}/events")
         return with_events(settings.db_path, identity, bus, events_bus, query_budget=settings.query_budget)
     return factory

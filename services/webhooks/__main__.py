@@ -8,4 +8,5 @@ from shared.settings import from_environment
 
 if __name__ == "__main__":
     settings = from_environment(WebhooksSettings)
-    main(settings, service="webhooks", topics=(WEBHOOKS_COMMANDS,), dispatcher=partial(bootstrap, settings))
+    main(settings, service="webhooks", topics=(WEBHOOKS_COMMANDS,),
+         dispatcher=partial(bootstrap, settings), database=settings.db_path)

@@ -47,8 +47,8 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
                     poster: Poster | None = None, clock: Callable[[], datetime] = utc_now
                     ) -> AsyncIterator[Dispatcher[Deps]]:
     # The ingest's group knows this copy by its instance id, as the command group does: a restart rejoins at once.
-    bus = bus or KafkaBus(settings.kafka_bootstrap_servers, client_id=f"{identity.source}/background",
-                          group_instance_id=identity.instance)
+    bus = bus or KafkaBus.configured(settings, client_id=f"{identity.source}/background",
+                                     group_instance_id=identity.instance)
     engine = create_engine(settings.db_path)
     stop = asyncio.Event()
     try:

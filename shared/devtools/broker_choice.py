@@ -3,6 +3,9 @@
 Developers with Docker get the usual testcontainers broker; machines without an engine (like
 CI here) fall back to ``LocalKafka``; an explicitly configured cluster always wins so the same
 suite can run against shared infrastructure.
+
+On the local broker the processes a system starts log in over its SCRAM listener (``BrokerAccess``), so
+the integration tests prove the SASL path in the same run; elsewhere everything stays as configured.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import logging
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,24 +29,55 @@ IMAGE_ENV = "KAFKA_IMAGE"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
+@dataclass(frozen=True)
+class BrokerAccess:
+    """How the chosen broker is reached: ``bootstrap_servers`` by in-process clients (as configured, or
+    PLAINTEXT), ``services_env`` the environment that points a service process at it (launcher.System)."""
+
+    bootstrap_servers: str
+    services_env: Mapping[str, str] = field(default_factory=dict)
+
+
 @contextlib.contextmanager
 def kafka_bootstrap(workdir: Path, port: int | None = None) -> Iterator[str]:
     """Yield bootstrap servers; whatever this started is stopped on exit.
 
     ``port`` fixes the local broker's port (``make run``); tests leave it to a free port.
     """
+    with kafka_broker(workdir, port) as access:
+        yield access.bootstrap_servers
+
+
+@contextlib.contextmanager
+def kafka_broker(workdir: Path, port: int | None = None) -> Iterator[BrokerAccess]:
+    """As ``kafka_bootstrap``, with how service processes reach the broker."""
     configured = os.environ.get(BOOTSTRAP_ENV, "").strip()
     if configured:
         log.info("Using the Kafka cluster from $%s: %s", BOOTSTRAP_ENV, configured)
-        yield configured
+        yield BrokerAccess(configured)
     elif docker_available():
         with _container_kafka() as servers:
             log.info("Using a testcontainers Kafka at %s", servers)
-            yield servers
+            yield BrokerAccess(servers)
     else:
         with _local_kafka(Path(workdir), port or free_port()) as broker:
             log.info("No Docker engine; using a local Kafka from jars at %s", broker.bootstrap_servers)
-            yield broker.bootstrap_servers
+            yield BrokerAccess(broker.bootstrap_servers, scram_env(broker))
+
+
+def scram_env(broker: LocalKafka) -> dict[str, str]:
+    """The settings that send a service to ``broker``'s SCRAM listener; none if it has none (a folder
+    formatted before the listener existed)."""
+    user, servers = broker.scram_user, broker.sasl_bootstrap_servers
+    if user is None or servers is None:
+        return {}
+    return {
+        BOOTSTRAP_ENV: servers,
+        "SCIMFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "SCIMFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "SCIMFLOW_KAFKA_SASL_USERNAME": user.username,
+        "SCIMFLOW_KAFKA_SASL_PASSWORD": user.password,
+    }
 
 
 def _local_kafka(workdir: Path, port: int) -> LocalKafka:

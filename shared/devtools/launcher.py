@@ -2,8 +2,10 @@
 
 Used by ``scimflow run`` (``make run``) and by the integration tests, so both exercise exactly the
 processes an operator runs. Each service is ``python -m services.<name>`` with its settings in the
-environment; stopping sends SIGTERM, gateway first (no new requests) and workers after (each
-finishes and commits the batch in hand, and leaves its consumer groups), then SIGKILL for anything stuck.
+environment; the gateway and every worker get an ops port of their own (``/metrics``, ``/livez``,
+``/readyz``: shared/ops/; ``ServiceProcess.ops_url``). Stopping sends SIGTERM, gateway first (no new
+requests) and workers after (each finishes and commits the batch in hand, and leaves its consumer
+groups), then SIGKILL for anything stuck.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from pathlib import Path
 from typing import IO
 
 from shared.devtools import REPO_ROOT
+from shared.devtools.local_kafka import free_port
 
 WORKERS = ("user_store", "seat_allocator", "notifier", "sync_status", "webhooks")
 GATEWAY = "gateway"
 PORTAL = "portal"
 SERVICES = (*WORKERS, GATEWAY, PORTAL)
+#: The processes with an ops port (shared/ops/).
+WITH_OPS_PORT = (*WORKERS, GATEWAY)
 #: What a development system allows that production does not (each off by default in the services).
 DEVELOPMENT_ENV = {"SCIMFLOW_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "true", "SCIMFLOW_WEBHOOKS_ALLOW_HTTP": "true"}
 
@@ -38,6 +43,12 @@ class ServiceProcess:
     instance_id: str
     popen: subprocess.Popen
     log: IO[bytes] | None
+    #: Its ops port on 127.0.0.1, a new one each start (a free port); 0: none (the portal serves none).
+    ops_port: int = 0
+
+    @property
+    def ops_url(self) -> str:
+        return f"http://127.0.0.1:{self.ops_port}"
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -72,6 +83,7 @@ class ServiceProcess:
 
 @dataclass
 class System:
+    #: Where in-process clients (the tests') reach the broker; the services too unless ``kafka_env`` says else.
     bootstrap_servers: str
     data_dir: Path
     http_port: int = 8080
@@ -80,6 +92,9 @@ class System:
     portal_port: int | None = None
     log_dir: Path | None = None  # None: children write to our stderr
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: How the services reach the broker beyond ``bootstrap_servers``: the SCIMFLOW_KAFKA_* security settings,
+    #: and another listener's KAFKA_BOOTSTRAP_SERVERS (the tests' local broker: SCRAM, broker_choice.scram_env).
+    kafka_env: dict[str, str] = field(default_factory=dict)
     #: Development (``make run``, the tests): webhooks may go to this machine and its network, over http.
     development: bool = True
     #: Put before every process's SCIMFLOW_INSTANCE_ID: its name in the consumer groups (static members)
@@ -95,14 +110,16 @@ class System:
     def portal_url(self) -> str | None:
         return f"http://{self.http_host}:{self.portal_port}" if self.portal_port else None
 
-    def env(self, instance_id: str) -> dict[str, str]:
+    def env(self, instance_id: str, ops_port: int) -> dict[str, str]:
         return {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            **self.kafka_env,
             "SCIMFLOW_DATA_DIR": str(self.data_dir),
             "SCIMFLOW_HTTP_HOST": self.http_host,
             "SCIMFLOW_HTTP_PORT": str(self.http_port),
             "SCIMFLOW_INSTANCE_ID": instance_id,
+            "SCIMFLOW_OPS_PORT": str(ops_port),
             **({"SCIMFLOW_PORTAL_HOST": self.http_host, "SCIMFLOW_PORTAL_PORT": str(self.portal_port)}
                if self.portal_port else {}),
             "PYTHONUNBUFFERED": "1",
@@ -113,15 +130,20 @@ class System:
     def start_service(self, service: str, instance_id: str | None = None) -> ServiceProcess:
         instance_id = instance_id or f"{service}-{len(self.processes) + 1}"
         log = open(self.log_dir / f"{instance_id}.log", "ab") if self.log_dir else None  # noqa: SIM115
+        ops_port = free_port(other_than=self._ports_in_use()) if service in WITH_OPS_PORT else 0
         popen = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"], cwd=REPO_ROOT,
-            env=self.env(self.instance_prefix + instance_id),
+            env=self.env(self.instance_prefix + instance_id, ops_port),
             stdout=log or sys.stderr, stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches only the launcher, which stops in order
         )
-        process = ServiceProcess(service, instance_id, popen, log)
+        process = ServiceProcess(service, instance_id, popen, log, ops_port)
         self.processes.append(process)
         return process
+
+    def _ports_in_use(self) -> set[int]:
+        """Ours already: a port handed out a moment ago, not yet bound by its process, may come again."""
+        return {self.http_port, self.portal_port or 0, *(p.ops_port for p in self.processes if p.alive())}
 
     def start(self, timeout: float = 60.0, replicas: Mapping[str, int] | None = None) -> None:
         """Every service, ``replicas[service]`` processes of it (default one); several gateways share

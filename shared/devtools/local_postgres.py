@@ -18,25 +18,21 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from shared.devtools.chromium import apt_get
+from shared.devtools.apt import Run, apt_install, install_step
 from shared.devtools.local_kafka.processes import HOST, free_port, pid_alive, tail_file
 
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
-INSTALL = ("apt-get", "install", "-y", "postgresql")
-UPDATE = ("apt-get", "update")
+INSTALL = install_step("postgresql")
 #: The user that owns the cluster when the tests run as root.
 SERVICE_USER = "postgres"
 #: Settings for a cluster whose data nobody keeps: no fsync, no full-page writes, commits not waited for.
 TEST_SETTINGS = ("fsync=off", "full_page_writes=off", "synchronous_commit=off")
 START_TIMEOUT_SECONDS = 60
-
-Run = Callable[[Sequence[str]], subprocess.CompletedProcess]
 
 
 class PostgresMissing(RuntimeError):
@@ -47,15 +43,11 @@ def postgres_binaries(root: Path = DEBIAN_BINARIES, run: Run | None = None) -> P
     """The newest ``/usr/lib/postgresql/<version>/bin`` present, after ``apt-get install`` if none is."""
     if (found := _newest_binaries(root)) is not None:
         return found
-    run = run or apt_get
-    said: list[str] = []
-    for step in (INSTALL, UPDATE, INSTALL):  # an install on a fresh machine fails until the lists are read
-        done = run(step)
-        said.append(f"$ {' '.join(step)} -> exit {done.returncode}")
-        if step == INSTALL and (found := _newest_binaries(root)) is not None:
-            return found
+    found, said = apt_install("postgresql", lambda: _newest_binaries(root), run)
+    if found is not None:
+        return found
     raise PostgresMissing("The tests need PostgreSQL, and `apt-get install -y postgresql` could not install it "
-                          "(run it as root on a Debian machine):\n" + "\n".join(said))
+                          "(run it as root on a Debian machine):\n" + said)
 
 
 def _newest_binaries(root: Path) -> Path | None:

@@ -9,7 +9,8 @@ waits for a commit that wrote events (``wake``) or, at the latest, POLL_SECONDS.
 Order per subject, with any number of relays on one SQLite file: a row is due only when no earlier
 row of its key is left, so a subject's next event is sent only once its previous one is acknowledged,
 whichever relay sent it, and however two relays' rounds overlap (a late duplicate never overtakes,
-and after dedupe by id a consumer sees each subject's events in commit order). Several copies share
+and after dedupe by id a consumer sees each subject's events in commit order). Its backlog (rows, the
+oldest's age) is reported at most every BACKLOG_EVERY_SECONDS (shared/metrics/events.py). Several copies share
 the work by a single-writer rule: each relay publishes the rows its own process committed, and
 adopts another's once they are ADOPT_AFTER old (that process stopped, or is stuck): no claims to
 write, and the price of a stuck copy coming back is duplicates, never a loss or a reorder.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -33,6 +35,7 @@ from shared.events.outbox import Outbox, UnitOfWorkWithEvents
 from shared.log_limits import MAY_FLOOD
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.transport import Bus, Publisher, RecordTooLarge
+from shared.metrics.events import EVENT_OUTBOX_OLDEST_SECONDS, EVENT_OUTBOX_ROWS
 from shared.sqlite import placeholders
 from shared.store import UnitOfWork
 
@@ -57,12 +60,16 @@ BUSY_ROWS = 10
 ADOPT_AFTER = timedelta(seconds=10)
 #: At stop, how long the last round may take (what it leaves, the next start publishes).
 LAST_ROUND_SECONDS = 5.0
+#: How often a relay counts its outbox for the metrics: a count reads every row, and under load rounds
+#: come every few milliseconds.
+BACKLOG_EVERY_SECONDS = 1.0
 
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 # Rows due: this process's or old enough to adopt, and each its key's first (none before it left).
 _DUE = ("SELECT seq, key, body FROM event_outbox AS o WHERE (writer = ? OR created_ms < ?) AND NOT EXISTS "
         "(SELECT 1 FROM event_outbox AS p WHERE p.key = o.key AND p.seq < o.seq) ORDER BY seq LIMIT ?")
+_BACKLOG = "SELECT count(*), min(created_ms) FROM event_outbox"
 
 Row = tuple[int, str, bytes]
 
@@ -75,6 +82,7 @@ class Relay:
         self._clock, self._topic, self._round_rows, self._adopt_after = clock, topic, round_rows, adopt_after
         self._linger = linger
         self._woken = asyncio.Event()
+        self._backlog_counted = -BACKLOG_EVERY_SECONDS  # time.monotonic() of the last count: none yet
 
     def wake(self) -> None:
         """A commit wrote events (outbox.Outbox.wake)."""
@@ -104,6 +112,7 @@ class Relay:
                 failures += 1
                 log.exception("publishing events failed; retried", extra={MAY_FLOOD: True})
                 due = 0
+            await self._count_backlog()
             if due >= self._round_rows:
                 continue  # a backlog: the next round at once
             if due == 0 or failures:
@@ -122,6 +131,20 @@ class Relay:
         adoptable = epoch_ms(self._clock() - self._adopt_after)
         async with self._uow(read_only=True) as uow:
             return (await uow.sql()).all(_DUE, self._writer, adoptable, self._round_rows)
+
+    async def _count_backlog(self) -> None:
+        """The outbox's rows and its oldest's age into the metrics, at most every BACKLOG_EVERY_SECONDS."""
+        if time.monotonic() - self._backlog_counted < BACKLOG_EVERY_SECONDS:
+            return
+        self._backlog_counted = time.monotonic()
+        try:
+            async with self._uow(read_only=True) as uow:
+                [(rows, oldest_ms)] = (await uow.sql()).all(_BACKLOG)
+        except Exception:  # noqa: BLE001 - a metric is not worth stopping the relay for
+            log.warning("counting the events outbox failed", exc_info=True, extra={MAY_FLOOD: True})
+            return
+        EVENT_OUTBOX_ROWS.set(rows)
+        EVENT_OUTBOX_OLDEST_SECONDS.set(0 if oldest_ms is None else max(0, epoch_ms(self._clock()) - oldest_ms) / 1000)
 
     async def _forget(self, published: Sequence[int]) -> None:
         if not published:

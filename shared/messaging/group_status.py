@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from contracts.topics import SERVICE_GROUPS
+from shared.messaging.kafka import KafkaBus
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,12 @@ class GroupStatus:
         return sum(partition.lag for partition in self.lags)
 
 
-async def every_group_status(bootstrap_servers: str) -> list[GroupStatus]:
-    """The status of each service's groups (contracts/topics.py ``SERVICE_GROUPS``)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="scimflow-status")
+async def every_group_status(bus: KafkaBus) -> list[GroupStatus]:
+    """The status of each service's groups (contracts/topics.py ``SERVICE_GROUPS``), read as ``bus`` connects."""
+    admin = AIOKafkaAdminClient(**bus.connection())
     await admin.start()
     try:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="scimflow-status")
+        consumer = AIOKafkaConsumer(**bus.connection())
         await consumer.start()
         try:
             return [await group_status(admin, consumer, group, [topic.name for topic in topics])

@@ -1,17 +1,23 @@
-"""aiokafka implementation of the bus (shared/messaging/transport.py)."""
+"""aiokafka implementation of the bus (shared/messaging/transport.py).
+
+Every client it makes connects as the bus's ``KafkaClientSecurity`` says (security.py), and one the broker
+turns away at start raises ``BrokerUnreachable`` saying why, for the process to exit on in one clear line.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
     IllegalStateError,
+    KafkaConnectionError,
     MessageSizeTooLargeError,
 )
 from aiokafka.producer.message_accumulator import BatchBuilder
@@ -19,8 +25,12 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from contracts.topics import TopicSpec
 from shared.messaging.partitioner import KeyedPartitioner
+from shared.messaging.security import PLAINTEXT, KafkaClientSecurity, refusal_reason
 from shared.messaging.static_member import ReplacementCheck, leave_on_stop
 from shared.messaging.transport import MAX_RECORD_BYTES, Outgoing, Record, RecordTooLarge
+
+if TYPE_CHECKING:
+    from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +47,56 @@ TOPIC_ALREADY_EXISTS = 36
 #: A produce request's batch for one partition at most (a larger record goes alone in its own).
 MAX_BATCH_BYTES = 1024 * 1024
 _PARTITIONER = KeyedPartitioner()
+#: aiokafka's default: a crashed copy's partitions move after 10 s (one restarted under its own instance id
+#: takes them back at once: static membership, static_member.py).
+SESSION_TIMEOUT_MS = 10_000
 #: What a gathering fetch waits for at most (``group_consumer(gather_ms=...)``).
 GATHER_BYTES = 1024 * 1024
 
 
+class BrokerUnreachable(RuntimeError):
+    """No broker took a client at its start: none listening, a refused login, an untrusted certificate."""
+
+
 class KafkaBus:
     def __init__(self, bootstrap_servers: str, *, client_id: str = "scimflow",
-                 group_instance_id: str | None = None) -> None:
+                 group_instance_id: str | None = None, security: KafkaClientSecurity = PLAINTEXT,
+                 session_timeout_ms: int = SESSION_TIMEOUT_MS) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         #: The process's name in every consumer group it joins (static membership, static_member.py);
         #: None: a new member each time.
         self.group_instance_id = group_instance_id
+        self.security = security
+        #: How long a group waits for a member that stopped heartbeating (crashed) before moving its partitions.
+        self.session_timeout_ms = session_timeout_ms
+
+    @classmethod
+    def configured(cls, settings: CommonSettings, *, client_id: str, group_instance_id: str | None = None) -> KafkaBus:
+        """The bus a service process uses: the brokers and the security its settings name."""
+        return cls(settings.kafka_bootstrap_servers, client_id=client_id, group_instance_id=group_instance_id,
+                   security=settings.kafka_security(), session_timeout_ms=settings.kafka_session_timeout_ms)
+
+    def connection(self) -> dict[str, Any]:
+        """What every client of this bus is given to reach the brokers: where, as whom, how secured."""
+        return {"bootstrap_servers": self.bootstrap_servers, "client_id": self.client_id,
+                **self.security.client_kwargs()}
+
+    async def _start(self, start: Callable[[], Awaitable[None]], close: Callable[[], Awaitable[Any]]) -> None:
+        """Start a client; one the brokers turn away is closed (no unclosed-client warning later) and
+        raises ``BrokerUnreachable`` with their reason."""
+        try:
+            await start()
+        except KafkaConnectionError:
+            await close()
+            reason = await refusal_reason(self.bootstrap_servers, self.security)
+            raise BrokerUnreachable(
+                f"cannot connect to Kafka at {self.bootstrap_servers} over {self.security.describe()}: {reason}"
+            ) from None
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, client_id=self.client_id)
-        await admin.start()
+        admin = AIOKafkaAdminClient(**self.connection())
+        await self._start(admin.start, admin.close)
         try:
             existing = set(await admin.list_topics())
             missing = [spec for spec in specs if spec.name not in existing]
@@ -65,8 +109,7 @@ class KafkaBus:
     async def publisher(self) -> AsyncIterator[KafkaPublisher]:
         # Idempotent producer (KIP-98): broker-side dedup of our own retries, per-partition order kept.
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
-            client_id=self.client_id,
+            **self.connection(),
             enable_idempotence=True,
             acks="all",
             # No linger: records batch anyway while the produce request in flight is answered (aiokafka
@@ -79,7 +122,7 @@ class KafkaBus:
             max_batch_size=MAX_BATCH_BYTES,
             partitioner=_PARTITIONER,
         )
-        await producer.start()
+        await self._start(producer.start, producer.stop)
         try:
             yield KafkaPublisher(producer)
         finally:
@@ -91,16 +134,16 @@ class KafkaBus:
     ) -> AsyncIterator[KafkaGroupConsumer]:
         consumer = AIOKafkaConsumer(
             *topics,
-            bootstrap_servers=self.bootstrap_servers,
-            client_id=self.client_id,
+            **self.connection(),
             group_id=group_id,
             group_instance_id=self.group_instance_id,
+            session_timeout_ms=self.session_timeout_ms,
             enable_auto_commit=False,  # commit only after the reply went out: at-least-once
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=MAX_RECORD_BYTES,
             **_gathering(gather_ms),
         )
-        await consumer.start()
+        await self._start(consumer.start, consumer.stop)
         check = None
         if self.group_instance_id is not None:
             leave_on_stop(consumer, self.group_instance_id)
@@ -113,14 +156,13 @@ class KafkaBus:
     @asynccontextmanager
     async def reader(self, topic: str, *, from_beginning: bool) -> AsyncIterator[KafkaTopicReader]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            client_id=self.client_id,
+            **self.connection(),
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             max_partition_fetch_bytes=MAX_RECORD_BYTES,
         )
-        await consumer.start()
+        await self._start(consumer.start, consumer.stop)
         try:
             yield await KafkaTopicReader.attach(consumer, topic, from_beginning)
         finally:
@@ -213,6 +255,9 @@ class KafkaGroupConsumer:
         if self._replaced is not None:  # DuplicateMember: this process must not serve on
             self._replaced.check(self._consumer)
         return [_record(msg) for msgs in batches.values() for msg in msgs]
+
+    def assigned_partitions(self) -> int:
+        return len(self._consumer.assignment())
 
     async def commit(self, records: Sequence[Record]) -> None:
         # A rebalance during the batch may have taken some partitions away: commit only what is

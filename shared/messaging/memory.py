@@ -140,6 +140,9 @@ class _Member(_Cursor):
         self.group_id = group_id
         self.topics = topics
 
+    def assigned_partitions(self) -> int:
+        return len(self.positions)
+
     async def commit(self, records: Sequence[Record]) -> None:
         for record in records:
             key = (self.group_id, (record.topic, record.partition))

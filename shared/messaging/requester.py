@@ -32,6 +32,7 @@ from shared.messaging.transport import (
     RecordTooLarge,
     TopicReader,
 )
+from shared.metrics.requests import AWAITING_REPLY, REPLY_TIMEOUTS
 from shared.tracing import current_traceparent, producer_span
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class Requester:
         meta = self._meta(command, tenant_id, reply_to=self._reply_topic, timeout=timeout, message_id=message_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[meta.message_id] = future
+        waiting = AWAITING_REPLY.labels(command.TYPE)
+        waiting.inc()
         try:
             async with asyncio.timeout(timeout):
                 await self._publisher.send(topic, encode_body(command), key=key, headers=encode_headers(meta))
@@ -95,8 +98,10 @@ class Requester:
             raise RemoteError(ErrorCode.TOO_LARGE, f"The request is larger than the {MAX_RECORD_MIB} MiB "
                               "the services exchange") from None
         except TimeoutError:
+            REPLY_TIMEOUTS.labels(command.TYPE).inc()
             raise RequestTimeout(f"no reply to {command.TYPE} within {timeout:.1f}s") from None
         finally:
+            waiting.dec()
             self._pending.pop(meta.message_id, None)
 
     async def cast(self, message: Message, *, topic: str, key: str | None, tenant_id: str | None = None,

@@ -64,6 +64,19 @@ class GroupConsumer(Protocol):
     async def commit(self, records: Sequence[Record]) -> None:
         """Mark everything up to and including these records as done, per partition."""
 
+    def assigned_partitions(self) -> int:
+        """How many partitions the group gives this member now (0 until it joined, or when it has none)."""
+
+
+class ConsumerWatch:
+    """A worker's group consumer while it serves (run_worker keeps it here), for its readiness probe."""
+
+    def __init__(self) -> None:
+        self.consumer: GroupConsumer | None = None
+
+    def assigned_partitions(self) -> int:
+        return 0 if self.consumer is None else self.consumer.assigned_partitions()
+
 
 class TopicReader(Protocol):
     """Reads every partition of one topic without a group (replies, compacted state)."""

@@ -8,7 +8,7 @@ never the records fetched after it (bench/RESULTS.md: a batch barrier left the C
 A record is done once its reply and its side sends are acknowledged. Each partition's offset is
 committed up to its first record not yet done, so a crash anywhere redelivers every unfinished
 command (at-least-once); handlers make that harmless (see services/user_store/unit_of_work.py for
-the processed-message journal).
+the processed-message journal). Every record is counted by type and outcome (shared/metrics/commands.py).
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ from shared.messaging.stopping import fetch_unless_stopped, unless_stopped
 from shared.messaging.transport import (
     MAX_RECORD_MIB,
     Bus,
+    ConsumerWatch,
     GroupConsumer,
     Publisher,
     Record,
     RecordTooLarge,
 )
+from shared.metrics import commands as served_metrics
 from shared.tracing import consumer_span
 
 log = logging.getLogger(__name__)
@@ -69,18 +71,24 @@ async def run_worker(
     source: str,
     stop: asyncio.Event,
     ready: asyncio.Event | None = None,
+    watch: ConsumerWatch | None = None,
 ) -> None:
-    """Serve until ``stop`` is set; the records in hand are finished and committed before returning."""
+    """Serve until ``stop`` is set; the records in hand are finished and committed before returning.
+    ``watch`` holds the group consumer while it serves (the ops port's readiness: shared/ops/)."""
     async with bus.publisher() as publisher, bus.group_consumer(topics, group_id) as consumer:
         pipeline = Pipeline(dispatch, publisher, source, consumer)
         if ready is not None:
             ready.set()
+        if watch is not None:
+            watch.consumer = consumer
         try:
             while not stop.is_set() and pipeline.failure is None:
                 if pipeline.full and not await unless_stopped(pipeline.room(), stop):
                     break
                 pipeline.take(await fetch_unless_stopped(consumer, stop, POLL_MS))
         finally:
+            if watch is not None:
+                watch.consumer = None
             await pipeline.drain()
 
 
@@ -331,12 +339,16 @@ async def handle_record(record: Record, dispatch: Dispatch, publisher: Publisher
         meta = decode_headers(record.headers)
     except DecodeError as exc:
         log.error("dropping record with unreadable headers: %s", exc.detail)
+        served_metrics.dropped(served_metrics.UNKNOWN_TYPE, served_metrics.UNREADABLE)
         return None
     with correlation(meta.request_id or meta.message_id), consumer_span(meta, record.topic):
         if meta.expired():
             log.info("dropping expired command", extra={"message_type": meta.message_type, MAY_FLOOD: True})
+            served_metrics.dropped(meta.message_type, served_metrics.EXPIRED)
             return None
+        started = time.perf_counter()
         reply = await _answer(record, meta, dispatch)
+        served_metrics.served(meta.message_type, reply, time.perf_counter() - started)
     return send_reply(publisher, meta.reply_to, meta, reply, source) if meta.reply_to else None
 
 

@@ -41,6 +41,8 @@ class Database:
         event.listen(self.sync_engine, "connect", _on_connect)
         event.listen(self.sync_engine, "begin", begin_immediate)
         self._path = db_path
+        #: Its file's name without the suffix (``users``): the label of its metrics.
+        self.name = db_path.stem
         self._threaded: AsyncEngine | None = None
         self.writer = Writer(self)
         self.checkpoints = Checkpointer(db_path)

@@ -1,16 +1,21 @@
-"""Group commit: a process's units of work take turns on its one write connection and commit together."""
+"""Group commit: a process's units of work take turns on its one write connection and commit together.
+
+Each transaction's hold on the write lock is timed (shared/metrics/database.py): what grows when writes queue.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.metrics.database import DB_TRANSACTION_SECONDS
 from shared.sqlite.locking import begin_immediate_on_loop, raw_connection
 from shared.sqlite.plain_sql import PlainSql
 
@@ -44,6 +49,7 @@ class Writer:
         self._released: list[asyncio.Future[None]] = []  # units done in the open transaction, not committed
         self._commit_soon = False
         self._released_when_asked = 0  # units in the open transaction when the pending commit check was asked
+        self._began = 0.0  # when the open transaction took the write lock (perf_counter)
 
     @property
     def connection(self) -> Connection:
@@ -72,6 +78,7 @@ class Writer:
             if not self._raw.in_transaction:
                 await self._database.checkpoints.writes_may_begin()
                 await begin_immediate_on_loop(self._raw)
+                self._began = time.perf_counter()
             self._raw.execute("SAVEPOINT unit_of_work")
         except BaseException:
             self._leave()
@@ -150,6 +157,8 @@ class Writer:
                     self._finish("rollback")
                 except (sqlite3.Error, SQLAlchemyError):  # the units in it hear of the failure all the same
                     log.exception("rolling back a failed transaction failed")
+            outcome = "commit" if failure is None else "rollback"
+            DB_TRANSACTION_SECONDS.labels(self._database.name, outcome).observe(time.perf_counter() - self._began)
         for committed in released:
             if committed.done():
                 continue  # its unit was cancelled meanwhile; what it did is committed all the same

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from shared.devtools.broker_choice import BrokerAccess
 from shared.devtools.chromium import LAUNCH_ARGS, ChromiumMissing, ensure_chromium
 from shared.devtools.launcher import System
 from tests.browser.watch import BrowserProblems
@@ -102,10 +103,9 @@ IN_A_ROW = pytest.StashKey[InARow]()
 
 
 @pytest.fixture(scope="session")
-def in_a_row(chromium: Path, kafka_bootstrap_servers: str, tmp_path_factory, pytestconfig) -> Iterator[InARow]:
+def in_a_row(chromium: Path, kafka_broker: BrokerAccess, tmp_path_factory, pytestconfig) -> Iterator[InARow]:
     def new(**extra_env: str) -> System:
-        return new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("browser-system"), portal=True,
-                          **extra_env)
+        return new_system(kafka_broker, tmp_path_factory.mktemp("browser-system"), portal=True, **extra_env)
 
     row = InARow(chromium, new)
     pytestconfig.stash[IN_A_ROW] = row  # for the hook that ends it after the last browser test in a row

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.devtools.chromium import INSTALL, UPDATE, ChromiumMissing, ensure_chromium
+from shared.devtools.apt import UPDATE
+from shared.devtools.chromium import INSTALL, ChromiumMissing, ensure_chromium
 
 
 class FakeAptGet:

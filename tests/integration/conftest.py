@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.devtools.broker_choice import BrokerAccess
 from shared.devtools.launcher import System
 from shared.devtools.local_kafka import free_port
 from shared.operator_key import operator_key
@@ -69,8 +70,8 @@ SHARED = pytest.StashKey[SharedSystem]()
 
 
 @pytest.fixture(scope="session")
-def shared_system(kafka_bootstrap_servers: str, tmp_path_factory, pytestconfig) -> Iterator[SharedSystem]:
-    shared = SharedSystem(lambda: new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("shared-system")))
+def shared_system(kafka_broker: BrokerAccess, tmp_path_factory, pytestconfig) -> Iterator[SharedSystem]:
+    shared = SharedSystem(lambda: new_system(kafka_broker, tmp_path_factory.mktemp("shared-system")))
     pytestconfig.stash[SHARED] = shared  # for the hook that stops it after the last test using it
     yield shared
     shared.stop()
@@ -90,14 +91,14 @@ def running_system(shared_system: SharedSystem, request: pytest.FixtureRequest) 
 
 
 @pytest.fixture
-def make_system(kafka_bootstrap_servers: str, tmp_path_factory,
+def make_system(kafka_broker: BrokerAccess, tmp_path_factory,
                 shared_system: SharedSystem) -> Iterator[Callable[..., System]]:
     """``make_system(**env)``: a system of the test's own (not started), with extra environment."""
     systems: list[System] = []
 
     def make(**extra_env: str) -> System:
         shared_system.stop()  # its services would join this system's consumer groups
-        system = new_system(kafka_bootstrap_servers, tmp_path_factory.mktemp("system"), **extra_env)
+        system = new_system(kafka_broker, tmp_path_factory.mktemp("system"), **extra_env)
         systems.append(system)
         return system
 
@@ -155,11 +156,14 @@ def failed(item: pytest.Item) -> bool:
     return any(getattr(getattr(item, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
-def new_system(kafka_bootstrap_servers: str, root: Path, *, portal: bool = False, **extra_env: str) -> System:
-    """A system (not started yet) keeping its data and logs under ``root``; with the Admin Portal if asked."""
+def new_system(broker: BrokerAccess, root: Path, *, portal: bool = False, **extra_env: str) -> System:
+    """A system (not started yet) keeping its data and logs under ``root``; with the Admin Portal if asked.
+    Its services reach the broker as ``broker.services_env`` says: on the local broker over SASL/SCRAM, so
+    every integration test runs the services on a secured listener (issue 26)."""
     (root / "logs").mkdir()
     return System(
-        kafka_bootstrap_servers, root / "data", http_port=free_port(), log_dir=root / "logs",
+        broker.bootstrap_servers, root / "data", http_port=free_port(), log_dir=root / "logs",
+        kafka_env=dict(broker.services_env),
         portal_port=free_port() if portal else None,
         extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT, **extra_env},
         # Group members of its own: another system's killed member, not timed out yet, is not one of ours.

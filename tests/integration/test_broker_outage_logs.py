@@ -23,6 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from shared.devtools.broker_choice import scram_env
 from shared.devtools.launcher import System
 from shared.devtools.local_kafka import LocalKafka, free_port
 from tests.integration.conftest import REQUEST_TIMEOUT, create_tenant, log_sizes, wait_until
@@ -143,7 +144,7 @@ def test_a_broker_outage_answers_503s_loses_nothing_and_logs_a_few_lines(tmp_pat
     broker = LocalKafka(tmp_path / "kafka", free_port()).start()
     (tmp_path / "logs").mkdir()
     system = System(broker.bootstrap_servers, tmp_path / "data", http_port=free_port(), log_dir=tmp_path / "logs",
-                    extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT})
+                    extra_env={"SCIMFLOW_REQUEST_TIMEOUT": REQUEST_TIMEOUT}, kafka_env=scram_env(broker))
     try:
         system.start()
         outage = asyncio.run(through_an_outage(system, broker, create_tenant(system)))

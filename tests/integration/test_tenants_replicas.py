@@ -33,7 +33,7 @@ def scimflow(system: System, *argv: str) -> dict:
 def second_gateway(system: System, name: str = "gateway-2") -> System:
     """Another gateway process on its own port, same broker and data dir (so the same operator key)."""
     other = System(system.bootstrap_servers, system.data_dir, http_port=free_port(), log_dir=system.log_dir,
-                   extra_env=system.extra_env)
+                   extra_env=system.extra_env, kafka_env=system.kafka_env)
     other.start_service("gateway", name)
     other.wait_healthy()
     return other

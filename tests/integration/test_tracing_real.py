@@ -71,4 +71,4 @@ async def test_one_create_is_one_trace_from_the_gateway_through_the_store_to_the
     assert served == [("scimflow-seat_allocator", "process seats.allocate_seats.v1"),
                       ("scimflow-user_store", "process users.create_user.v1"),
                       ("scimflow-gateway", f"POST {route}")]
-    assert (route, line[-1].attributes["http.response.status_code"]) == ("/scim/v2/{_type}", 201)
+    assert (route, line[-1].attributes["http.response.status_code"]) == ("/scim/v2/users", 201)

@@ -1,4 +1,8 @@
-"""One local broker (``LocalKafka``): its folder holds its config, storage, logs and pidfile."""
+"""One local broker (``LocalKafka``): its folder holds its config, storage, logs and pidfile.
+
+It listens twice for clients: PLAINTEXT, and SASL_PLAINTEXT with SCRAM (scram.py) for the processes that
+must prove they can log in.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
+from shared.devtools.local_kafka import scram
 from shared.devtools.local_kafka.jars import KAFKA_SCRIPTS, ensure_jars
 from shared.devtools.local_kafka.processes import (
     HOST,
@@ -65,10 +70,15 @@ class LocalKafka:
     that another process started there.
     """
 
-    def __init__(self, workdir: Path, port: int, controller_port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int, controller_port: int | None = None,
+                 sasl_port: int | None = None) -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
         self.controller_port = controller_port if controller_port is not None else free_port(other_than={port})
+        #: The SASL_PLAINTEXT (SCRAM) listener's port; None: none (a folder formatted before it, or a
+        #: broker adopted that was started without it).
+        self.sasl_port: int | None = (
+            sasl_port if sasl_port is not None else free_port(other_than={port, self.controller_port}))
         self.already_running = False
         self._process: subprocess.Popen[bytes] | None = None
         self._exit_status: int | None = None  # of the broker this object started, once reaped
@@ -78,6 +88,15 @@ class LocalKafka:
     @property
     def bootstrap_servers(self) -> str:
         return f"{HOST}:{self.port}"
+
+    @property
+    def sasl_bootstrap_servers(self) -> str | None:
+        """The SCRAM listener's address (log in as ``scram_user``), or None: this broker has none."""
+        return f"{HOST}:{self.sasl_port}" if self.sasl_port is not None and self.scram_user else None
+
+    @property
+    def scram_user(self) -> scram.ScramUser | None:
+        return scram.load_user(self.workdir)
 
     @property
     def pid(self) -> int | None:
@@ -99,7 +118,7 @@ class LocalKafka:
         state = _read_state(Path(workdir) / STATE_FILE)
         if state is None:
             return None
-        return cls(workdir, state["port"], state["controller_port"])
+        return cls(workdir, state["port"], state["controller_port"], state.get("sasl_port"))
 
     @classmethod
     def stop_from_pidfile(cls, workdir: Path, timeout: float = 30.0) -> bool:
@@ -125,6 +144,7 @@ class LocalKafka:
         jars = ensure_jars()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._check_ports_free()
+        self._prepare_scram_user()
         self._write_properties()
         self._format_storage(jars)
         self._launch(jars)
@@ -169,6 +189,7 @@ class LocalKafka:
                 f"not {self.port}; stop it first."
             )
         self.controller_port = state["controller_port"]
+        self.sasl_port = state.get("sasl_port")  # none in the state of a broker started without the listener
         self.already_running = True
         self._wait_until_ready(timeout)
         log.info("Reusing the Kafka broker already running at %s", self.bootstrap_servers)
@@ -176,20 +197,32 @@ class LocalKafka:
 
     def _check_ports_free(self) -> None:
         """Fail fast: the probe would otherwise happily talk to a stranger's broker on this port."""
-        for port in (self.port, self.controller_port):
-            if port_accepts(port):
+        for port in (self.port, self.controller_port, self.sasl_port):
+            if port is not None and port_accepts(port):
                 raise RuntimeError(f"Port {port} is already in use; cannot start Kafka from {self.workdir}.")
 
+    def _prepare_scram_user(self) -> None:
+        """A user for a storage about to be formatted; a folder formatted without one runs without SASL."""
+        if self.scram_user is None and not self._formatted():
+            scram.save_user(self.workdir, scram.new_user())
+        if self.scram_user is None:
+            self.sasl_port = None
+
     def _write_properties(self) -> None:
+        client_listeners = [f"PLAINTEXT://{HOST}:{self.port}"]
+        if self.sasl_port is not None:
+            client_listeners.append(f"{scram.LISTENER}://{HOST}:{self.sasl_port}")
         settings = {
             "process.roles": "broker,controller",
             "node.id": NODE_ID,
             "controller.quorum.voters": f"{NODE_ID}@{HOST}:{self.controller_port}",
-            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            "listeners": ",".join([*client_listeners, f"CONTROLLER://{HOST}:{self.controller_port}"]),
+            "advertised.listeners": ",".join(client_listeners),
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map":
+                f"PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,{scram.LISTENER}:{scram.LISTENER}",
+            **(scram.listener_properties() if self.sasl_port is not None else {}),
             "log.dirs": self.workdir / DATA_DIR,
             "num.partitions": 1,
             "auto.create.topics.enable": "false",
@@ -207,18 +240,23 @@ class LocalKafka:
 
     def _format_storage(self, jars: Path) -> None:
         """Format once; the cluster id is kept so a restart reuses topics and offsets."""
-        if (self.workdir / DATA_DIR / "meta.properties").is_file():
+        if self._formatted():
             return
         cluster_id = self.cluster_id or _new_cluster_id()
         (self.workdir / CLUSTER_ID_FILE).write_text(cluster_id + "\n")
+        user = self.scram_user
         command = [
             *self._java_command(jars), "kafka.tools.StorageTool", "format",
             "-t", cluster_id, "-c", str(self.workdir / PROPERTIES_FILE),
+            *(scram.format_arguments(user) if user else []),
         ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             output = tail_text(result.stdout + result.stderr, 30)
             raise RuntimeError(f"Formatting Kafka storage in {self.workdir} failed:\n{output}")
+
+    def _formatted(self) -> bool:
+        return (self.workdir / DATA_DIR / "meta.properties").is_file()
 
     def _launch(self, jars: Path) -> None:
         """Own session/process group, so the broker outlives a CLI caller and stop() can signal the group."""
@@ -231,6 +269,7 @@ class LocalKafka:
             )
         _write_state(self.workdir / STATE_FILE, {
             "pid": self._process.pid, "port": self.port, "controller_port": self.controller_port,
+            "sasl_port": self.sasl_port,
         })
         log.info("Started Kafka (pid %s) from %s on %s",
                  self._process.pid, self.workdir, self.bootstrap_servers)

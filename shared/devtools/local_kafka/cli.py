@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from shared.devtools.local_kafka import scram
 from shared.devtools.local_kafka.broker import LocalKafka
 from shared.devtools.local_kafka.jars import CACHE_DIR
 
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     workdir = Path(args.dir)
     if args.command == "start":
-        return _cli_start(workdir, args.port, args.controller_port, args.timeout)
+        return _cli_start(workdir, args.port, args.controller_port, args.sasl_port, args.timeout)
     if args.command == "stop":
         stopped = LocalKafka.stop_from_pidfile(workdir, args.timeout)
         print("stopped" if stopped else "not running")
@@ -36,12 +37,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("KAFKA_PORT", "9092")),
                         help="client port (default: $KAFKA_PORT or 9092)")
     parser.add_argument("--controller-port", type=int, default=None, help="controller port (default: port+1)")
+    parser.add_argument("--sasl-port", type=int, default=None, help="SASL/SCRAM client port (default: port+2)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for start/stop")
     return parser.parse_args(argv)
 
 
-def _cli_start(workdir: Path, port: int, controller_port: int | None, timeout: float) -> int:
-    broker = LocalKafka(workdir, port, controller_port if controller_port is not None else port + 1)
+def _cli_start(workdir: Path, port: int, controller_port: int | None, sasl_port: int | None, timeout: float) -> int:
+    broker = LocalKafka(workdir, port, controller_port if controller_port is not None else port + 1,
+                        sasl_port if sasl_port is not None else port + 2)
     try:
         broker.start(timeout)
     except RuntimeError as error:
@@ -60,4 +63,6 @@ def _cli_status(workdir: Path) -> int:
         print(f"running (pid {broker.pid}) but not answering on {broker.bootstrap_servers}")
         return 1
     print(f"running (pid {broker.pid}) on {broker.bootstrap_servers}")
+    if broker.sasl_bootstrap_servers:
+        print(f"SASL/SCRAM on {broker.sasl_bootstrap_servers} (login in {workdir / scram.CREDENTIALS_FILE})")
     return 0

@@ -5,8 +5,11 @@ Broker tests start a real JVM, so they share one module-scoped broker wherever p
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -14,14 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 
 from shared.devtools import REPO_ROOT, broker_choice, local_kafka
-from shared.devtools.broker_choice import docker_available, kafka_bootstrap
+from shared.devtools.broker_choice import BrokerAccess, docker_available, kafka_bootstrap, kafka_broker
 from shared.devtools.local_kafka import (
     LocalKafka,
     api_versions,
     cluster_metadata,
     free_port,
+    scram,
 )
 
 API_METADATA = 3
@@ -100,8 +106,9 @@ def test_failed_start_reports_the_cause_and_cleans_up(tmp_path: Path) -> None:
 
 
 def test_the_controller_port_is_never_the_broker_port(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The OS may hand out a port it just handed out (the suite's broker once failed to format so)."""
-    handed_out = iter([40001, 40001, 40002])
+    """The OS may hand out a port it just handed out (the suite's broker once failed to format so); the
+    SCRAM listener's port is neither of them either."""
+    handed_out = iter([40001, 40001, 40002, 40002, 40001, 40003])
 
     class Socket:
         def __init__(self, *args) -> None:
@@ -120,7 +127,8 @@ def test_the_controller_port_is_never_the_broker_port(monkeypatch: pytest.Monkey
             return ("127.0.0.1", next(handed_out))
 
     monkeypatch.setattr(socket, "socket", Socket)
-    assert LocalKafka(tmp_path, 40001).controller_port == 40002
+    broker = LocalKafka(tmp_path, 40001)
+    assert (broker.controller_port, broker.sasl_port) == (40002, 40003)
 
 
 def _fake_java(home: Path, broker_part: str) -> None:
@@ -142,6 +150,18 @@ def fake_jvm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         _fake_java(tmp_path / "jdk", broker_part)
         return LocalKafka(tmp_path / "kafka", free_port())
     return broker_running
+
+
+def test_a_folder_formatted_before_the_scram_listener_runs_without_it(fake_jvm) -> None:
+    """Its metadata holds no SCRAM user (one is added only when formatting), so a listener would turn
+    every login away: the broker runs with PLAINTEXT only, and says so."""
+    broker = fake_jvm("exec sleep 30")
+    (broker.workdir / "data").mkdir(parents=True)
+    (broker.workdir / "data" / "meta.properties").write_text("")
+    with pytest.raises(RuntimeError, match="did not answer"):
+        broker.start(timeout=1)
+    assert broker.sasl_port is None and broker.scram_user is None and broker.sasl_bootstrap_servers is None
+    assert "SASL_PLAINTEXT://" not in (broker.workdir / "server.properties").read_text()
 
 
 def test_a_broker_killed_before_it_logs_anything_is_reported_with_its_signal(fake_jvm) -> None:
@@ -167,6 +187,7 @@ def test_cli_status_finds_broker_through_pidfile(broker: LocalKafka, tmp_path: P
     running = _run_cli("status", "--dir", str(broker.workdir))
     assert running.returncode == 0, running.stdout + running.stderr
     assert broker.bootstrap_servers in running.stdout
+    assert f"SASL/SCRAM on {broker.sasl_bootstrap_servers}" in running.stdout
 
     stopped = _run_cli("status", "--dir", str(tmp_path))
     assert stopped.returncode == 1
@@ -190,6 +211,43 @@ def test_stop_leaves_no_process_and_restart_reuses_storage(broker: LocalKafka) -
     assert broker.cluster_id == cluster_id
     assert meta.stat().st_mtime_ns == formatted_at
     assert cluster_metadata("127.0.0.1", broker.port).cluster_id == cluster_id
+    assert asyncio.run(scram_login(broker, "SCRAM-SHA-512")) == cluster_id  # the user is kept in the storage
+
+
+async def scram_login(broker: LocalKafka, mechanism: str, password: str | None = None) -> str:
+    """The cluster id, asked over the SCRAM listener as the broker's user (or with ``password``)."""
+    user = broker.scram_user
+    assert user is not None
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.sasl_bootstrap_servers, security_protocol="SASL_PLAINTEXT",
+                                sasl_mechanism=mechanism, sasl_plain_username=user.username,
+                                sasl_plain_password=password or user.password)
+    try:
+        await admin.start()
+        return (await admin.describe_cluster())["cluster_id"]
+    finally:
+        await admin.close()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mechanism", scram.MECHANISMS)
+def test_the_second_listener_logs_in_the_scram_user_and_no_one_else(broker: LocalKafka, mechanism: str) -> None:
+    assert asyncio.run(scram_login(broker, mechanism)) == broker.cluster_id
+    with pytest.raises(KafkaConnectionError):
+        asyncio.run(scram_login(broker, mechanism, password="not-the-password"))
+
+
+@pytest.mark.integration
+def test_the_scram_listener_is_recorded_for_whoever_finds_the_broker(broker: LocalKafka) -> None:
+    state = json.loads((broker.workdir / "broker.json").read_text())
+    found = LocalKafka.from_pidfile(broker.workdir)
+    assert found is not None and state["sasl_port"] == broker.sasl_port
+    assert found.sasl_bootstrap_servers == broker.sasl_bootstrap_servers == f"127.0.0.1:{broker.sasl_port}"
+    assert found.scram_user == broker.scram_user and found.scram_user.username == "scimflow"
+    assert stat.S_IMODE((broker.workdir / scram.CREDENTIALS_FILE).stat().st_mode) == 0o600
+    properties = (broker.workdir / "server.properties").read_text()
+    # Only a listener for clients is added: the broker's own traffic stays as it was.
+    assert "inter.broker.listener.name=PLAINTEXT\n" in properties
+    assert "controller.listener.names=CONTROLLER\n" in properties
 
 
 def test_stop_without_broker_is_a_no_op(tmp_path: Path) -> None:
@@ -210,6 +268,8 @@ def test_configured_bootstrap_servers_win_and_start_nothing(
 
     with kafka_bootstrap(workdir) as servers:
         assert servers == "kafka.example:9092"
+    with kafka_broker(workdir) as access:  # the services use a configured cluster as it is: no SCRAM of ours
+        assert access == BrokerAccess("kafka.example:9092")
     assert not workdir.exists()
 
 
@@ -237,6 +297,12 @@ def test_without_docker_reuses_a_broker_running_in_workdir(
 
     with kafka_bootstrap(broker.workdir) as servers:
         assert servers == broker.bootstrap_servers
+    with kafka_broker(broker.workdir) as access:  # the tests' clients on PLAINTEXT, the services on SCRAM
+        user = broker.scram_user
+        assert user is not None and access == BrokerAccess(broker.bootstrap_servers, {
+            "KAFKA_BOOTSTRAP_SERVERS": broker.sasl_bootstrap_servers, "SCIMFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "SCIMFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "SCIMFLOW_KAFKA_SASL_USERNAME": "scimflow",
+            "SCIMFLOW_KAFKA_SASL_PASSWORD": user.password})
 
     assert broker.pid == pid, "a broker the chooser did not start must be left running"
 

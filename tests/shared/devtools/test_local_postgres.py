@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from shared.devtools.apt import UPDATE
 from shared.devtools.local_kafka.processes import pid_alive, port_accepts
 from shared.devtools.local_postgres import (
     INSTALL,
-    UPDATE,
     LocalPostgres,
     PostgresMissing,
     connect,
