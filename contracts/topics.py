@@ -43,15 +43,17 @@ EVENTS = TopicSpec("scimflow.events", COMMAND_PARTITIONS,
 ALL_TOPICS = (USERS_COMMANDS, GROUPS_COMMANDS, SEATS_COMMANDS, NOTIFIER_COMMANDS, SYNC_STATUS_COMMANDS, TENANTS_STATE,
               EVENTS, WEBHOOKS_COMMANDS)
 
-#: Each service's consumer groups and what they read (``scimflow status`` shows them).
-SERVICE_GROUPS: dict[str, tuple[TopicSpec, ...]] = {
+#: Each service's consumer group and the command topics it serves: a Ping on the first reaches one of its copies.
+SERVICE_COMMANDS: dict[str, tuple[TopicSpec, ...]] = {
     "user_store": (USERS_COMMANDS, GROUPS_COMMANDS),
     "seat_allocator": (SEATS_COMMANDS,),
     "notifier": (NOTIFIER_COMMANDS,),
     "sync_status": (SYNC_STATUS_COMMANDS,),
     "webhooks": (WEBHOOKS_COMMANDS,),
-    "webhooks.events": (EVENTS,),
 }
+#: Every consumer group of the services and what it reads (``scimflow status`` shows them): the command groups
+#: and the webhooks' ingest of the events.
+SERVICE_GROUPS: dict[str, tuple[TopicSpec, ...]] = {**SERVICE_COMMANDS, "webhooks.events": (EVENTS,)}
 
 REPLY_TOPIC_PREFIX = "scim.replies."
 # Replies are read live or never: an hour is plenty, and keeps restarted instances' topics small.

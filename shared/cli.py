@@ -167,9 +167,10 @@ def show_status(_: argparse.Namespace) -> int:
     from shared.messaging.kafka import KafkaBus
     from shared.settings import CommonSettings, from_environment
 
-    bus = KafkaBus.configured(from_environment(CommonSettings), client_id="scimflow-status")
+    settings = from_environment(CommonSettings)
+    bus = KafkaBus.configured(settings, client_id="scimflow-status")
     try:
-        statuses = asyncio.run(every_group_status(bus))
+        statuses = asyncio.run(every_group_status(bus, settings.instance_id))
     except Exception as error:  # the broker unreachable, a refused login ...: what went wrong, not a traceback
         print(f"scimflow: cannot read the groups on {bus.bootstrap_servers}: {str(error) or type(error).__name__}",
               file=sys.stderr)

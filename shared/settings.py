@@ -120,8 +120,8 @@ class SqliteOnlySettings(CommonSettings):
     @model_validator(mode="after")
     def no_database_url(self) -> Self:
         if self.database_url is not None:
-            raise ValueError("this service keeps its state in SQLite only so far: unset SCIMFLOW_DATABASE_URL "
-                             "(the sync-status reporter takes SCIMFLOW_SYNC_STATUS_DATABASE_URL)")
+            raise ValueError("this service keeps its state in SQLite only so far: unset SCIMFLOW_DATABASE_URL and "
+                             "give the services on PostgreSQL their own SCIMFLOW_<SERVICE>_DATABASE_URL (README)")
         return self
 
 

@@ -35,6 +35,7 @@ from shared.messaging.dispatch import Dispatcher
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.worker import run_worker
+from shared.settings import SqliteFile
 
 pytest_plugins = ["tests.support.hang_report", "tests.support.parallel"]
 
@@ -71,7 +72,7 @@ async def serving(bus: InMemoryBus, topics: list[str], identity: ServiceIdentity
 @pytest.fixture
 async def seat_allocator(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[None]:
     identity = ServiceIdentity("seat_allocator", "test")
-    async with (seat_allocator_bootstrap(tmp_path / "seats.sqlite3", identity) as dispatch,
+    async with (seat_allocator_bootstrap(SqliteFile(tmp_path / "seats.sqlite3"), identity) as dispatch,
                 serving(memory_bus, [SEATS_COMMANDS.name], identity, dispatch)):
         yield
 

@@ -18,14 +18,7 @@ from functools import partial
 from aiohttp import web
 
 from contracts.system.v1 import Ping, Pong
-from contracts.topics import (
-    NOTIFIER_COMMANDS,
-    SEATS_COMMANDS,
-    SYNC_STATUS_COMMANDS,
-    USERS_COMMANDS,
-    WEBHOOKS_COMMANDS,
-    TopicSpec,
-)
+from contracts.topics import SERVICE_COMMANDS, TopicSpec
 from services.gateway import keys
 from shared.log_limits import MAY_FLOOD
 from shared.messaging.requester import Requester, unwrap
@@ -34,11 +27,8 @@ from shared.ops.server import READINESS, Readiness, start_ops_server, stop_ops_s
 
 log = logging.getLogger(__name__)
 
-#: Each service group and a topic it serves: a Ping there reaches one of its copies (its __main__ subscribes it).
-SERVICE_GROUPS: dict[str, TopicSpec] = {
-    "user_store": USERS_COMMANDS, "seat_allocator": SEATS_COMMANDS, "notifier": NOTIFIER_COMMANDS,
-    "sync_status": SYNC_STATUS_COMMANDS, "webhooks": WEBHOOKS_COMMANDS,
-}
+#: Each service group and a topic it serves: a Ping there reaches one of its copies.
+SERVICE_GROUPS: dict[str, TopicSpec] = {group: topics[0] for group, topics in SERVICE_COMMANDS.items()}
 BROKER = "broker"
 #: The gateway's own Kafka lifecycle (messaging.py) has not started, or has stopped.
 MESSAGING = "messaging"

@@ -1,5 +1,5 @@
-"""Composition root of the notifier: its SQLite file, the handlers, the outbox delivery loop, and (on a
-bus) the notices it schedules itself."""
+"""Composition root of the notifier: its database (SQLite or PostgreSQL, shared/store/backend.py), the
+handlers, the outbox delivery loop, and (on a bus) the notices it schedules itself."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.transport import Bus
 from shared.service import DispatcherFactory
-from shared.sqlite import create_engine, create_tables, session_factory
 from shared.store import utc_now
+from shared.store.backend import open_store
 
 TABLES = (NotificationRow, InboxRow, OutboxRow)
 
@@ -28,20 +28,15 @@ TABLES = (NotificationRow, InboxRow, OutboxRow)
 async def bootstrap(settings: NotifierSettings, identity: ServiceIdentity, *, sender: MailSender | None = None,
                     clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
     """The notices other services send, kept and delivered; nothing scheduled (``with_schedule`` adds that)."""
-    engine = create_engine(settings.db_path)
-    stop, wake = asyncio.Event(), asyncio.Event()
-    try:
-        await create_tables(engine, TABLES)
-        sessions = session_factory(engine)
-        outbox = Outbox(sessions, sender or SmtpSender(settings), settings, clock)
+    async with open_store(settings.store, TABLES, clock=clock) as store:
+        stop, wake = asyncio.Event(), asyncio.Event()
+        outbox = Outbox(store.uow, sender or SmtpSender(settings), settings, clock)
         delivery = asyncio.create_task(run_delivery(outbox, stop, wake))
         try:
-            yield Dispatcher(HANDLERS, Deps(identity, sessions, wake_delivery=wake.set, clock=clock))
+            yield Dispatcher(HANDLERS, Deps(identity, store.uow, wake_delivery=wake.set, clock=clock))
         finally:
             stop.set()
             await delivery
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager

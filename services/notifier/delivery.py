@@ -1,8 +1,11 @@
 """Email delivery from the persistent outbox: claim due rows, send, mark sent or retry later.
 
 Nothing is lost while SMTP is down: a failed row stays in the outbox with a later next_attempt_at
-(exponential backoff) and goes out when SMTP answers again. A row is claimed for a while inside a
-BEGIN IMMEDIATE transaction before it is sent, so two notifier replicas never send the same row.
+(exponential backoff) and goes out when SMTP answers again. A row is claimed for a while, in one write
+transaction, before it is sent, so two notifier replicas never send the same row: on SQLite one writer
+claims at a time (BEGIN IMMEDIATE); on PostgreSQL, where copies claim at the same time, the due rows are
+selected FOR UPDATE SKIP LOCKED, so a row another copy is claiming is passed over, and one it has claimed
+no longer looks due once its claim is committed.
 A crash between a successful send and "sent" being recorded can repeat that one email after the
 claim expires; its Message-ID stays the same, so mail systems can tell it is a duplicate. Each round
 counts what it sent and what failed, and how many are left (shared/metrics/emails.py).
@@ -20,13 +23,12 @@ from typing import Protocol
 
 import aiosmtplib
 from sqlalchemy import func, or_, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import NotificationRow, OutboxRow
 from shared.metrics.emails import EMAILS_FAILED, EMAILS_SENT, EMAILS_WAITING
+from shared.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class SmtpSender:
 
 @dataclass(frozen=True)
 class Outbox:
-    sessions: async_sessionmaker[AsyncSession]
+    uow: Callable[..., UnitOfWork]  # the notifier's store (shared/store/backend.py)
     sender: MailSender
     settings: NotifierSettings
     clock: Callable[[], datetime]
@@ -70,18 +72,18 @@ class Outbox:
         return sent
 
     async def _unsent(self) -> int:
-        async with self.sessions() as session:
+        async with self.uow(read_only=True) as uow:
             unsent = select(func.count()).select_from(OutboxRow).where(col(OutboxRow.sent_at).is_(None))
-            return (await session.exec(unsent)).one()
+            return (await uow.session.exec(unsent)).one()
 
     async def _renew(self, outbox_id: str, claimed_until: datetime) -> bool:
         """Whether the row is still this round's, claimed again for one send. The batch's sends one after
         another can outlast CLAIM (SMTP timing out): another replica may have claimed the rest meanwhile."""
-        async with self.sessions() as session:
-            renewed = await session.exec(update(OutboxRow).where(
+        async with self.uow() as uow:
+            renewed = await uow.session.exec(update(OutboxRow).where(
                 col(OutboxRow.id) == outbox_id, col(OutboxRow.claimed_until) == claimed_until,
                 col(OutboxRow.sent_at).is_(None)).values(claimed_until=self.clock() + CLAIM))
-            await session.commit()
+            await uow.commit()
         return renewed.rowcount == 1
 
     async def _claim(self) -> tuple[list[tuple[OutboxRow, NotificationRow]], datetime]:
@@ -89,12 +91,14 @@ class Outbox:
         due = (select(OutboxRow, NotificationRow).join(NotificationRow, col(NotificationRow.id) == col(OutboxRow.notification_id))
                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.next_attempt_at) <= now,
                       or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now))
-               .order_by(col(OutboxRow.next_attempt_at)).limit(BATCH))
-        async with self.sessions() as session:
-            rows = list((await session.exec(due)).all())
+               .order_by(col(OutboxRow.next_attempt_at)).limit(BATCH)
+               .with_for_update(of=OutboxRow, skip_locked=True))  # PostgreSQL's; SQLite has one writer anyway
+        async with self.uow() as uow:
+            rows = list((await uow.session.exec(due)).all())
             ids = [row.id for row, _ in rows]
-            await session.exec(update(OutboxRow).where(col(OutboxRow.id).in_(ids)).values(claimed_until=now + CLAIM))
-            await session.commit()
+            await uow.session.exec(update(OutboxRow).where(col(OutboxRow.id).in_(ids))
+                                   .values(claimed_until=now + CLAIM))
+            await uow.commit()
         return rows, now + CLAIM
 
     async def _deliver(self, row: OutboxRow, notice: NotificationRow) -> int:
@@ -124,19 +128,19 @@ class Outbox:
                            claimed_until=None, last_error=str(error)[:500])
 
     async def _record(self, outbox_id: str, **values: object) -> None:
-        async with self.sessions() as session:
-            await session.exec(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values))
-            await session.commit()
+        async with self.uow() as uow:
+            await uow.session.exec(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(**values))
+            await uow.commit()
 
 
 async def run_delivery(outbox: Outbox, stop: asyncio.Event, wake: asyncio.Event) -> None:
     """Deliver until stopped: every poll interval, or at once when a new notice wakes the loop."""
     while not stop.is_set():
+        wake.clear()  # before the round: a notice filed while it runs wakes the next one (cleared after, it was lost)
         try:
             await outbox.deliver_due()
         except Exception:
             log.exception("delivery round failed")  # the outbox keeps every email; the next round retries
-        wake.clear()
         waits = [asyncio.ensure_future(event.wait()) for event in (stop, wake)]
         await asyncio.wait(waits, timeout=outbox.settings.delivery_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiting in waits:

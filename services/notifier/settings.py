@@ -1,22 +1,22 @@
-"""The notifier's settings (``SCIMFLOW_*``): SMTP, delivery retries, and how often the scheduled notices
-are looked for (scheduled/)."""
+"""The notifier's settings (``SCIMFLOW_*``): where it keeps its state (a SQLite file, or its schema of a
+PostgreSQL database when its copies run on several hosts), SMTP, delivery retries, and how often the
+scheduled notices are looked for (scheduled/)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import PositiveFloat, SecretStr, model_validator
+from pydantic import PositiveFloat, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import SqliteOnlySettings
+from shared.settings import CommonSettings, StoreLocation, postgres_url
 
 PLAIN_LOGIN = ("SCIMFLOW_SMTP_USERNAME is set but SCIMFLOW_SMTP_TLS is none: the SMTP password would cross the "
                "network in clear. Set SCIMFLOW_SMTP_TLS=starttls (or tls), or SCIMFLOW_SMTP_ALLOW_PLAIN_AUTH=true "
                "for a relay on this machine or a network you trust")
 
 
-class NotifierSettings(SqliteOnlySettings):
+class NotifierSettings(CommonSettings):
     """SMTP and delivery settings (``SCIMFLOW_SMTP_*``), and how often the scheduled notices are looked
     for; the defaults suit a local development sink."""
 
@@ -49,6 +49,13 @@ class NotifierSettings(SqliteOnlySettings):
     #: How long a look waits for the service it asks (the sync-status reporter, the seat allocator);
     #: the same setting as the gateway's wait.
     request_timeout: float = 5.0
+    #: ``SCIMFLOW_NOTIFIER_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
+    notifier_database_url: str | None = None
+
+    @field_validator("notifier_database_url")
+    @classmethod
+    def own_postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     @model_validator(mode="after")
     def _no_login_in_clear(self) -> NotifierSettings:
@@ -63,5 +70,5 @@ class NotifierSettings(SqliteOnlySettings):
         return bool(self.smtp_username) and (self.smtp_tls != "none" or self.smtp_allow_plain_auth)
 
     @property
-    def db_path(self) -> Path:
-        return self.service_data_dir("notifier") / "notifier.sqlite3"
+    def store(self) -> StoreLocation:
+        return self.store_of("notifier", self.notifier_database_url, "notifier.sqlite3")

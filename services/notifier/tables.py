@@ -1,9 +1,12 @@
-"""The notifier's tables: notices, each admin's in-app copy, and the email outbox."""
+"""The notifier's tables: notices, each admin's in-app copy, and the email outbox. Their instants are
+UTC_TIME: TIMESTAMP WITH TIME ZONE on PostgreSQL, the same DATETIME text as before on SQLite."""
 
 from datetime import datetime
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared.store.portable_sql import UTC_TIME
 
 
 class NotificationRow(SQLModel, table=True):
@@ -16,7 +19,7 @@ class NotificationRow(SQLModel, table=True):
     kind: str
     subject: str
     body: str
-    created: datetime
+    created: datetime = Field(sa_type=UTC_TIME)
 
 
 class InboxRow(SQLModel, table=True):
@@ -28,13 +31,13 @@ class InboxRow(SQLModel, table=True):
     notification_id: str = Field(primary_key=True)
     admin_id: str = Field(primary_key=True)
     tenant_id: str
-    created: datetime
-    read_at: datetime | None = None
+    created: datetime = Field(sa_type=UTC_TIME)
+    read_at: datetime | None = Field(default=None, sa_type=UTC_TIME)
 
 
 class OutboxRow(SQLModel, table=True):
     """One email to send. A row is claimed (claimed_until) by one delivery loop at a time, so two
-    notifier replicas never send it twice; a failed attempt sets next_attempt_at further out."""
+    notifier replicas never send it twice (delivery.py); a failed attempt sets next_attempt_at further out."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
@@ -44,7 +47,7 @@ class OutboxRow(SQLModel, table=True):
     tenant_id: str
     email: str
     attempts: int = 0
-    next_attempt_at: datetime
-    claimed_until: datetime | None = None
+    next_attempt_at: datetime = Field(sa_type=UTC_TIME)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTC_TIME)
     last_error: str | None = None
-    sent_at: datetime | None = None
+    sent_at: datetime | None = Field(default=None, sa_type=UTC_TIME)

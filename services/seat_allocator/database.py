@@ -1,12 +1,14 @@
-"""The allocator's tables in its SQLite file (engine settings: shared/sqlite/engine.py).
+"""The allocator's tables, and what its schema needs beyond them: the triggers that keep ``products.used``.
 
-The engine starts every transaction with BEGIN IMMEDIATE: the file's write lock is taken before a
-command's first read, so two allocator processes sharing the file (a rebalance hands a partition
-over while the old owner finishes its batch) run their transactions one after the other and cannot
-both count the same free seat.
+On SQLite the engine starts every transaction with BEGIN IMMEDIATE (shared/sqlite/engine.py): the file's
+write lock is taken before a command's first read, so two allocator processes sharing the file run their
+transactions one after the other and cannot both count the same free seat. On PostgreSQL transactions run
+side by side; each seat command first takes its tenant's lock (journaled.py), to the same effect.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import Connection
 
 from services.seat_allocator.tables import (
     ProcessedMessage,
@@ -16,9 +18,6 @@ from services.seat_allocator.tables import (
     SubscriptionSetRow,
 )
 from shared.events.tables import EventOutboxRow
-from shared.sqlite import Database, create_engine, create_tables, session_factory
-
-__all__ = ["create_engine", "create_schema", "session_factory"]
 
 TABLES = (ProductRow, SeatRow, SeatUserRow, SubscriptionSetRow, ProcessedMessage, EventOutboxRow)
 
@@ -32,6 +31,19 @@ USED_SEAT_TRIGGERS = (
          UPDATE products SET used = used - 1 WHERE tenant_id = OLD.tenant_id AND name = OLD.product; END""",
 )
 
+#: The same on PostgreSQL (a trigger calls a function there; both live in the service's schema).
+POSTGRES_USED_SEAT_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION seats_counted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         IF TG_OP = 'INSERT' THEN
+           UPDATE products SET used = used + 1 WHERE tenant_id = NEW.tenant_id AND name = NEW.product;
+         ELSE
+           UPDATE products SET used = used - 1 WHERE tenant_id = OLD.tenant_id AND name = OLD.product;
+         END IF;
+         RETURN NULL; END $$""",
+    """CREATE OR REPLACE TRIGGER seats_counted AFTER INSERT OR DELETE ON seats
+         FOR EACH ROW EXECUTE FUNCTION seats_counted()""",
+)
+
 #: Indexes a newer version replaced (create_all adds new indexes, never drops old ones).
 REPLACED_INDEXES = ("ix_seats_tenant_user",)
 
@@ -40,10 +52,15 @@ RECOUNT_USED = """UPDATE products SET used = (SELECT count(*) FROM seats
                   WHERE seats.tenant_id = products.tenant_id AND seats.product = products.name)"""
 
 
-async def create_schema(engine: Database) -> None:
-    await create_tables(engine, TABLES)
-    with engine.sync_engine.begin() as connection:
-        for statement in (*USED_SEAT_TRIGGERS, RECOUNT_USED):
+def complete_schema(connection: Connection) -> None:
+    """After the tables (shared/store/backend.open_store's ``then``): the triggers, on either backend."""
+    if connection.dialect.name == "postgresql":
+        # No recount here: every PostgreSQL schema had the column and its trigger from the start, and
+        # another copy may be allocating while this one starts (a recount would race its inserts).
+        for statement in POSTGRES_USED_SEAT_TRIGGERS:
             connection.exec_driver_sql(statement)
-        for index in REPLACED_INDEXES:
-            connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{index}"')
+        return
+    for statement in (*USED_SEAT_TRIGGERS, RECOUNT_USED):
+        connection.exec_driver_sql(statement)
+    for index in REPLACED_INDEXES:
+        connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{index}"')

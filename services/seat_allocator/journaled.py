@@ -9,7 +9,7 @@ from typing import TypeVar
 from contracts import ErrorCode, MessageMeta, Reply, Result
 from services.seat_allocator.domain import RuleBroken, SeatRefusal
 from services.seat_allocator.unit_of_work import UnitOfWork
-from shared.messaging.dispatch import CommandFailed
+from shared.messaging.dispatch import CommandFailed, tenant_of
 from shared.messaging.worker import release_key
 from shared.store import StoreDeps
 
@@ -35,6 +35,7 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
     sees this one's changes and joins the same COMMIT; if that fails, both fail and are answered so).
     """
     async with deps.uow() as uow:
+        await take_turn(uow, tenant_of(meta))
         if (earlier := await uow.journal.reply_to(meta.message_id)) is not None:
             return replayed(earlier, result_type)
         try:
@@ -47,6 +48,15 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
         await uow.journal.record_reply(meta.message_id, reply)
         await uow.commit(on_released=release_key)  # the tenant's next seat command may join this COMMIT
         return replayed(reply, result_type)
+
+
+async def take_turn(uow: UnitOfWork, tenant_id: str) -> None:
+    """The tenant's seat commands run one at a time, across every copy: a unit counts free seats and then
+    takes them, so two side by side (PostgreSQL's transactions, two copies during a rebalance) could both
+    take the last seat; a redelivery served by both at once would both miss the journal. One lock per unit,
+    so no order to keep; before the journal is read, so the second of two deliveries finds the first's
+    answer. On SQLite one unit writes at a time anyway (PlainSql.lock is nothing there)."""
+    await uow.run(lambda sql: sql.lock(f"seat_allocator:{tenant_id}"))
 
 
 def replayed(reply: Reply, result_type: type[ResultT]) -> ResultT:

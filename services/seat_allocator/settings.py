@@ -1,14 +1,23 @@
-from pathlib import Path
+from pydantic import field_validator
 
-from shared.settings import SqliteOnlySettings
+from shared.settings import CommonSettings, StoreLocation, postgres_url
 
 
-class SeatAllocatorSettings(SqliteOnlySettings):
+class SeatAllocatorSettings(CommonSettings):
     """``SCIMFLOW_EVENTS_ENABLED`` (the user store's setting too): whether the allocator publishes its seat
     and subscription set events on ``scimflow.events`` (README "Events"); off, it writes none."""
 
     events_enabled: bool = True
+    #: The seat gauges on /metrics by tenant too (services/seat_allocator/seat_gauges.py); off: per product.
+    metrics_per_tenant: bool = False
+    #: ``SCIMFLOW_SEAT_ALLOCATOR_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
+    seat_allocator_database_url: str | None = None
+
+    @field_validator("seat_allocator_database_url")
+    @classmethod
+    def own_postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     @property
-    def db_path(self) -> Path:
-        return self.service_data_dir("seat_allocator") / "seats.sqlite3"
+    def store(self) -> StoreLocation:
+        return self.store_of("seat_allocator", self.seat_allocator_database_url, "seats.sqlite3")

@@ -1,4 +1,4 @@
-"""SQL tables of the seat allocator. Datetimes are stored in UTC (SQLite gives them back naive).
+"""SQL tables of the seat allocator. Datetimes are stored in UTC (UTC_TIME: SQLite gives them back naive).
 
 Every service's models share SQLModel.metadata, so the names here must not clash with theirs
 (the user store has ``processed_messages``; ours is ``seat_processed_messages``). The outbox of our
@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared.store.portable_sql import UTC_TIME
+
 
 class ProductRow(SQLModel, table=True):
     """A product the tenant subscribes to: how many seats, until when."""
@@ -20,9 +22,9 @@ class ProductRow(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True)
     name: str = Field(primary_key=True)
     seats: int
-    expires_at: datetime
-    created: datetime
-    modified: datetime
+    expires_at: datetime = Field(sa_type=UTC_TIME)
+    created: datetime = Field(sa_type=UTC_TIME)
+    modified: datetime = Field(sa_type=UTC_TIME)
     #: Seats held: the number of SeatRows of this product, kept by the database itself (triggers on
     #: ``seats``, database.py) and recounted at every start; counting the rows per allocation grew
     #: with the tenant (bench/RESULTS.md).
@@ -44,7 +46,7 @@ class SeatRow(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True)
     product: str = Field(primary_key=True)
     user_id: str = Field(primary_key=True)
-    taken_at: datetime
+    taken_at: datetime = Field(sa_type=UTC_TIME)
 
 
 class SeatUserRow(SQLModel, table=True):
@@ -60,7 +62,7 @@ class SeatUserRow(SQLModel, table=True):
     products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     set_id: str | None = None  # a column, not a table: one set per user by construction
     failure: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    modified: datetime
+    modified: datetime = Field(sa_type=UTC_TIME)
 
 
 class SubscriptionSetRow(SQLModel, table=True):
@@ -74,9 +76,9 @@ class SubscriptionSetRow(SQLModel, table=True):
     description: str
     products: list[str] = Field(sa_column=Column(JSON, nullable=False))
     admin_role: bool
-    created: datetime
-    modified: datetime
-    last_synced: datetime | None = None
+    created: datetime = Field(sa_type=UTC_TIME)
+    modified: datetime = Field(sa_type=UTC_TIME)
+    last_synced: datetime | None = Field(default=None, sa_type=UTC_TIME)
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -86,4 +88,4 @@ class ProcessedMessage(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True)
     outcome: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    processed_at: datetime = Field(index=True)  # pruned by age (shared/store/pruning.py)
+    processed_at: datetime = Field(index=True, sa_type=UTC_TIME)  # pruned by age (shared/store/pruning.py)

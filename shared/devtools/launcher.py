@@ -159,14 +159,23 @@ class System:
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Until the gateway and the portal answer and every worker is ready (its /readyz: partitions
+        assigned, its database answering): a command sent before a worker joined its group waited for it,
+        and on a loaded machine outlived its deadline."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if dead := [p.instance_id for p in self.processes if not p.alive()]:
                 raise RuntimeError(f"service(s) exited during start: {', '.join(dead)}")
-            if all(_healthy(f"{url}/healthz") for url in (self.base_url, self.portal_url) if url):
+            if not (waiting := self._not_ready()):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"gateway not healthy at {self.base_url} after {timeout:.0f}s")
+        raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
+
+    def _not_ready(self) -> list[str]:
+        edge = [url for url in (self.base_url, self.portal_url) if url and not _healthy(f"{url}/healthz")]
+        workers = [p.instance_id for p in self.processes
+                   if p.service in WORKERS and p.ops_port and not _healthy(f"{p.ops_url}/readyz")]
+        return edge + workers
 
     def stop(self, timeout: float = 15.0) -> None:
         # The edge first (portal, gateways), so no new work arrives while the workers drain. The processes

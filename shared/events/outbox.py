@@ -58,7 +58,8 @@ class EventWriter(Repository):
         body = orjson.dumps(cloud_event(event_type, event_id=f"{meta.message_id}-{self.written}",
                                         source=outbox.source, subject=subject, tenant_id=tenant_id,
                                         time=time, data=data))
-        (await self._sql()).run(_INSERT, resource_key(tenant_id, subject), outbox.writer, at_ms, body)
+        key = resource_key(tenant_id, subject)
+        await self._run(lambda sql: sql.run(_INSERT, key, outbox.writer, at_ms, body))
         self.written += 1
 
     def _rendered(self, at: datetime) -> tuple[str, int]:

@@ -6,7 +6,8 @@ deletes each row once the broker acknowledged it; a crash before the delete publ
 after the restart (at least once, under the same event id). Rounds follow each other while rows come; an idle relay
 waits for a commit that wrote events (``wake``) or, at the latest, POLL_SECONDS.
 
-Order per subject, with any number of relays on one SQLite file: a row is due only when no earlier
+Order per subject, with any number of relays on one database (on PostgreSQL a service's rows of one key
+are written by units taking turns on a lock, so their seq is their commit order): a row is due only when no earlier
 row of its key is left, so a subject's next event is sent only once its previous one is acknowledged,
 whichever relay sent it, and however two relays' rounds overlap (a late duplicate never overtakes,
 and after dedupe by id a consumer sees each subject's events in commit order). Its backlog (rows, the
@@ -130,7 +131,7 @@ class Relay:
     async def _due(self) -> list[Row]:
         adoptable = epoch_ms(self._clock() - self._adopt_after)
         async with self._uow(read_only=True) as uow:
-            return (await uow.sql()).all(_DUE, self._writer, adoptable, self._round_rows)
+            return await uow.run(lambda sql: sql.all(_DUE, self._writer, adoptable, self._round_rows))
 
     async def _count_backlog(self) -> None:
         """The outbox's rows and its oldest's age into the metrics, at most every BACKLOG_EVERY_SECONDS."""
@@ -139,7 +140,7 @@ class Relay:
         self._backlog_counted = time.monotonic()
         try:
             async with self._uow(read_only=True) as uow:
-                [(rows, oldest_ms)] = (await uow.sql()).all(_BACKLOG)
+                [(rows, oldest_ms)] = await uow.run(lambda sql: sql.all(_BACKLOG))
         except Exception:  # noqa: BLE001 - a metric is not worth stopping the relay for
             log.warning("counting the events outbox failed", exc_info=True, extra={MAY_FLOOD: True})
             return
@@ -150,8 +151,8 @@ class Relay:
         if not published:
             return
         async with self._uow() as uow:
-            (await uow.sql()).run(f"DELETE FROM event_outbox WHERE seq IN ({placeholders(len(published))})",
-                                  *published)
+            delete = f"DELETE FROM event_outbox WHERE seq IN ({placeholders(len(published))})"
+            await uow.run(lambda sql: sql.run(delete, *published))
             await uow.commit()
 
 

@@ -1,7 +1,7 @@
 """The outbox table, the same in the SQLite file of each service that emits events (create it with the
 service's own tables: shared/sqlite.create_tables)."""
 
-from sqlalchemy import Index, LargeBinary
+from sqlalchemy import BigInteger, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -17,5 +17,5 @@ class EventOutboxRow(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)  # commit order: transactions on the file are serial
     key: str  # <tenant_id>:<subject>: the record's key, and the order the relay keeps
     writer: str  # the process that committed it: its relay publishes it (others only once it is old)
-    created_ms: int  # epoch milliseconds of the change
+    created_ms: int = Field(sa_type=BigInteger)  # epoch milliseconds of the change (past PostgreSQL's INTEGER)
     body: bytes = Field(sa_type=LargeBinary)  # the CloudEvent as JSON, as the stream carries it

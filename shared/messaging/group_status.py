@@ -2,21 +2,32 @@
 in it (each one's client id, host and partitions) and how far behind it is per partition (the
 end of the partition less the group's committed offset: commands waiting for that service).
 
-Read with the admin protocol only (DescribeGroups, OffsetFetch, ListOffsets): asking changes nothing in
-the group, so an operator may run it against a busy system.
+Read with the admin protocol (DescribeGroups, OffsetFetch, ListOffsets): asking changes nothing in the
+group, so an operator may run it against a busy system. Kafka keeps no time of a member's last heartbeat
+that a client can read, so each command group is also sent a Ping: which copy answered, and how fast, is
+the proof that the group serves now (not only that it holds partitions).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from contracts.topics import SERVICE_GROUPS
+from contracts.system.v1 import Ping, Pong
+from contracts.topics import SERVICE_COMMANDS, SERVICE_GROUPS
 from shared.messaging.kafka import KafkaBus
+from shared.messaging.requester import RemoteError, Requester, RequestTimeout, open_requester, unwrap
+
+#: How long each group has to answer its Ping.
+PING_TIMEOUT = 3.0
+#: The Pings' key: one partition of each topic (the gateway's readiness Pings use one too).
+PING_KEY = "status"
 
 
 @dataclass(frozen=True)
@@ -39,31 +50,61 @@ class PartitionLag:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A group's answer to a Ping: who, in how long; None for both: none within the deadline."""
+
+    source: str | None
+    milliseconds: float | None
+
+
+@dataclass(frozen=True)
 class GroupStatus:
     group: str
     state: str  # Stable, PreparingRebalance, CompletingRebalance, Empty, Dead
     members: tuple[Member, ...]
     lags: tuple[PartitionLag, ...]
+    answer: Answer | None = None  # None: not asked (a group that serves no commands)
 
     @property
     def lag(self) -> int:
         return sum(partition.lag for partition in self.lags)
 
 
-async def every_group_status(bus: KafkaBus) -> list[GroupStatus]:
-    """The status of each service's groups (contracts/topics.py ``SERVICE_GROUPS``), read as ``bus`` connects."""
+async def every_group_status(bus: KafkaBus, instance_id: str, ping_timeout: float = PING_TIMEOUT) -> list[GroupStatus]:
+    """The status of each service's groups (contracts/topics.py ``SERVICE_GROUPS``), read as ``bus`` connects,
+    each command group's answer to a Ping with it."""
     admin = AIOKafkaAdminClient(**bus.connection())
     await admin.start()
     try:
         consumer = AIOKafkaConsumer(**bus.connection())
         await consumer.start()
         try:
-            return [await group_status(admin, consumer, group, [topic.name for topic in topics])
-                    for group, topics in SERVICE_GROUPS.items()]
+            statuses = [await group_status(admin, consumer, group, [topic.name for topic in topics])
+                        for group, topics in SERVICE_GROUPS.items()]
         finally:
             await consumer.stop()
     finally:
         await admin.close()
+    answers = await pings(bus, instance_id, ping_timeout)
+    return [replace(status, answer=answers.get(status.group)) for status in statuses]
+
+
+async def pings(bus: KafkaBus, instance_id: str, timeout: float) -> dict[str, Answer]:
+    """Each command group's answer to a Ping, asked all at once (from a reply topic of this host's own)."""
+    async with open_requester(bus, instance=f"scimflow-status.{instance_id}", source=f"scimflow-status/{instance_id}",
+                              timeout=timeout) as requester:
+        groups = list(SERVICE_COMMANDS)
+        answers = await asyncio.gather(*(ping(requester, SERVICE_COMMANDS[group][0].name) for group in groups))
+    return dict(zip(groups, answers, strict=True))
+
+
+async def ping(requester: Requester, topic: str) -> Answer:
+    started = time.monotonic()
+    try:
+        pong = unwrap(await requester.ask(Ping(), topic=topic, key=PING_KEY), Pong)
+    except (RequestTimeout, RemoteError):
+        return Answer(None, None)
+    return Answer(f"{pong.service}/{pong.instance}", (time.monotonic() - started) * 1000)
 
 
 async def group_status(admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group: str,
@@ -102,8 +143,16 @@ def render(statuses: Sequence[GroupStatus]) -> str:
     lines = []
     for status in statuses:
         lines.append(f"{status.group}: {status.state}, {len(status.members)} "
-                     f"cop{'y' if len(status.members) == 1 else 'ies'}, lag {status.lag}")
+                     f"cop{'y' if len(status.members) == 1 else 'ies'}, lag {status.lag}{answered(status.answer)}")
         lines += [f"  {member.client} ({member.host}): {len(member.partitions)} partitions"
                   for member in status.members]
         lines += [f"  waiting: {lag.topic}/{lag.partition} {lag.lag}" for lag in status.lags if lag.lag]
     return "\n".join(lines)
+
+
+def answered(answer: Answer | None) -> str:
+    if answer is None:
+        return ""
+    if answer.source is None:
+        return ", no answer to a Ping"
+    return f", a Ping answered by {answer.source} in {answer.milliseconds:.0f} ms"

@@ -28,6 +28,7 @@ from shared.messaging.partitioner import KeyedPartitioner
 from shared.messaging.security import PLAINTEXT, KafkaClientSecurity, refusal_reason
 from shared.messaging.static_member import ReplacementCheck, leave_on_stop
 from shared.messaging.transport import MAX_RECORD_BYTES, Outgoing, Record, RecordTooLarge
+from shared.metrics.consumers import LagGauge
 
 if TYPE_CHECKING:
     from shared.settings import CommonSettings
@@ -148,9 +149,11 @@ class KafkaBus:
         if self.group_instance_id is not None:
             leave_on_stop(consumer, self.group_instance_id)
             check = ReplacementCheck(group_id, self.group_instance_id)
+        lag = LagGauge(group_id)
         try:
-            yield KafkaGroupConsumer(consumer, check)
+            yield KafkaGroupConsumer(consumer, check, lag)
         finally:
+            lag.clear()
             await consumer.stop()
 
     @asynccontextmanager
@@ -246,15 +249,38 @@ class KafkaPublisher:
 
 
 class KafkaGroupConsumer:
-    def __init__(self, consumer: AIOKafkaConsumer, replaced: ReplacementCheck | None = None) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, replaced: ReplacementCheck | None = None,
+                 lag: LagGauge | None = None) -> None:
         self._consumer = consumer
         self._replaced = replaced
+        self._lag = lag
+        self._committed: dict[TopicPartition, int] = {}
 
     async def fetch(self, timeout_ms: int) -> list[Record]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms)
         if self._replaced is not None:  # DuplicateMember: this process must not serve on
             self._replaced.check(self._consumer)
-        return [_record(msg) for msgs in batches.values() for msg in msgs]
+        records = [_record(msg) for msgs in batches.values() for msg in msgs]
+        self._show_lag(batches)
+        return records
+
+    def _show_lag(self, batches: dict[TopicPartition, list[Any]]) -> None:
+        """Per partition held: its end (as the last fetch answered) less the offset committed: this copy's
+        last commit, else where it started reading the partition (the group's commit when it got it); a
+        partition it has read nothing from is caught up. No request of its own: a coordinator request per
+        fetch cost time, and one answered "fenced" would stop a copy that was not replaced."""
+        if self._lag is None:
+            return
+        held = self._consumer.assignment()
+        self._committed = {tp: offset for tp, offset in self._committed.items() if tp in held}
+        for tp, messages in batches.items():
+            if messages:
+                self._committed.setdefault(tp, messages[0].offset)
+        lags = {}
+        for tp in held:
+            if (end := self._consumer.highwater(tp)) is not None:
+                lags[(tp.topic, tp.partition)] = max(0, end - self._committed.get(tp, end))
+        self._lag.show(lags)
 
     def assigned_partitions(self) -> int:
         return len(self._consumer.assignment())
@@ -272,6 +298,8 @@ class KafkaGroupConsumer:
             await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError):
             log.warning("commit failed after rebalance; records will be redelivered")
+        else:
+            self._committed.update(offsets)
 
 
 def _next_offsets(records: Sequence[Record]) -> dict[TopicPartition, int]:

@@ -6,10 +6,10 @@ tables (named as on SQLite, unqualified in every statement) are its own and the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
@@ -27,13 +27,17 @@ def create_postgres_engine(location: PostgresSchema) -> AsyncEngine:
         connect_args={"server_settings": {"search_path": location.schema}})
 
 
-async def create_postgres_tables(engine: AsyncEngine, schema: str, tables: Sequence[type[SQLModel]]) -> None:
+async def create_postgres_tables(engine: AsyncEngine, schema: str, tables: Sequence[type[SQLModel]],
+                                 then: Callable[[Connection], None] | None = None) -> None:
     """The service's schema and tables, made (or upgraded, as on SQLite) by one of its copies at a time: an
-    advisory lock for the transaction, as copies starting together would both try to create them."""
+    advisory lock for the transaction, as copies starting together would both try to create them.
+    ``then``: the service's own schema statements (triggers), in the same transaction and turn."""
     async with engine.begin() as connection:
         await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema})
         await connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         await connection.run_sync(create_own_tables, tables)
+        if then is not None:
+            await connection.run_sync(then)
 
 
 def _dumps(value: object) -> str:

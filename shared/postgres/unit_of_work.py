@@ -29,7 +29,8 @@ T = TypeVar("T")
 
 class PostgresUnitOfWork(UnitOfWork):
     """UnitOfWork on PostgreSQL (its ``sessions`` bound to an asyncpg AsyncEngine), the same contract: a
-    service's own unit of work class can mix it in before itself, keeping its ``open`` (backend.py)."""
+    service's own unit of work class gets it beneath itself, keeping its ``open`` and its overrides
+    (shared/store/backend.on_postgres)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False,
                  clock: Callable[[], datetime] = utc_now) -> None:

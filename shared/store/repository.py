@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,10 +14,12 @@ from shared.messaging.dispatch import CommandFailed
 from shared.sqlite import PlainSql
 from shared.store.unit_of_work import UnitOfWork
 
+T = TypeVar("T")
+
 
 class Repository:
     """Queries of one kind of row, in a unit of work's transaction: plain SQL for the hot statements
-    (``_sql()``), the ORM (``_session``) for the rest."""
+    (``_run(work)``, written once for either backend), the ORM (``_session``) for the rest."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         # Through a proxy: the unit of work holds its repositories, so a plain reference back would make
@@ -26,7 +27,13 @@ class Repository:
         self._uow: UnitOfWork = weakref.proxy(uow)
 
     def _sql(self) -> Awaitable[PlainSql]:
+        """The transaction's PlainSql, to call inline: SQLite only (a service on PostgreSQL uses ``_run``)."""
         return self._uow.sql()
+
+    def _run(self, work: Callable[[PlainSql], T]) -> Awaitable[T]:
+        """``work``'s statements in the transaction (UnitOfWork.run): inline on SQLite, in a greenlet on
+        PostgreSQL, where each statement awaits the server."""
+        return self._uow.run(work)
 
     @property
     def _session(self) -> AsyncSession:
@@ -41,16 +48,16 @@ class Journal(Repository):
         super().__init__(uow)
         self._table = table
         self._answer_column = answer_column
-        self._select = f'SELECT "{answer_column}" FROM "{table.name}" WHERE message_id = ?'
 
     async def answer(self, message_id: str) -> Any | None:
         """The answer journaled for this message, None when it was not processed yet."""
-        row = (await self._sql()).one(self._select, message_id)
-        return None if row is None else orjson.loads(row[0])
+        # Read as the ORM would (PlainSql.select): SQLite hands back the JSON text, asyncpg the decoded value.
+        row = await self._run(lambda sql: sql.select_one(self._table, "message_id = ?", message_id))
+        return None if row is None else getattr(row, self._answer_column)
 
     async def record(self, message_id: str, answer: Any) -> None:
-        (await self._sql()).insert(self._table, {"message_id": message_id, self._answer_column: answer,
-                                                     "processed_at": self._uow.clock()})
+        values = {"message_id": message_id, self._answer_column: answer, "processed_at": self._uow.clock()}
+        await self._run(lambda sql: sql.insert(self._table, values))
 
 
 def found(row: Any, kind: str, key: str) -> Any:

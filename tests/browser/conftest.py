@@ -34,10 +34,12 @@ BROWSER_TEST_TIMEOUT = 900
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules of one ``SYSTEM_ENV`` next to each other (they share a system; otherwise in file order);
-    the browser tests' own time limit."""
+    """The modules of one ``SYSTEM_ENV`` next to each other (they share a system; otherwise in file order), a
+    module's own environment first: the guide walk's (it finds its tenant "acme" by name, so it goes before
+    the others make theirs, on the broker's first system); the browser tests' own time limit."""
     places = [index for index, item in enumerate(items) if HERE in item.path.parents]
-    ordered = sorted((items[index] for index in places), key=lambda item: sorted(system_env(item).items()))
+    ordered = sorted((items[index] for index in places),
+                     key=lambda item: (not system_env(item), sorted(system_env(item).items())))
     for index, item in zip(places, ordered, strict=True):
         items[index] = item
     for item in items:

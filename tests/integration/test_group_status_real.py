@@ -1,7 +1,7 @@
 """Issue 26, done-when 3 (its status half), on the real system: what ``scimflow status`` reads of a service's
 consumer group (shared/messaging/group_status.py) shows the user store's copy and no lag while it serves,
-no copy and the creates waiting for it while it is stopped, and its copy back and nothing waiting once it
-is started again."""
+no copy, the creates waiting for it and no answer to a Ping while it is stopped (while the allocator's copy
+answers), and its copy back and nothing waiting once it is started again."""
 
 from __future__ import annotations
 
@@ -87,7 +87,10 @@ async def test_status_shows_the_creates_waiting_while_the_user_store_is_away(fre
             assert status_code == 503
         await status_when(status, lambda s: not s.members and s.lag == 3)
         shown = await asyncio.to_thread(scimflow_status, fresh_system.bootstrap_servers)
-        assert "user_store: Empty, 0 copies, lag 3\n" in shown and "seat_allocator: Stable, 1 copy, lag 0" in shown
+        assert "user_store: Empty, 0 copies, lag 3, no answer to a Ping\n" in shown
+        [allocator] = [p for p in fresh_system.processes if p.service == "seat_allocator"]
+        answerer = f"seat_allocator/{fresh_system.instance_prefix}{allocator.instance_id}"
+        assert f"seat_allocator: Stable, 1 copy, lag 0, a Ping answered by {answerer} in " in shown
 
         fresh_system.start_service("user_store", store.instance_id)
         back = await status_when(status, lambda s: s.state == "Stable" and len(s.members) == 1 and s.lag == 0)

@@ -1,5 +1,6 @@
 """One setting picks a service's database (issue 25): SCIMFLOW_DATABASE_URL, a service's own over it, and
-SQLite files when neither is set; anything but PostgreSQL through asyncpg is refused, not crashed on."""
+SQLite files when neither is set; anything but PostgreSQL through asyncpg is refused, not crashed on; the
+services still on SQLite only refuse the URL rather than ignore it."""
 
 from __future__ import annotations
 
@@ -19,43 +20,58 @@ from shared.settings import PostgresSchema, SqliteFile
 
 SHARED = "postgresql+asyncpg://scimflow@db.example:5432/scimflow"
 OWN = "postgresql+asyncpg://reporter@reports.example/status"
+#: The services on either backend: their settings, their schema's name, their SQLite file's.
+ON_POSTGRES = [(SyncStatusSettings, "sync_status", "sync_status.sqlite3"),
+               (SeatAllocatorSettings, "seat_allocator", "seats.sqlite3"),
+               (NotifierSettings, "notifier", "notifier.sqlite3")]
+each_service = pytest.mark.parametrize(("settings_class", "service", "file_name"), ON_POSTGRES)
 
 
-def test_unset_means_the_services_sqlite_file(tmp_path):
-    assert SyncStatusSettings(data_dir=tmp_path).store == SqliteFile(tmp_path / "sync_status" / "sync_status.sqlite3")
+@each_service
+def test_unset_means_the_services_sqlite_file(tmp_path, settings_class, service, file_name):
+    assert settings_class(data_dir=tmp_path).store == SqliteFile(tmp_path / service / file_name)
 
 
-def test_the_shared_url_puts_the_service_in_a_schema_of_its_own(monkeypatch, tmp_path):
+@each_service
+def test_the_shared_url_puts_the_service_in_a_schema_of_its_own(monkeypatch, tmp_path, settings_class, service,
+                                                                  file_name):
     monkeypatch.setenv("SCIMFLOW_DATABASE_URL", SHARED)
-    assert SyncStatusSettings(data_dir=tmp_path).store == PostgresSchema(SHARED, schema="sync_status")
+    assert settings_class(data_dir=tmp_path).store == PostgresSchema(SHARED, schema=service)
 
 
-def test_the_services_own_url_wins(monkeypatch, tmp_path):
+@each_service
+def test_the_services_own_url_wins(monkeypatch, tmp_path, settings_class, service, file_name):
     monkeypatch.setenv("SCIMFLOW_DATABASE_URL", SHARED)
-    monkeypatch.setenv("SCIMFLOW_SYNC_STATUS_DATABASE_URL", OWN)
-    assert SyncStatusSettings(data_dir=tmp_path).store == PostgresSchema(OWN, schema="sync_status")
+    monkeypatch.setenv(f"SCIMFLOW_{service.upper()}_DATABASE_URL", OWN)
+    assert settings_class(data_dir=tmp_path).store == PostgresSchema(OWN, schema=service)
 
 
-@pytest.mark.parametrize("variable", ["SCIMFLOW_DATABASE_URL", "SCIMFLOW_SYNC_STATUS_DATABASE_URL"])
+@each_service
+@pytest.mark.parametrize("own", [False, True])
 @pytest.mark.parametrize("url", ["sqlite:///var/status.sqlite3", "postgresql://db.example/scimflow", "nonsense"])
-def test_another_kind_of_url_is_refused_with_what_is_expected(monkeypatch, variable, url):
-    monkeypatch.setenv(variable, url)
+def test_another_kind_of_url_is_refused_with_what_is_expected(monkeypatch, settings_class, service, file_name, own,
+                                                              url):
+    monkeypatch.setenv(f"SCIMFLOW_{service.upper()}_DATABASE_URL" if own else "SCIMFLOW_DATABASE_URL", url)
     with pytest.raises(ValidationError, match=r"starts with postgresql\+asyncpg://"):
-        SyncStatusSettings()
+        settings_class()
 
 
-def test_the_reporter_refuses_another_url_in_words_without_its_password(tmp_path):
-    started = subprocess.run([sys.executable, "-m", "services.sync_status"], capture_output=True, text=True,
-                             timeout=60, check=False,
-                             env={**os.environ, "SCIMFLOW_DATABASE_URL": "postgresql://app:hunter2@db.example/scim",
-                                  "SCIMFLOW_DATA_DIR": str(tmp_path)})
+def refusal_of(module: str, tmp_path, **env: str) -> str:
+    """What ``python -m <module>`` says as it refuses to start (exit 1, no traceback)."""
+    started = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, timeout=60, check=False,
+                             env={**os.environ, "SCIMFLOW_DATA_DIR": str(tmp_path), **env})
     assert started.returncode == 1 and "Traceback" not in started.stderr
-    assert "refusing to start" in started.stderr and "starts with postgresql+asyncpg://" in started.stderr
-    assert "hunter2" not in started.stderr
+    assert "refusing to start" in started.stderr
+    return started.stderr
 
 
-@pytest.mark.parametrize("settings_class", [UserStoreSettings, SeatAllocatorSettings, NotifierSettings,
-                                            WebhooksSettings])
+@pytest.mark.parametrize("variable", ["SCIMFLOW_DATABASE_URL", "SCIMFLOW_NOTIFIER_DATABASE_URL"])
+def test_a_process_refuses_another_url_in_words_without_its_password(tmp_path, variable):
+    said = refusal_of("services.notifier", tmp_path, **{variable: "postgresql://app:hunter2@db.example/scim"})
+    assert "starts with postgresql+asyncpg://" in said and "hunter2" not in said
+
+
+@pytest.mark.parametrize("settings_class", [UserStoreSettings, WebhooksSettings])
 def test_a_service_still_on_sqlite_only_refuses_the_url_rather_than_ignore_it(monkeypatch, tmp_path, settings_class):
     """Copies on several hosts would each keep a SQLite file of their own, unnoticed."""
     monkeypatch.setenv("SCIMFLOW_DATABASE_URL", SHARED)
@@ -64,8 +80,4 @@ def test_a_service_still_on_sqlite_only_refuses_the_url_rather_than_ignore_it(mo
 
 
 def test_the_user_store_refuses_the_url_in_words(tmp_path):
-    started = subprocess.run([sys.executable, "-m", "services.user_store"], capture_output=True, text=True,
-                             timeout=60, check=False,
-                             env={**os.environ, "SCIMFLOW_DATABASE_URL": SHARED, "SCIMFLOW_DATA_DIR": str(tmp_path)})
-    assert started.returncode == 1 and "Traceback" not in started.stderr
-    assert "refusing to start" in started.stderr and "SQLite only so far" in started.stderr
+    assert "SQLite only so far" in refusal_of("services.user_store", tmp_path, SCIMFLOW_DATABASE_URL=SHARED)

@@ -1,4 +1,5 @@
-"""The notifier's dispatcher and outbox on a real SQLite file, and a real SMTP server that keeps mail.
+"""The notifier's dispatcher and outbox on a real SQLite file or a real PostgreSQL database (``database``:
+each test that asks for it runs on both), and a real SMTP server that keeps mail.
 
 The SMTP server (tests/support/smtp.py) can be stopped and started again to play an outage.
 """
@@ -23,16 +24,25 @@ def smtp():
     server.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that pick the notifier's backend: none (a SQLite file under the test's data directory),
+    or a fresh database on the real PostgreSQL server of tests/conftest.py's ``postgres_server``."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_url")}
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def settings(tmp_path, smtp) -> NotifierSettings:
+def settings(tmp_path, smtp, database) -> NotifierSettings:
     # A long poll: tests drive delivery themselves through the outbox, so nothing races them.
     return NotifierSettings(data_dir=tmp_path, smtp_port=smtp.port, delivery_poll_seconds=3600,
-                            smtp_timeout_seconds=2)
+                            smtp_timeout_seconds=2, **database)
 
 
 @pytest.fixture

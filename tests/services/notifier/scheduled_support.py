@@ -41,7 +41,8 @@ class Accepted:
 
 async def accepted(notifier: Dispatcher) -> list[Accepted]:
     """Every notice the notifier accepted, oldest first."""
-    async with notifier.deps.sessions() as session:
+    async with notifier.deps.uow(read_only=True) as uow:
+        session = uow.session
         notices = (await session.exec(select(NotificationRow).order_by(col(NotificationRow.created)))).all()
         outbox = (await session.exec(select(OutboxRow))).all()
     return [Accepted(notice.kind, notice.subject, notice.dedupe_key,

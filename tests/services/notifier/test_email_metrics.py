@@ -40,14 +40,14 @@ async def until(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_sent_failed_and_waiting_emails_are_counted(tmp_path, clock):
+async def test_sent_failed_and_waiting_emails_are_counted(tmp_path, clock, database):
     recipients = [Recipient(admin_id=f"a{i}", email=f"admin{i}@acme.example") for i in range(2)]
     recipients.append(Recipient(admin_id="gone", email=UNREACHABLE))
     notice = Notify(kind="token_expiring", subject="s", body="b", recipients=recipients, dedupe_key="k1")
     sender = RefusingOne()
     sent_before, failed_before = value("scimflow_emails_sent_total"), value("scimflow_emails_failed_total")
     EMAILS_WAITING.set(-1)  # what an earlier test's round left is no answer: only this round's is
-    settings = NotifierSettings(data_dir=tmp_path, delivery_poll_seconds=3600)
+    settings = NotifierSettings(data_dir=tmp_path, delivery_poll_seconds=3600, **database)
     async with bootstrap(settings, ServiceIdentity("notifier", "m"), sender=sender, clock=clock) as notifier:
         unwrap(await notifier(notice, MessageMeta(message_type="x", tenant_id="t1")), NotificationAccepted)
         # its loop (woken by the notice) sent two, failed one, and ended its round with that one left

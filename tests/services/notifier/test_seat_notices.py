@@ -90,11 +90,12 @@ async def test_a_tenant_without_admins_is_not_asked():
 
 
 async def test_a_running_notifier_accepts_the_exhausted_notice(aiohttp_client, memory_bus, tmp_path, seat_allocator,
-                                                               user_store):
+                                                               user_store, database):
     """The production wiring: the notifier's loop asks the real seat allocator over the bus and files the notice."""
     clock = FakeClock()
     client = await gateway.start_gateway(aiohttp_client, memory_bus, tmp_path, clock)
-    async with scheduled_notifier(memory_bus, tmp_path, clock, seat_notice_interval_seconds=0.02) as notifier:
+    async with scheduled_notifier(memory_bus, tmp_path, clock, seat_notice_interval_seconds=0.02,
+                                  **database) as notifier:
         acme, _ = await gateway.tenant_with_admin(client)
         await gateway.json_ok(await client.post(f"/admin/v1/tenants/{acme['tenant_id']}/products",
                                                 json=product_body("Sales", 1), headers=gateway.OPERATOR), 201)

@@ -60,14 +60,14 @@ def test_no_token_or_no_admin_means_no_notice():
     assert due_notice(tenant_with_admins(clock).model_copy(update={"token": None}), clock()) is None
 
 
-async def test_each_milestone_reaches_each_admin_once_with_two_replicas_and_a_restart(tmp_path):
+async def test_each_milestone_reaches_each_admin_once_with_two_replicas_and_a_restart(tmp_path, database):
     """Two notifier replicas look every "hour"; one restarts half-way and forgets what it accepted. The
-    notifier's store (real handlers, real SQLite) ends with exactly one notice per milestone per admin."""
+    notifier's store (real handlers, real SQLite or PostgreSQL) ends with exactly one notice per milestone per admin."""
     clock = FakeClock()
     tenants = LatestTenants()
     record = tenant_with_admins(clock)
     tenants.apply([record])
-    settings = NotifierSettings(data_dir=tmp_path, smtp_port=free_port(), delivery_poll_seconds=3600)
+    settings = NotifierSettings(data_dir=tmp_path, smtp_port=free_port(), delivery_poll_seconds=3600, **database)
     async with notifier_bootstrap(settings, ServiceIdentity("notifier", "t"), clock=clock) as notifier:
         accept = accepted_by(notifier, "notifier/t")
         replicas = [TokenReminders(tenants, clock), TokenReminders(tenants, clock)]
@@ -88,12 +88,13 @@ async def test_each_milestone_reaches_each_admin_once_with_two_replicas_and_a_re
             ])
 
 
-async def test_a_running_notifier_accepts_the_due_reminder(aiohttp_client, memory_bus, tmp_path):
+async def test_a_running_notifier_accepts_the_due_reminder(aiohttp_client, memory_bus, tmp_path, database):
     """The production wiring: the notifier's reminder loop reads the tenants the gateway writes on
     tenants.state and files the due notice; the gateway itself sends none."""
     clock = FakeClock()
     client = await start_gateway(aiohttp_client, memory_bus, tmp_path, clock)
-    async with scheduled_notifier(memory_bus, tmp_path, clock, reminder_interval_seconds=0.02) as notifier:
+    async with scheduled_notifier(memory_bus, tmp_path, clock, reminder_interval_seconds=0.02,
+                                  **database) as notifier:
         tenant = await create_tenant(client, token_expires_in_days=90)
         await add_admin_api(client, tenant["tenant_id"], "ada@acme.example")
         clock.advance(days=80)  # 10 days left: the 14-day reminder is due

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+
+import orjson
 
 from contracts import ErrorBody, Message, MessageMeta, Reply, Result
 from contracts.seats.v1 import (
@@ -21,7 +25,10 @@ from contracts.seats.v1 import (
     SubscriptionSetRecord,
     SubscriptionSetReport,
 )
+from shared.devtools.local_postgres import connect
 from shared.messaging.requester import unwrap
+from shared.settings import SqliteFile, StoreLocation
+from tests.support.events import RecordingPublisher
 
 R = TypeVar("R", bound=Result)
 
@@ -83,3 +90,30 @@ async def membership(dispatch, set_name: str, added: Sequence[str] = (),
                      removed: Sequence[str] = ()) -> SubscriptionSetReport:
     command = ChangeSetMembership(set_name=set_name, added=list(added), removed=list(removed))
     return await ok(dispatch, command, SubscriptionSetReport)
+
+
+async def stored(store: StoreLocation, sql: str) -> list[tuple]:
+    """Rows as another process reads them (committed only): from the allocator's SQLite file, or its schema
+    of the PostgreSQL database."""
+    if isinstance(store, SqliteFile):
+        with sqlite3.connect(store.path) as connection:
+            return connection.execute(sql).fetchall()
+    connection = await connect(store.url)
+    try:
+        await connection.execute(f'SET search_path TO "{store.schema}"')
+        return [tuple(row) for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
+async def outbox(store: StoreLocation) -> list[tuple[str, str, dict]]:
+    """The allocator's outbox rows: key, writer, event."""
+    rows = await stored(store, "SELECT key, writer, body FROM event_outbox ORDER BY seq")
+    return [(key, writer, orjson.loads(body)) for key, writer, body in rows]
+
+
+async def published(events: RecordingPublisher, store: StoreLocation, timeout: float = 10.0) -> None:
+    """Return once the relay has published everything committed (polled, with a deadline)."""
+    async with asyncio.timeout(timeout):
+        while await outbox(store) or events.in_flight:
+            await asyncio.sleep(0.01)

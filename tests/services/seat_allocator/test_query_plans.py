@@ -3,7 +3,9 @@ tenant's seats (it did, by the primary key: the cost of an allocation grew with 
 
 import sqlite3
 
-from services.seat_allocator.database import create_engine, create_schema
+from services.seat_allocator.database import TABLES, complete_schema
+from shared.settings import SqliteFile
+from shared.store.backend import open_store
 
 USERS_SEATS = "SELECT product FROM seats WHERE tenant_id = ? AND user_id = ?"
 
@@ -14,9 +16,8 @@ def plan(path, sql: str) -> str:
 
 
 async def schema_at(path) -> None:
-    engine = create_engine(path)
-    await create_schema(engine)
-    await engine.dispose()
+    async with open_store(SqliteFile(path), TABLES, then=complete_schema):
+        pass
 
 
 async def test_a_users_seats_are_found_by_tenant_and_user(tmp_path):

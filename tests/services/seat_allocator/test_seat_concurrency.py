@@ -1,12 +1,14 @@
 """100 seats, 120 users: exactly 100 seats taken, whatever the interleaving, the redeliveries or the replicas.
 
 PRODUCT.md "Seats": "100 seats, 120 users: the last 20 fail"; "Seats are never double-counted,
-whatever the IdP retries". Two replicas are two dispatchers on one SQLite file, as during a Kafka
-rebalance when the old owner of a partition still finishes its batch while the new one starts.
+whatever the IdP retries". Two replicas are two dispatchers on one database (a SQLite file, or one
+PostgreSQL schema whose transactions run side by side), as during a Kafka rebalance when the old owner of
+a partition still finishes its batch while the new one starts, or as copies on two hosts.
 """
 
 import asyncio
 import random
+from itertools import cycle
 
 import pytest
 from seat_support import allocate, allocate_command, meta, seats_of, subscribe, used
@@ -31,10 +33,9 @@ def assert_100_in_20_out(replies: list[Reply]) -> None:
 
 
 @pytest.fixture
-async def replicas(tmp_path, clock):
-    path = tmp_path / "seats.sqlite3"
-    async with (bootstrap(path, ServiceIdentity("seat_allocator", "a"), clock) as a,
-                bootstrap(path, ServiceIdentity("seat_allocator", "b"), clock) as b):
+async def replicas(store, clock):
+    async with (bootstrap(store, ServiceIdentity("seat_allocator", "a"), clock) as a,
+                bootstrap(store, ServiceIdentity("seat_allocator", "b"), clock) as b):
         yield a, b
 
 
@@ -69,4 +70,16 @@ async def test_every_command_delivered_twice_to_two_replicas_gives_the_same_numb
         by_message.setdefault(m.message_id, set()).add(reply.model_dump_json())
     assert all(len(answers) == 1 for answers in by_message.values())
     assert_100_in_20_out([Reply.model_validate_json(answers.pop()) for answers in by_message.values()])
+    assert await used(first) == await used(second) == SEATS
+
+
+async def test_120_allocations_split_over_two_replicas_at_once_take_exactly_100_seats(replicas):
+    """Copies on two hosts: every other user asked of the other copy, all at once; on PostgreSQL their
+    transactions overlap, and only the tenant's lock (journaled.take_turn) keeps them from both counting
+    the same free seat."""
+    first, second = replicas
+    await subscribe(first, "Sales", SEATS)
+    replies = await asyncio.gather(*(allocate(replica, user, "Sales")
+                                     for user, replica in zip(users(), cycle(replicas))))
+    assert_100_in_20_out(replies)
     assert await used(first) == await used(second) == SEATS

@@ -7,13 +7,14 @@ import pytest
 from services.seat_allocator.bootstrap import bootstrap as allocator_bootstrap
 from services.user_store.bootstrap import bootstrap
 from shared.messaging.ping import ServiceIdentity
+from shared.settings import SqliteFile
 from tests.support.events import RecordingPublisher
 from tests.support.seats import direct_seats
 
 
 @pytest.fixture
 async def allocator(tmp_path):
-    async with allocator_bootstrap(tmp_path / "seats.sqlite3", ServiceIdentity("seat_allocator", "t")) as dispatcher:
+    async with allocator_bootstrap(SqliteFile(tmp_path / "seats.sqlite3"), ServiceIdentity("seat_allocator", "t")) as dispatcher:
         yield dispatcher
 
 

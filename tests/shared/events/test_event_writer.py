@@ -7,9 +7,11 @@ from outbox_support import emitter, outbox
 
 from contracts import MessageMeta
 from contracts.events.v1 import USER_UPDATED
-from services.seat_allocator.database import create_schema
+from services.seat_allocator.database import TABLES, complete_schema
 from services.user_store.database import create_schema as create_users_schema
+from shared.settings import SqliteFile
 from shared.sqlite import create_engine
+from shared.store.backend import open_store
 from tests.support.events import RecordingPublisher
 
 META = MessageMeta(message_type="x", message_id="m-1", tenant_id="t1")
@@ -50,10 +52,11 @@ def outbox_table(path) -> list[str]:
 
 async def test_the_user_store_and_the_seat_allocator_each_have_the_one_outbox_table_in_their_file(tmp_path,
                                                                                                   database):
-    for name, create in (("users.sqlite3", create_users_schema), ("seats.sqlite3", create_schema)):
-        engine = create_engine(tmp_path / name)
-        await create(engine)
-        await engine.dispose()
+    engine = create_engine(tmp_path / "users.sqlite3")
+    await create_users_schema(engine)
+    await engine.dispose()
+    async with open_store(SqliteFile(tmp_path / "seats.sqlite3"), TABLES, then=complete_schema):
+        pass
     async with emitter(database, None):
         pass
     tables = [outbox_table(path) for path in (tmp_path / "users.sqlite3", tmp_path / "seats.sqlite3", database)]
