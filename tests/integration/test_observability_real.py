@@ -1,13 +1,19 @@
 """Issue 26, metrics and health, on the real processes and broker: each process's ops port (the launcher
-gives every one its own) serves /metrics that count what was done, and the gateway's /readyz names the
-service group that stopped answering, until it is back."""
+gives every one its own) serves /metrics that count what was done; the gateway's /readyz names the service
+group that stopped answering, and ``scimflow status`` (shared/messaging/group_status.py) what waits for it,
+until it is back."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from prometheus_client.metrics_core import Metric
@@ -116,22 +122,56 @@ def ready_answer(url: str) -> tuple[int, dict]:
     return status, json.loads(body)
 
 
-def test_readyz_names_the_stopped_user_store_until_it_is_back(make_system):
-    """Done-when 3 (readiness): every process ready; the store stopped, the gateway's /readyz is 503 naming
-    it (its Ping unanswered within the deadline); started again, 200. A system of its own: it stops a service."""
+def test_a_stopped_user_store_shows_in_readyz_and_in_scimflow_status_until_it_is_back(make_system):
+    """Done-when 3: every process ready; the store stopped, the gateway's /readyz is 503 naming it (its Ping
+    unanswered within the deadline) and ``scimflow status`` shows its group empty, the creates sent meanwhile
+    waiting for it and no answer to a Ping; started again, /readyz 200 and its copy back with nothing
+    waiting. A system of its own: it stops a service."""
     system = make_system()
     system.start()
+    tenant = create_tenant(system)
     for process in system.processes:
         wait_until(lambda process=process: ready_answer(process.ops_url)[0] == 200, timeout=60)
     wait_until(lambda: ready_answer(system.base_url) == (200, {"status": "ready"}), timeout=60)
-
     store = the(system, "user_store")
+    copy = f"user_store/{system.instance_prefix}{store.instance_id}"
+    assert f"user_store: Stable, 1 copy, lag 0, a Ping answered by {copy} in " in scimflow_status(system)
+
     assert store.terminate() == 0
     wait_until(lambda: (answer := ready_answer(system.base_url))[0] == 503 and "user_store" in answer[1]["missing"],
                timeout=60)
     assert ready_answer(the(system, "gateway").ops_url)[0] == 503  # the ops port says the same
     assert http("GET", f"{system.base_url}/livez")[0] == 200  # the gateway itself lives on
+    for _ in range(3):  # each waits for the store until its deadline: 503, the command left on the topic
+        assert http("POST", f"{tenant['scim_base_url']}/Users", user(f"away-{uuid.uuid4().hex[:8]}@acme.test"),
+                    tenant["token"])[0] == 503
+    away = wait_until(lambda: status_showing(system, "user_store: Empty, 0 copies, lag "), timeout=60)
+    # the 3 creates, and the Pings of /readyz and of status itself, wait on the store's topic
+    assert int(re.search(r"user_store: Empty, 0 copies, lag (\d+), no answer to a Ping\n", away)[1]) >= 3, away
 
     back = system.start_service("user_store", store.instance_id)
     wait_until(lambda: ready_answer(back.ops_url)[0] == 200, timeout=60)
     wait_until(lambda: ready_answer(system.base_url) == (200, {"status": "ready"}), timeout=60)
+    shown = wait_until(lambda: status_showing(system, "user_store: Stable, 1 copy, lag 0,"), timeout=60)
+    assert f"  {copy} (127.0.0.1): 12 partitions\n" in shown  # users.commands and groups.commands, 6 each
+
+
+def scimflow_status(system: System) -> str:
+    """What the operator's ``scimflow status`` prints for this system's broker."""
+    done = subprocess.run([Path(sys.executable).with_name("scimflow"), "status"], capture_output=True, text=True,
+                          env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": system.bootstrap_servers}, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def status_showing(system: System, text: str) -> str | None:
+    """``scimflow status``'s output once it shows ``text``."""
+    return shown if text in (shown := scimflow_status(system)) else None
+
+
+def test_status_without_a_broker_says_so_and_fails():
+    done = subprocess.run([Path(sys.executable).with_name("scimflow"), "status"], capture_output=True, text=True,
+                          env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, timeout=60, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "scimflow: cannot read the groups on 127.0.0.1:1: KafkaConnectionError" in done.stderr
