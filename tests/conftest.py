@@ -173,3 +173,12 @@ async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
     url = await create_database(postgres_server)
     yield url
     await drop_database(postgres_server, url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that pick a stateful service's backend, for its tests to run on both: none (a SQLite file
+    under the test's data directory), or a fresh database on the real PostgreSQL of ``postgres_server``."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_url")}

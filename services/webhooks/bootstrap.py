@@ -1,6 +1,6 @@
-"""Composition root of the webhooks service: its SQLite file, the handlers, the stream's ingest, the
-deliveries, the tenants (their admins, for the disabled-endpoint notice; their token and connection
-events), and pruning of the history."""
+"""Composition root of the webhooks service: its database (SQLite or PostgreSQL, shared/store/backend.py),
+the handlers, the stream's ingest, the deliveries, the tenants (their admins, for the disabled-endpoint
+notice; their token and connection events), and pruning of the history."""
 
 from __future__ import annotations
 
@@ -30,13 +30,9 @@ from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import Requester
 from shared.messaging.transport import Bus
 from shared.periodic import periodically
-from shared.sqlite import (
-    create_engine,
-    create_tables,
-    session_factory,
-    threaded_session_factory,
-)
+from shared.sqlite import PlainSql
 from shared.store import journal_pruning, utc_now
+from shared.store.backend import open_store
 from shared.tenants_topic import LatestTenants
 
 log = logging.getLogger(__name__)
@@ -49,41 +45,34 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
     # The ingest's group knows this copy by its instance id, as the command group does: a restart rejoins at once.
     bus = bus or KafkaBus.configured(settings, client_id=f"{identity.source}/background",
                                      group_instance_id=identity.instance)
-    engine = create_engine(settings.db_path)
     stop = asyncio.Event()
-    try:
-        await create_tables(engine, TABLES)
-        sessions = session_factory(engine)
-        uow = partial(UnitOfWork, sessions, clock=clock)
-        async with AsyncExitStack() as stack:
-            publisher = await stack.enter_async_context(bus.publisher())
-            notices = Requester(publisher, "", source=identity.source, timeout=10)
-            tenants = LatestTenants()
-            tenant_reader = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
-            if poster is None:
-                poster = HttpPoster(settings)
-                stack.push_async_callback(poster.close)
-            deliverer = Deliverer(uow, poster, settings, clock=clock,
-                                  notify=partial(_tell_admins, notices, tenants))
-            tenant_events = TenantEvents(uow, publisher, clock)
-            changes = tenant_events.apply if settings.events_enabled else _publish_none
-            tasks = [asyncio.create_task(follow(tenant_reader, tenants, changes, stop)),
-                     asyncio.create_task(ingest(bus, uow, clock, deliverer.wake, stop)),
-                     asyncio.create_task(deliverer.run(stop))]
-            await stack.enter_async_context(journal_pruning(threaded_session_factory(engine), ProcessedMessage, clock))
-            if settings.events_enabled:
-                await stack.enter_async_context(periodically(
-                    "token reminders", timedelta(seconds=settings.token_reminder_check_seconds),
-                    tenant_events.remind_due))
+    async with open_store(settings.store, TABLES, clock=clock) as store, AsyncExitStack() as stack:
+        uow = store.units(UnitOfWork)
+        publisher = await stack.enter_async_context(bus.publisher())
+        notices = Requester(publisher, "", source=identity.source, timeout=10)
+        tenants = LatestTenants()
+        tenant_reader = await stack.enter_async_context(bus.reader(TENANTS_STATE.name, from_beginning=True))
+        if poster is None:
+            poster = HttpPoster(settings)
+            stack.push_async_callback(poster.close)
+        deliverer = Deliverer(uow, poster, settings, clock=clock, notify=partial(_tell_admins, notices, tenants))
+        tenant_events = TenantEvents(uow, publisher, clock)
+        changes = tenant_events.apply if settings.events_enabled else _publish_none
+        tasks = [asyncio.create_task(follow(tenant_reader, tenants, changes, stop)),
+                 asyncio.create_task(ingest(bus, uow, clock, deliverer.wake, stop)),
+                 asyncio.create_task(deliverer.run(stop))]
+        await stack.enter_async_context(journal_pruning(store.maintenance, ProcessedMessage, clock))
+        if settings.events_enabled:
             await stack.enter_async_context(periodically(
-                "history pruning", timedelta(hours=1), partial(_prune, uow, clock, settings.history)))
-            try:
-                yield Dispatcher(HANDLERS, Deps(identity, uow, settings, clock, wake_delivery=deliverer.wake))
-            finally:
-                stop.set()
-                await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        await engine.dispose()
+                "token reminders", timedelta(seconds=settings.token_reminder_check_seconds),
+                tenant_events.remind_due))
+        await stack.enter_async_context(periodically(
+            "history pruning", timedelta(hours=1), partial(prune_history, uow, clock, settings.history)))
+        try:
+            yield Dispatcher(HANDLERS, Deps(identity, uow, settings, clock, wake_delivery=deliverer.wake))
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _publish_none(_: Sequence[TenantRecord]) -> None:
@@ -107,12 +96,14 @@ async def _tell_admins(notices: Requester, tenants: LatestTenants, disabled: Dis
     await notices.cast(notice, topic=NOTIFIER_COMMANDS.name, key=disabled.tenant_id, tenant_id=disabled.tenant_id)
 
 
-async def _prune(uow: Callable[..., UnitOfWork], clock: Callable[[], datetime], keep: timedelta) -> None:
+async def prune_history(uow: Callable[..., UnitOfWork], clock: Callable[[], datetime], keep: timedelta) -> None:
     """Events, their queued deliveries and attempts older than the history keeps."""
     before = clock() - keep
+
+    def forget(sql: PlainSql) -> tuple[int, int]:
+        return prune(sql, epoch_ms(before)), sql.run("DELETE FROM attempts WHERE time < ?", before)
+
     async with uow() as unit:
-        sql = await unit.sql()
-        events = prune(sql, epoch_ms(before))
-        attempts = sql.run("DELETE FROM attempts WHERE time < ?", before)
+        events, attempts = await unit.run(forget)
         await unit.commit()
     log.info("history pruned", extra={"events": events, "attempts": attempts})

@@ -5,7 +5,10 @@ whenever one ends: a slow endpoint holds up its own deliveries only. What is due
 subject, the oldest event not yet delivered: a user's deactivation never reaches an endpoint before its
 creation did, and while a subject's event is being retried its later ones wait. A claim keeps the other
 copies off a delivery for as long as an attempt may take; a copy that dies mid-attempt leaves the claim
-to expire, and the event is sent again (at least once: the receiver dedupes by ``webhook-id``).
+to expire, and the event is sent again (at least once: the receiver dedupes by ``webhook-id``). Claims are
+made in one write transaction: on SQLite one writer claims at a time; on PostgreSQL, where copies claim at
+the same moment, the due rows are selected FOR UPDATE SKIP LOCKED, so a row another copy is claiming is
+passed over, and one it has claimed no longer looks due once its claim is committed.
 
 A failed attempt (no answer, or not a 2xx: redirects are not followed) is retried after a delay that
 doubles, with jitter, up to a most. An endpoint with no success for ``give_up_after`` (3 days) is disabled;
@@ -32,7 +35,7 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import AttemptRow, EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import epoch_ms
-from shared.sqlite import table_of
+from shared.sqlite import PlainSql, table_of
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ _DUE = ("SELECT d.id, e.id, e.tenant_id, e.url, e.secret, v.id, v.type, v.body, 
         "WHERE e.enabled AND d.next_attempt_ms <= ? AND (d.claimed_until_ms IS NULL OR d.claimed_until_ms < ?) "
         "AND NOT EXISTS (SELECT 1 FROM deliveries AS p WHERE p.endpoint_id = d.endpoint_id AND p.key = d.key "
         "AND p.event_seq < d.event_seq) ORDER BY d.event_seq LIMIT ?")
+#: PostgreSQL's: the due deliveries' rows locked as they are claimed, those another copy holds skipped.
+_SKIP_CLAIMED = " FOR UPDATE OF d SKIP LOCKED"
 
 
 @dataclass(frozen=True)
@@ -174,10 +179,7 @@ class Deliverer:
         now = epoch_ms(self._clock())
         until = now + int((self._settings.webhooks_timeout_seconds + CLAIM_MARGIN.total_seconds()) * 1000)
         async with self._uow() as uow:
-            sql = await uow.sql()
-            rows = [Due(*row) for row in sql.all(_DUE, now, now, most)]
-            for due in rows:
-                sql.run("UPDATE deliveries SET claimed_until_ms = ? WHERE id = ?", until, due.delivery_id)
+            rows = await uow.run(lambda sql: claim_due(sql, now, until, most))
             await uow.commit()
         return rows
 
@@ -193,23 +195,25 @@ class Deliverer:
         return Outcome(due, at, _elapsed_ms(started), status_code=status, error=failed)
 
     async def _settle(self, outcome: Outcome) -> Disabled | None:
-        due = outcome.due
         async with self._uow() as uow:
-            sql = await uow.sql()
-            sql.insert(_ATTEMPTS, {"endpoint_id": due.endpoint_id, "event_id": due.event_id,
-                                   "event_type": due.event_type, "attempt": due.attempts + 1, "time": outcome.time,
-                                   "status_code": outcome.status_code, "latency_ms": outcome.latency_ms,
-                                   "succeeded": outcome.succeeded, "error": outcome.error})
-            disabled = None
-            if outcome.succeeded:
-                sql.run("DELETE FROM deliveries WHERE id = ?", due.delivery_id)
-                sql.run("UPDATE endpoints SET failing_since = NULL WHERE id = ?", due.endpoint_id)
-            else:
-                disabled = self._failed(sql, outcome)
+            disabled = await uow.run(lambda sql: self._settled(sql, outcome))
             await uow.commit()
         return disabled
 
-    def _failed(self, sql, outcome: Outcome) -> Disabled | None:
+    def _settled(self, sql: PlainSql, outcome: Outcome) -> Disabled | None:
+        """The attempt recorded; the delivery gone (delivered) or due again later."""
+        due = outcome.due
+        sql.insert(_ATTEMPTS, {"endpoint_id": due.endpoint_id, "event_id": due.event_id,
+                               "event_type": due.event_type, "attempt": due.attempts + 1, "time": outcome.time,
+                               "status_code": outcome.status_code, "latency_ms": outcome.latency_ms,
+                               "succeeded": outcome.succeeded, "error": outcome.error})
+        if not outcome.succeeded:
+            return self._failed(sql, outcome)
+        sql.run("DELETE FROM deliveries WHERE id = ?", due.delivery_id)
+        sql.run("UPDATE endpoints SET failing_since = NULL WHERE id = ?", due.endpoint_id)
+        return None
+
+    def _failed(self, sql: PlainSql, outcome: Outcome) -> Disabled | None:
         due, now = outcome.due, outcome.time
         retry_at = now + self.backoff(due.attempts + 1)
         sql.run("UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, claimed_until_ms = NULL WHERE id = ?",
@@ -223,7 +227,11 @@ class Deliverer:
         if not endpoints[0].enabled or now - failing_since < self._settings.give_up_after:
             return None
         reason = f"no delivery succeeded since {failing_since:%Y-%m-%d %H:%M} UTC: {outcome.error}"[:500]
-        sql.update(_ENDPOINTS, {"id": due.endpoint_id, "enabled": False, "disabled_reason": reason}, key=("id",))
+        # Only while still enabled: on PostgreSQL two of its deliveries may fail at once, each read it enabled,
+        # and the second's update waits for the first's, then finds it disabled: the admins are told once.
+        if not sql.run("UPDATE endpoints SET enabled = ?, disabled_reason = ? WHERE id = ? AND enabled",
+                       False, reason, due.endpoint_id):
+            return None
         log.warning("webhook endpoint disabled", extra={"endpoint_id": due.endpoint_id, "tenant_id": due.tenant_id})
         return Disabled(due.tenant_id, due.endpoint_id, due.url, failing_since)
 
@@ -233,6 +241,15 @@ class Deliverer:
         settings = self._settings
         delay = min(settings.retry_base * 2 ** min(attempts - 1, 32), settings.retry_max)
         return delay * (0.5 + self._jitter() / 2)
+
+
+def claim_due(sql: PlainSql, now_ms: int, until_ms: int, most: int) -> list[Due]:
+    """Up to ``most`` deliveries due at ``now_ms``, claimed until ``until_ms`` (in the caller's transaction)."""
+    skip_claimed = _SKIP_CLAIMED if sql.dialect.name == "postgresql" else ""
+    rows = [Due(*row) for row in sql.all(_DUE + skip_claimed, now_ms, now_ms, most)]
+    for due in rows:
+        sql.run("UPDATE deliveries SET claimed_until_ms = ? WHERE id = ?", until_ms, due.delivery_id)
+    return rows
 
 
 def _no_answer(error: Exception, settings: WebhooksSettings) -> str:

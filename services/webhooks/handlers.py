@@ -66,7 +66,8 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
     async with deps.uow() as uow:
         if (earlier := await uow.journal.answer(meta.message_id)) is not None:
             return result_type.model_validate(earlier)
-        result = work(await uow.sql(), tenant_of(meta))
+        tenant_id = tenant_of(meta)
+        result = await uow.run(lambda sql: work(sql, tenant_id))
         await uow.journal.record(meta.message_id, result.model_dump(mode="json"))
         await uow.commit()
     deps.wake_delivery()
@@ -74,8 +75,9 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
 
 
 async def reading(meta: MessageMeta, deps: Deps, work: Callable[[PlainSql, str], ResultT]) -> ResultT:
+    tenant_id = tenant_of(meta)
     async with deps.uow(read_only=True) as uow:
-        return work(await uow.sql(), tenant_of(meta))
+        return await uow.run(lambda sql: work(sql, tenant_id))
 
 
 def endpoint_of(row: SimpleNamespace) -> Endpoint:

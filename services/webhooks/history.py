@@ -2,9 +2,11 @@
 through by the events API.
 
 The stream is at least once, so an event may come twice (a relay's repeat, a redelivery after this service
-restarted): the second copy finds its id stored and is dropped, queuing nothing. A subject's events arrive
-in commit order (one partition), and the service numbers them as they arrive (``seq``), so the events API's
-order, and every endpoint's delivery order, is commit order per subject.
+restarted): the second copy finds its id stored and is dropped, queuing nothing. Two copies of the service
+filing one event at once (a rebalance of the ingest's group) both insert it ``ON CONFLICT DO NOTHING``: one
+row, and only the copy whose insert made it queues its deliveries. A subject's events arrive in commit order
+(one partition), and the service numbers them as they arrive (``seq``), so the events API's order, and every
+endpoint's delivery order, is commit order per subject.
 """
 
 from __future__ import annotations
@@ -113,19 +115,24 @@ def wants(types: Sequence[str], event_type: str) -> bool:
 
 def queue(sql: PlainSql, endpoint_ids: Iterable[str], seq: int, key: str, due_ms: int) -> int:
     """A delivery of event ``seq`` to each endpoint, due at ``due_ms``; one already queued stays as it is."""
-    return sum(sql.run("INSERT OR IGNORE INTO deliveries (endpoint_id, event_seq, key, attempts, next_attempt_ms) "
-                       "VALUES (?, ?, ?, 0, ?)", endpoint_id, seq, key, due_ms) for endpoint_id in endpoint_ids)
+    return sum(sql.run("INSERT INTO deliveries (endpoint_id, event_seq, key, attempts, next_attempt_ms) "
+                       "VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING", endpoint_id, seq, key, due_ms)
+               for endpoint_id in endpoint_ids)
 
 
 def prune(sql: PlainSql, before_ms: int) -> int:
     """Forget the events received before ``before_ms`` and their queued deliveries; returns how many events.
     Events are numbered as they arrive, so those are the ones before the first received since: found by
-    reading from the oldest (what is read is what goes), with no index on the time to keep up per insert."""
+    reading from the oldest (what is read is what goes), with no index on the time to keep up per insert.
+    Each delete also asks the time: on PostgreSQL the ingest files events while this runs, each statement
+    seeing what was committed by then, and an event may commit after one with a higher seq; a new one
+    never looks old, so none is forgotten as it arrives."""
     first_kept = sql.value("SELECT seq FROM events WHERE received_ms >= ? ORDER BY seq LIMIT 1", before_ms)
     if first_kept is None:
         first_kept = sql.value("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
-    sql.run("DELETE FROM deliveries WHERE event_seq < ?", first_kept)
-    return sql.run("DELETE FROM events WHERE seq < ?", first_kept)
+    sql.run("DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM events WHERE seq < ? AND received_ms < ?)",
+            first_kept, before_ms)
+    return sql.run("DELETE FROM events WHERE seq < ? AND received_ms < ?", first_kept, before_ms)
 
 
 def page(sql: PlainSql, tenant_id: str, after: str | None, types: Sequence[str], limit: int) -> tuple[list, str]:

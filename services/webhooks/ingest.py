@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from contracts.topics import EVENTS
 from services.webhooks.history import Filed, store_events
@@ -66,8 +67,9 @@ async def _stored(uow: Callable[..., UnitOfWork], records: Sequence[Record], clo
     """Store the batch, trying again until it is, or until the service stops (None: re-read at restart)."""
     while not stop.is_set():
         try:
+            batch = partial(store_events, values=[record.value for record in records], now=clock())
             async with uow() as unit:
-                filed = store_events(await unit.sql(), (record.value for record in records), clock())
+                filed = await unit.run(batch)
                 await unit.commit()
             log.debug("events stored", extra={"received": len(records), "new": filed.new, "queued": filed.queued})
             return filed

@@ -1,12 +1,16 @@
+"""The webhooks service's settings (``SCIMFLOW_WEBHOOKS_*``): where it keeps its state (a SQLite file, or its
+schema of a PostgreSQL database when its copies run on several hosts), deliveries and the events history."""
+
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-from shared.settings import SqliteOnlySettings
+from pydantic import field_validator
+
+from shared.settings import CommonSettings, StoreLocation, postgres_url
 
 
-class WebhooksSettings(SqliteOnlySettings):
+class WebhooksSettings(CommonSettings):
     """Delivery and history settings (``SCIMFLOW_WEBHOOKS_*``); the defaults suit production."""
 
     #: Deliver to loopback, link-local, private and other non-public addresses: off, so that a tenant's
@@ -29,6 +33,13 @@ class WebhooksSettings(SqliteOnlySettings):
     token_reminder_check_seconds: float = 60.0
     #: How long the events API (and replay) keep events, and the deliveries endpoint its attempts.
     events_history_days: int = 30
+    #: ``SCIMFLOW_WEBHOOKS_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
+    webhooks_database_url: str | None = None
+
+    @field_validator("webhooks_database_url")
+    @classmethod
+    def own_postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     @property
     def retry_base(self) -> timedelta:
@@ -47,5 +58,5 @@ class WebhooksSettings(SqliteOnlySettings):
         return timedelta(days=self.events_history_days)
 
     @property
-    def db_path(self) -> Path:
-        return self.service_data_dir("webhooks") / "webhooks.sqlite3"
+    def store(self) -> StoreLocation:
+        return self.store_of("webhooks", self.webhooks_database_url, "webhooks.sqlite3")

@@ -1,10 +1,18 @@
 """The webhooks service's tables: the events it received (the events API's history), the tenants'
-endpoints, the deliveries still to make, every attempt made, and its message journal."""
+endpoints, the deliveries still to make, every attempt made, and its message journal.
+
+The same tables on SQLite and PostgreSQL: times in epoch milliseconds are BIGINT (PostgreSQL's INTEGER is
+32 bits, SQLite's any size), and so are the numbers rows get as they are added (SERIAL_KEY), which never
+go back down as old rows are pruned; datetimes are sqlmodel's aware ones (timestamptz on PostgreSQL)."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+#: An added row's number: BIGSERIAL on PostgreSQL; on SQLite INTEGER, the rowid itself (a BIGINT key would
+#: not be, and would get no number).
+SERIAL_KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class EventRow(SQLModel, table=True):
@@ -16,13 +24,13 @@ class EventRow(SQLModel, table=True):
     # every insert its own write.
     __table_args__ = (Index("ix_events_tenant", "tenant_id", "seq"),)
 
-    seq: int | None = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, primary_key=True, sa_type=SERIAL_KEY)
     id: str = Field(unique=True)
     tenant_id: str
     type: str
     subject: str
-    time_ms: int  # when the change was committed (the event's ``time``)
-    received_ms: int  # what the history's retention goes by (in seq order: numbered on arrival)
+    time_ms: int = Field(sa_type=BigInteger)  # when the change was committed (the event's ``time``)
+    received_ms: int = Field(sa_type=BigInteger)  # what the history's retention goes by (in seq order: numbered on arrival)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the CloudEvent as the stream carried it
 
 
@@ -55,13 +63,13 @@ class DeliveryRow(SQLModel, table=True):
         Index("ix_deliveries_due", "next_attempt_ms"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=SERIAL_KEY)
     endpoint_id: str
-    event_seq: int
+    event_seq: int = Field(sa_type=BigInteger)
     key: str  # the event's subject within its tenant: the order deliveries keep
     attempts: int = 0
-    next_attempt_ms: int
-    claimed_until_ms: int | None = None
+    next_attempt_ms: int = Field(sa_type=BigInteger)
+    claimed_until_ms: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class AttemptRow(SQLModel, table=True):
@@ -70,7 +78,7 @@ class AttemptRow(SQLModel, table=True):
     __tablename__ = "attempts"
     __table_args__ = (Index("ix_attempts_endpoint", "endpoint_id", "id"), Index("ix_attempts_time", "time"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=SERIAL_KEY)
     endpoint_id: str
     event_id: str
     event_type: str

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -43,7 +44,7 @@ from services.webhooks.tables import TenantMarkRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import rfc3339
 from shared.messaging.transport import Publisher
-from shared.sqlite import table_of
+from shared.sqlite import PlainSql, table_of
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,20 @@ def due_milestone(expires_at: datetime, now: datetime) -> str | None:
     return next((str(days) for days in MILESTONE_DAYS if left <= timedelta(days=days)), None)
 
 
+def file_mark(sql: PlainSql, mark: dict[str, Any]) -> bool:
+    """File a tenant's new mark unless a revision as new is filed already (another copy was first)."""
+    now_filed = sql.select_one(_MARKS, "tenant_id = ?", mark["tenant_id"])
+    if now_filed is not None and now_filed.revision >= mark["revision"]:
+        return False
+    sql.insert(_MARKS, mark, on_conflict="REPLACE")
+    return True
+
+
+def mark_reminded(sql: PlainSql, mark: Any, due: str) -> None:
+    sql.run("UPDATE tenant_marks SET reminded = ? WHERE tenant_id = ? AND token_id = ?",
+            due, mark.tenant_id, mark.token_id)
+
+
 class TenantEvents:
     def __init__(self, uow: Callable[..., UnitOfWork], publisher: Publisher, clock: Callable[[], datetime]) -> None:
         self._uow, self._publisher, self._clock = uow, publisher, clock
@@ -107,22 +122,20 @@ class TenantEvents:
             if mark is not None:
                 changes = token_changes(mark, record) + connection_changes(mark, record, self._clock())
                 await self._publish(record.tenant_id, f"r{record.revision}", changes)
+            filing = partial(file_mark, mark=self._mark(record, mark))
             async with self._uow() as uow:  # not held while publishing: the writer is the whole service's
-                sql = await uow.sql()
-                now_filed = sql.select_one(_MARKS, "tenant_id = ?", record.tenant_id)
-                if now_filed is None or now_filed.revision < record.revision:
-                    sql.insert(_MARKS, self._mark(record, mark), on_conflict="REPLACE")
+                if await uow.run(filing):
                     await uow.commit()
 
     async def _mark_of(self, tenant_id: str) -> Any:
         async with self._uow(read_only=True) as uow:
-            return (await uow.sql()).select_one(_MARKS, "tenant_id = ?", tenant_id)
+            return await uow.run(lambda sql: sql.select_one(_MARKS, "tenant_id = ?", tenant_id))
 
     async def remind_due(self) -> int:
         """Publish each token's reminder or expiry that is due and not sent yet; returns how many."""
         now = self._clock()
         async with self._uow(read_only=True) as uow:
-            marks = (await uow.sql()).select(_MARKS, "token_id IS NOT NULL")
+            marks = await uow.run(lambda sql: sql.select(_MARKS, "token_id IS NOT NULL"))
         sent = 0
         for mark in marks:
             due = due_milestone(mark.token_expires_at, now)
@@ -133,8 +146,7 @@ class TenantEvents:
             await self._publish(mark.tenant_id, f"{mark.token_id}:{due}",
                                 [(kind, mark.token_id, data, mark.token_expires_at if due == EXPIRED else now)])
             async with self._uow() as uow:
-                (await uow.sql()).run("UPDATE tenant_marks SET reminded = ? WHERE tenant_id = ? AND token_id = ?",
-                                      due, mark.tenant_id, mark.token_id)
+                await uow.run(partial(mark_reminded, mark=mark, due=due))
                 await uow.commit()
             sent += 1
         return sent

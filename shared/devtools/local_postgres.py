@@ -157,3 +157,12 @@ async def connect(url: str) -> asyncpg.Connection:
     """asyncpg's own connection to the database a settings URL (``postgresql+asyncpg://``) names: for
     tests to look at what a service stored, beside it."""
     return await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+async def fetch_rows(url: str, sql: str, *params: object) -> list[tuple]:
+    """The rows of one query on a connection of its own (committed rows only, as another process sees them)."""
+    connection = await connect(url)
+    try:
+        return [tuple(row) for row in await connection.fetch(sql, *params)]
+    finally:
+        await connection.close()

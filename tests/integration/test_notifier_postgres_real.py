@@ -9,7 +9,7 @@ import pytest
 from contracts.notifications.v1 import ListNotifications, NotificationAccepted, NotificationPage, Notify, Recipient
 from contracts.topics import NOTIFIER_COMMANDS
 from shared.devtools.local_kafka import free_port
-from shared.devtools.local_postgres import connect
+from shared.devtools.local_postgres import fetch_rows
 from shared.messaging.requester import unwrap
 from tests.integration.conftest import wait_until
 from tests.integration.kafka_ask import ask_many
@@ -32,13 +32,8 @@ def ours(smtp: SmtpServer) -> list:
 
 
 async def stored_dedupe_keys(database_url: str) -> list[str]:
-    connection = await connect(database_url)
-    try:
-        rows = await connection.fetch("SELECT dedupe_key FROM notifier.notifications WHERE tenant_id = $1", TENANT)
-        return sorted(row[0] for row in rows)
-    finally:
-        await connection.close()
-
+    sql = "SELECT dedupe_key FROM notifier.notifications WHERE tenant_id = $1"
+    return sorted(row[0] for row in await fetch_rows(database_url, sql, TENANT))
 
 async def test_two_notifiers_on_postgres_serve_over_the_real_broker_and_send_each_email_once(make_system,
                                                                                              postgres_url):

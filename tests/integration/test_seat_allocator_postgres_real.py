@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from contracts.seats.v1 import AllocateSeats, SubscribeProduct, SubscriptionChanged
 from contracts.topics import EVENTS, SEATS_COMMANDS
-from shared.devtools.local_postgres import connect
+from shared.devtools.local_postgres import fetch_rows
 from shared.messaging.requester import unwrap
 from tests.integration.kafka_ask import ask_many
 
@@ -28,12 +28,7 @@ def allocation(user: str, tenant: str) -> tuple[AllocateSeats, str, str]:
 
 
 async def stored(database_url: str, sql: str) -> list[tuple]:
-    connection = await connect(database_url)
-    try:
-        return [tuple(row) for row in await connection.fetch(sql)]
-    finally:
-        await connection.close()
-
+    return await fetch_rows(database_url, sql)
 
 async def events_of(servers: str, tenant: str, count: int, timeout: float = 60.0) -> list[dict]:
     """The first ``count`` events of ``tenant`` on ``scimflow.events`` (read from the start, no group)."""

@@ -23,7 +23,8 @@ OWN = "postgresql+asyncpg://reporter@reports.example/status"
 #: The services on either backend: their settings, their schema's name, their SQLite file's.
 ON_POSTGRES = [(SyncStatusSettings, "sync_status", "sync_status.sqlite3"),
                (SeatAllocatorSettings, "seat_allocator", "seats.sqlite3"),
-               (NotifierSettings, "notifier", "notifier.sqlite3")]
+               (NotifierSettings, "notifier", "notifier.sqlite3"),
+               (WebhooksSettings, "webhooks", "webhooks.sqlite3")]
 each_service = pytest.mark.parametrize(("settings_class", "service", "file_name"), ON_POSTGRES)
 
 
@@ -71,7 +72,7 @@ def test_a_process_refuses_another_url_in_words_without_its_password(tmp_path, v
     assert "starts with postgresql+asyncpg://" in said and "hunter2" not in said
 
 
-@pytest.mark.parametrize("settings_class", [UserStoreSettings, WebhooksSettings])
+@pytest.mark.parametrize("settings_class", [UserStoreSettings])
 def test_a_service_still_on_sqlite_only_refuses_the_url_rather_than_ignore_it(monkeypatch, tmp_path, settings_class):
     """Copies on several hosts would each keep a SQLite file of their own, unnoticed."""
     monkeypatch.setenv("SCIMFLOW_DATABASE_URL", SHARED)

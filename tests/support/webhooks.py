@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -78,6 +79,12 @@ async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> N
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+async def read(service: Service, sql: str, *params: object) -> Any:
+    """One value read from the service's own database (SQLite or PostgreSQL), as a test's condition reads it."""
+    async with service.dispatcher.deps.uow(read_only=True) as unit:
+        return await unit.run(lambda plain: plain.value(sql, *params))
 
 
 async def until(condition: Callable[[], Awaitable[object]], timeout: float = 5.0) -> None:

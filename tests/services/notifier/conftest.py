@@ -24,15 +24,6 @@ def smtp():
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The settings that pick the notifier's backend: none (a SQLite file under the test's data directory),
-    or a fresh database on the real PostgreSQL server of tests/conftest.py's ``postgres_server``."""
-    if request.param == "sqlite":
-        return {}
-    return {"database_url": request.getfixturevalue("postgres_url")}
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

@@ -23,12 +23,10 @@ def events() -> RecordingPublisher:
     return RecordingPublisher()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path) -> StoreLocation:
+@pytest.fixture
+def store(tmp_path, database) -> StoreLocation:
     """Where the allocator keeps its state, as its settings would say: its SQLite file, or its schema."""
-    if request.param == "sqlite":
-        return SeatAllocatorSettings(data_dir=tmp_path).store
-    return SeatAllocatorSettings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url")).store
+    return SeatAllocatorSettings(data_dir=tmp_path, **database).store
 
 
 @pytest.fixture

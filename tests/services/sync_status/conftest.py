@@ -8,8 +8,6 @@ import pytest
 from services.sync_status.settings import SyncStatusSettings
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def sync_status_settings(request: pytest.FixtureRequest, tmp_path) -> SyncStatusSettings:
-    if request.param == "sqlite":
-        return SyncStatusSettings(data_dir=tmp_path)
-    return SyncStatusSettings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+@pytest.fixture
+def sync_status_settings(tmp_path, database) -> SyncStatusSettings:
+    return SyncStatusSettings(data_dir=tmp_path, **database)

@@ -1,4 +1,5 @@
-"""The webhooks service on a real SQLite file, with the in-memory bus standing for Kafka (unit tests: the
+"""The webhooks service on a real SQLite file or a real PostgreSQL database (``database``: each test that
+asks for it runs on both), with the in-memory bus standing for Kafka (unit tests: the
 real broker is in tests/integration/test_webhooks_real.py), a clock moved by hand, and real HTTP receivers."""
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def make_service(tmp_path, clock):
+async def make_service(tmp_path, clock, database):
     """A service started with these settings (the test's own over settings_for's)."""
     async with AsyncExitStack() as stack:
         async def make(**values) -> Service:
             bus = InMemoryBus()
             await bus.ensure_topics(ALL_TOPICS)
             dispatcher = await stack.enter_async_context(
-                bootstrap(settings_for(tmp_path, **values), IDENTITY, bus=bus, clock=clock))
+                bootstrap(settings_for(tmp_path, **database, **values), IDENTITY, bus=bus, clock=clock))
             return Service(dispatcher, bus, clock)
 
         yield make

@@ -4,8 +4,8 @@ admins told after three days of failures, resumed when enabled, replayed on requ
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -25,6 +25,7 @@ from contracts.webhooks.v1 import (
     ReplayEvents,
     ReplayQueued,
 )
+from services.webhooks.bootstrap import prune_history
 from services.webhooks.delivery import Deliverer
 from shared.messaging.codec import (
     decode_headers,
@@ -34,8 +35,10 @@ from tests.support.webhooks import (
     event,
     eventually,
     publish_tenant,
+    read,
     settings_for,
     tenant_record,
+    until,
 )
 
 
@@ -50,7 +53,7 @@ async def deliveries(service, endpoint_id: str, **query) -> DeliveryPage:
 async def settled(service, endpoint_id: str, attempts: int, **query) -> DeliveryPage:
     """The deliveries page once this many attempts are recorded: a receiver has a delivery a moment
     before the service records how it went."""
-    await eventually(lambda: service_attempts(service, endpoint_id) >= attempts)
+    await until(lambda: attempts_at_least(service, endpoint_id, attempts))
     return await deliveries(service, endpoint_id, **query)
 
 
@@ -124,21 +127,22 @@ async def test_an_endpoint_that_is_not_listening_is_retried(make_service, clock,
     service = await make_service()
     created = await endpoint(service, "http://127.0.0.1:9/nobody")  # the discard port: refused
     await service.publish(event("u1"))
-    await eventually(lambda: service_attempts(service, created.endpoint.id))
+    await until(lambda: attempts_at_least(service, created.endpoint.id, 1))
     page = await deliveries(service, created.endpoint.id)
     assert page.attempts[0].status_code is None and "Connect" in page.attempts[0].error and page.pending == 1
 
 
-def stored(service, event_id: str) -> bool:
-    with sqlite3.connect(service.dispatcher.deps.settings.db_path) as db:
-        return db.execute("SELECT count(*) FROM events WHERE id = ?", (event_id,)).fetchone()[0] == 1
+async def stored(service, event_id: str) -> bool:
+    return await read(service, "SELECT count(*) FROM events WHERE id = ?", event_id) == 1
 
 
-def service_attempts(service, endpoint_id: str) -> int:
-    """The endpoint's attempts so far (read straight from the file: a condition must not await)."""
-    path = service.dispatcher.deps.settings.db_path
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT count(*) FROM attempts WHERE endpoint_id = ?", (endpoint_id,)).fetchone()[0]
+async def service_attempts(service, endpoint_id: str) -> int:
+    """The endpoint's attempts so far, read straight from the service's database (either backend)."""
+    return await read(service, "SELECT count(*) FROM attempts WHERE endpoint_id = ?", endpoint_id)
+
+
+async def attempts_at_least(service, endpoint_id: str, attempts: int) -> bool:
+    return await service_attempts(service, endpoint_id) >= attempts
 
 
 def test_the_backoff_doubles_up_to_its_most_with_jitter(tmp_path):
@@ -166,9 +170,9 @@ async def test_three_days_of_failures_disable_the_endpoint_and_tell_its_admins_o
         shown = (await service.ask(GetEndpoint(endpoint_id=created.endpoint.id), EndpointRecord)).endpoint
         if not shown.enabled:
             break
-        made = service_attempts(service, created.endpoint.id)
+        made = await service_attempts(service, created.endpoint.id)
         clock.advance(hours=1)
-        await eventually(lambda made=made: service_attempts(service, created.endpoint.id) > made)
+        await until(lambda made=made: attempts_at_least(service, created.endpoint.id, made + 1))
     assert not shown.enabled and shown.failing_since is not None
     assert shown.disabled_reason.startswith("no delivery succeeded since") and "HTTP 500" in shown.disabled_reason
     told = await notices(service)
@@ -176,7 +180,7 @@ async def test_three_days_of_failures_disable_the_endpoint_and_tell_its_admins_o
     assert {r.email for r in told[0].recipients} == {"ada@acme.example", "bob@acme.example"}
     latest = event("u3")
     await service.publish(latest)  # disabled: nothing new is queued for it (a replay can send it later)
-    await eventually(lambda: stored(service, latest["id"]))
+    await until(lambda: stored(service, latest["id"]))
     assert (await deliveries(service, created.endpoint.id)).pending == 2
 
 
@@ -218,3 +222,19 @@ async def test_a_replay_sends_again_with_the_same_ids(make_service, receiver):
 def test_a_replay_names_a_time_with_its_offset_or_ids(fields):
     with pytest.raises(ValueError):
         ReplayEvents(endpoint_id="ep", **fields)
+
+
+async def test_the_history_forgets_events_and_attempts_older_than_it_keeps(make_service, receiver, clock):
+    service, (_, url) = await make_service(), receiver
+    created = await endpoint(service, url)
+    old = event("u1")
+    await service.publish(old)
+    await settled(service, created.endpoint.id, 1)
+    clock.advance(days=20)
+    recent = event("u2")
+    await service.publish(recent)
+    await settled(service, created.endpoint.id, 2)
+    clock.advance(days=15)  # the first 35 days old, the second 15: a history of 30 keeps the second only
+    await prune_history(service.dispatcher.deps.uow, clock, timedelta(days=30))
+    assert (await stored(service, old["id"]), await stored(service, recent["id"])) == (False, True)
+    assert [a.event_id for a in (await deliveries(service, created.endpoint.id)).attempts] == [recent["id"]]

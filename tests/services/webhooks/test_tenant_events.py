@@ -21,7 +21,7 @@ from contracts.events.v1 import (
 )
 from contracts.webhooks.v1 import EventPage, ListEvents
 from services.webhooks.tenant_events import TenantEvents, due_milestone
-from tests.support.webhooks import publish_tenant, tenant_record, until
+from tests.support.webhooks import publish_tenant, read, tenant_record, until
 
 TENANT_TYPES = [TOKEN_EXPIRING, TOKEN_EXPIRED, TOKEN_REPLACED, TOKEN_REVOKED, CONNECTION_CHANGED]
 
@@ -41,9 +41,8 @@ async def until_events(service, count: int) -> list[dict]:
 async def settled(service, revision: int) -> None:
     """Until the service filed this revision of the tenant (its changes published before)."""
     async def filed() -> bool:
-        async with service.dispatcher.deps.uow(read_only=True) as uow:
-            row = (await uow.sql()).one("SELECT revision FROM tenant_marks WHERE tenant_id = 't1'")
-        return row is not None and row[0] >= revision
+        filed_revision = await read(service, "SELECT revision FROM tenant_marks WHERE tenant_id = 't1'")
+        return filed_revision is not None and filed_revision >= revision
 
     await until(filed)
 
@@ -115,5 +114,4 @@ async def test_with_events_off_a_change_publishes_nothing(make_service):
     await publish_tenant(service, tenant_record(1), tenant_record(2, token="tok2", revoked=(("tok1", "replaced"),)))
     await asyncio.sleep(0.5)
     assert await tenant_events(service) == []
-    async with service.dispatcher.deps.uow(read_only=True) as uow:
-        assert (await uow.sql()).one("SELECT count(*) FROM tenant_marks")[0] == 0
+    assert await read(service, "SELECT count(*) FROM tenant_marks") == 0

@@ -19,6 +19,7 @@ from shared.devtools.local_postgres import (
     connect,
     create_database,
     drop_database,
+    fetch_rows,
     postgres_binaries,
 )
 
@@ -58,12 +59,7 @@ def test_no_binaries_after_all_fails_with_what_apt_get_did(tmp_path: Path):
 
 
 async def fetch(url: str, sql: str) -> list:
-    connection = await connect(url)
-    try:
-        return [tuple(row) for row in await connection.fetch(sql)]
-    finally:
-        await connection.close()
-
+    return await fetch_rows(url, sql)
 
 async def execute(url: str, sql: str) -> None:
     connection = await connect(url)
