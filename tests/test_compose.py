@@ -5,11 +5,14 @@ Static checks only (no Docker engine needed); the service list comes from the fi
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+
+from shared.settings import SqliteOnlySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/__main__.py"))
@@ -85,3 +88,43 @@ def test_every_worker_is_healthy_when_ready(compose: dict, name: str) -> None:
     service = compose["services"][name]
     port = _env(service)["SCIMFLOW_OPS_PORT"]
     assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+
+
+def settings_of(service: str) -> type:
+    module = importlib.import_module(f"services.{service}.settings")
+    [settings] = [value for name, value in vars(module).items()
+                  if name.endswith("Settings") and isinstance(value, type) and value.__module__ == module.__name__]
+    return settings
+
+
+#: The stateful services that run on PostgreSQL (their settings take a database URL), and those still not.
+ON_POSTGRES = [name for name in WORKERS if not issubclass(settings_of(name), SqliteOnlySettings)]
+SQLITE_ONLY = [name for name in WORKERS if issubclass(settings_of(name), SqliteOnlySettings)]
+
+
+def test_postgres_keeps_its_data_in_a_volume_and_has_a_healthcheck(compose: dict) -> None:
+    postgres = compose["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:") and "ports" not in postgres
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"] and "postgres-data" in compose["volumes"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("name", ON_POSTGRES)
+def test_every_service_that_can_keeps_its_state_in_postgres(compose: dict, name: str) -> None:
+    """No shared disk for its replicas: its own database URL on the postgres service, started once that is."""
+    service = compose["services"][name]
+    url = _default(_env(service)[f"SCIMFLOW_{name.upper()}_DATABASE_URL"])
+    assert url.startswith("postgresql+asyncpg://") and "@postgres:5432/" in url
+    assert service["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert "volumes" not in service
+
+
+@pytest.mark.parametrize("name", SQLITE_ONLY)
+def test_a_service_still_on_sqlite_keeps_its_file_in_a_volume_and_no_database_url(compose: dict, name: str) -> None:
+    service = compose["services"][name]
+    assert any(volume.endswith(":/data") for volume in service["volumes"])
+    assert not any("DATABASE_URL" in key for key in _env(service))
+
+
+def test_the_split_is_the_one_the_settings_make() -> None:
+    assert ON_POSTGRES == ["notifier", "seat_allocator", "sync_status", "webhooks"] and SQLITE_ONLY == ["user_store"]
