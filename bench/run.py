@@ -2,7 +2,8 @@
 
 The system runs as ``make run`` runs it (``shared.devtools.launcher.System``: every service its own
 process) on a broker of its own (``$KAFKA_BOOTSTRAP_SERVERS`` if set, else the local KRaft broker
-from jars), in a temporary data directory, on free ports. The load client runs in this process, on
+from jars), in a temporary data directory, on free ports; its services keep their state in SQLite
+files there, or with ``--db postgres`` in PostgreSQL (bench/database.py). The load client runs in this process, on
 its own event loop, and drives the gateway over HTTP like an IdP. Results go to stdout and, with the
 command line and the machine, to bench/RESULTS.md.
 """
@@ -30,6 +31,7 @@ import orjson
 
 from bench import procstat
 from bench.client import Call, OnBody, Task, drive, session, take_calls
+from bench.database import POSTGRES, BenchDatabase, describe_database, open_database
 from bench.phases import PHASES, USERS, World, create_users
 from bench.report import (
     CLIENT,
@@ -96,6 +98,7 @@ def describe(settings: Settings) -> dict[str, str]:
         "mode": mode + (" (profiled under cProfile: slower)" if settings.profile else ""),
         "users": str(settings.users), "concurrency": str(settings.concurrency),
         "phases": ",".join(settings.phases),
+        "database": describe_database(settings.database),
         "event loop": os.environ.get("SCIMFLOW_EVENT_LOOP", "uvloop"),
         "processes": ", ".join(f"{service} x{settings.replicas.get(service, 1)}" for service in SERVICES),
         "phase time limit": f"{settings.max_phase_seconds:g} s" if settings.max_phase_seconds else "none",
@@ -131,8 +134,15 @@ def run_everything(settings: Settings, report: Report, workdir: Path) -> None:
         except RuntimeError as error:
             raise BenchError(f"Kafka did not start: {error}") from None
         broker = LocalKafka.from_pidfile(workdir / "kafka")
+        if settings.database != "sqlite":
+            print_step(f"starting {describe_database(settings.database)} …")
+        try:
+            database = stack.enter_context(open_database(settings.database, workdir / "logs"))
+        except (RuntimeError, OSError) as error:  # DatabaseUnavailable too
+            raise BenchError(f"the database did not start: {error}") from None
+        report.settings["database"] = database.description
         system = System(servers, workdir / "data", http_port=free_port(), log_dir=workdir / "logs",
-                        extra_env=system_env(settings.profile))
+                        extra_env=system_env(settings.profile) | database.env)
         key = operator_key(os.environ.get("SCIMFLOW_OPERATOR_KEY"), system.data_dir)
         with baseline_server(workdir / "logs") as baseline_url:
             print_step(f"Kafka at {servers}; starting the services and the gateway …")
@@ -145,12 +155,24 @@ def run_everything(settings: Settings, report: Report, workdir: Path) -> None:
                 pids = process_pids(system.processes)
                 if broker is not None and broker.pid is not None:
                     pids["kafka"] = broker.pid
+                trees = watch_database_server(database, pids, report)
                 pids[CLIENT] = os.getpid()
                 print_step(f"system up ({', '.join(f'{name}={pid}' for name, pid in pids.items())})")
-                asyncio.run(Bench(settings, system.base_url, baseline_url, key, pids, report).run())
+                asyncio.run(Bench(settings, system.base_url, baseline_url, key, pids, report, trees).run())
             finally:
                 print_step("stopping the system …")
                 system.stop()
+
+
+def watch_database_server(database: BenchDatabase, pids: dict[str, int], report: Report) -> frozenset[str]:
+    """The bench's own PostgreSQL in ``pids``, as the labels to sample with their descendants (backends)."""
+    if database.server_pid is None:
+        return frozenset()
+    pids[POSTGRES] = database.server_pid
+    report.remarks.append(f"{POSTGRES}: the postmaster and all its backends, summed: CPU including exited "
+                          "backends' (reaped by the postmaster); RSS columns are their summed PSS (shared buffers "
+                          "counted once), sampled at the phase's end, not a peak")
+    return frozenset({POSTGRES})
 
 
 def process_pids(processes: Sequence[ServiceProcess]) -> dict[str, int]:
@@ -211,6 +233,8 @@ class Bench:
     operator_key: str
     pids: dict[str, int]
     report: Report
+    #: Labels in ``pids`` sampled with their descendants (a server forking a process per connection).
+    trees: frozenset[str] = frozenset()
     world: World = field(default_factory=lambda: World(uuid.uuid4().hex[:6]))
     peaks_per_phase: bool = True
     client: aiohttp.ClientSession | None = None
@@ -332,5 +356,5 @@ class Bench:
         self.report.checkpoints.append((len(self.world.user_ids), self.samples()))
 
     def samples(self) -> dict[str, procstat.ProcSample | None]:
-        return {label: procstat.sample(pid) for label, pid in self.pids.items()}
+        return procstat.sample_all(self.pids, self.trees)
 

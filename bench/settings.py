@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.database import DATABASES
 from bench.phases import PHASES
 from shared.devtools import REPO_ROOT
 from shared.devtools.launcher import SERVICES
@@ -43,6 +44,7 @@ class Settings(Sizes):
     profile: Path | None
     note: str
     replicas: dict[str, int]
+    database: str = "sqlite"
 
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
@@ -74,6 +76,9 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--replicas", default="", metavar="SERVICE=N,...",
                         help="run N processes of a service (scale-out), e.g. gateway=2,user_store=2; "
                              f"services: {', '.join(SERVICES)}")
+    parser.add_argument("--db", choices=DATABASES, default="sqlite", help=(
+        "the services' database: SQLite files (default), or PostgreSQL: $SCIMFLOW_TEST_DATABASE_URL's server "
+        "if set, else a local cluster of the bench's own"))
     parser.add_argument("--profile", metavar="DIR",
                         help="run every service under cProfile (slower!) and write DIR/<instance>.prof")
     args = parser.parse_args(argv)
@@ -96,7 +101,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         checkpoints=sorted(int(n) for n in args.rss_checkpoints.split(",") if n.strip()),
         quick=args.quick, results=None if args.no_results else Path(args.results), keep=args.keep,
         profile=Path(args.profile).resolve() if args.profile else None, note=args.note,
-        replicas=replicas,
+        replicas=replicas, database=args.db,
     )
     if settings.users < 1 or settings.concurrency < 1:
         parser.error("--users and --concurrency must be at least 1")

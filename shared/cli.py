@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
                                  "its copies, their partitions, the commands waiting")
     status.set_defaults(func=show_status)
 
+    db = _group(commands, "db", "the services' databases")
+    upgrade = db.add_parser("upgrade", help="apply every service's schema migrations to its database, where "
+                            "$SCIMFLOW_DATABASE_URL, the services' own URLs or $SCIMFLOW_DATA_DIR put it")
+    upgrade.set_defaults(func=upgrade_databases)
+
     tenant = _group(commands, "tenant", "manage tenants (operator key)")
     create = _action(tenant, "create", "create a tenant; prints its SCIM base URL and first token (JSON)",
                      create_tenant)
@@ -177,6 +182,18 @@ def show_status(_: argparse.Namespace) -> int:
         return 1
     print(render(statuses))
     return 0
+
+
+def upgrade_databases(_: argparse.Namespace) -> int:
+    """What each service's migrations did, a line each; 1 when any could not be upgraded (said on stderr)."""
+    import asyncio
+
+    from shared.store.upgrade import upgrade_every_database
+
+    outcomes = asyncio.run(upgrade_every_database())
+    for line, done in outcomes:
+        print(f"scimflow: {line}", file=sys.stdout if done else sys.stderr)
+    return 0 if all(done for _, done in outcomes) else 1
 
 
 def run_system(_: argparse.Namespace) -> int:

@@ -61,3 +61,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # Alembic says which backend it found at every start; what the migrations did is shared/store/backend's line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

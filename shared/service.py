@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
-from pathlib import Path
 
 from contracts.topics import ALL_TOPICS, TopicSpec
 from shared.logging import configure_logging
@@ -26,7 +25,8 @@ from shared.messaging.transport import ConsumerWatch
 from shared.messaging.worker import run_worker
 from shared.ops.server import ops_server
 from shared.ops.worker_checks import worker_readiness
-from shared.settings import CommonSettings
+from shared.settings import CommonSettings, StoreLocation
+from shared.store.migrations import UnknownRevision
 from shared.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 async def serve(
     settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec], dispatcher: DispatcherFactory,
-    database: Path | None = None,
+    database: StoreLocation | None = None,
 ) -> None:
-    """``database``: the SQLite file the service keeps, which its readiness asks."""
+    """``database``: where the service keeps its state (the settings' ``store``), which its readiness asks."""
     watch = ConsumerWatch()
     async with ops_server(settings.ops_host, settings.ops_port, worker_readiness(watch, database)):
         await _serve(settings, service, topics, dispatcher, watch)
@@ -84,12 +84,13 @@ def prepare_process(service: str, settings: CommonSettings) -> None:
 
 
 def main(settings: CommonSettings, *, service: str, topics: Sequence[TopicSpec],
-         dispatcher: DispatcherFactory, database: Path | None = None) -> None:
+         dispatcher: DispatcherFactory, database: StoreLocation | None = None) -> None:
     prepare_process(service, settings)
     with asyncio.Runner(loop_factory=partial(new_event_loop, settings)) as runner:
         try:
             runner.run(serve(settings, service=service, topics=topics, dispatcher=dispatcher, database=database))
-        except BrokerUnreachable as error:  # a refused login is a setup mistake to read, not a crash to trace
+        # A refused login, a database a newer release migrated: a setup mistake to read, not a crash to trace.
+        except (BrokerUnreachable, UnknownRevision) as error:
             sys.exit(f"scimflow: cannot start: {error}")
 
 

@@ -113,18 +113,6 @@ def postgres_url(url: str | None) -> str | None:
     return url
 
 
-class SqliteOnlySettings(CommonSettings):
-    """A stateful service that keeps its state in SQLite only so far: it refuses a database URL rather than
-    ignore it, so that copies on several hosts never each keep a SQLite file of their own unnoticed."""
-
-    @model_validator(mode="after")
-    def no_database_url(self) -> Self:
-        if self.database_url is not None:
-            raise ValueError("this service keeps its state in SQLite only so far: unset SCIMFLOW_DATABASE_URL and "
-                             "give the services on PostgreSQL their own SCIMFLOW_<SERVICE>_DATABASE_URL (README)")
-        return self
-
-
 S = TypeVar("S", bound=CommonSettings)
 
 
@@ -134,10 +122,10 @@ def from_environment(settings_class: type[S]) -> S:
     try:
         return settings_class()
     except ValidationError as error:
-        sys.exit(f"scimflow: refusing to start: {_explained(error)}")
+        sys.exit(f"scimflow: refusing to start: {explained(error)}")
 
 
-def _explained(error: ValidationError) -> str:
+def explained(error: ValidationError) -> str:
     """What is wrong, without the values given: pydantic's own message repeats every setting, passwords too."""
     problems = [f"{'.'.join(map(str, problem['loc'])) or 'settings'}: {problem['msg']}"
                 for problem in error.errors(include_input=False, include_url=False)]

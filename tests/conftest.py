@@ -100,7 +100,7 @@ async def sync_status(memory_bus: InMemoryBus, tmp_path: Path) -> AsyncIterator[
 async def user_store(memory_bus: InMemoryBus, tmp_path: Path, seat_allocator) -> AsyncIterator[None]:
     """The real user store handlers on a real SQLite file, fed by the in-memory bus, with a real seat allocator."""
     identity = ServiceIdentity("user_store", "test")
-    async with (user_store_on_bus(tmp_path / "users.sqlite3", identity, memory_bus) as dispatch,
+    async with (user_store_on_bus(SqliteFile(tmp_path / "users.sqlite3"), identity, memory_bus) as dispatch,
                 serving(memory_bus, [USERS_COMMANDS.name, GROUPS_COMMANDS.name], identity, dispatch)):
         yield
 

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.settings import SqliteOnlySettings
-
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/__main__.py"))
 WORKERS = sorted(set(SERVICES) - {"gateway", "portal"})
@@ -97,9 +95,8 @@ def settings_of(service: str) -> type:
     return settings
 
 
-#: The stateful services that run on PostgreSQL (their settings take a database URL), and those still not.
-ON_POSTGRES = [name for name in WORKERS if not issubclass(settings_of(name), SqliteOnlySettings)]
-SQLITE_ONLY = [name for name in WORKERS if issubclass(settings_of(name), SqliteOnlySettings)]
+#: The stateful services (their settings say where their state is kept: a database URL, else a SQLite file).
+ON_POSTGRES = [name for name in WORKERS if hasattr(settings_of(name), "store")]
 
 
 def test_postgres_keeps_its_data_in_a_volume_and_has_a_healthcheck(compose: dict) -> None:
@@ -107,6 +104,7 @@ def test_postgres_keeps_its_data_in_a_volume_and_has_a_healthcheck(compose: dict
     assert postgres["image"].startswith("postgres:") and "ports" not in postgres
     assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"] and "postgres-data" in compose["volumes"]
     assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert postgres["environment"]["POSTGRES_INITDB_ARGS"] == "--locale=C.UTF-8"  # ordered as on SQLite
 
 
 @pytest.mark.parametrize("name", ON_POSTGRES)
@@ -119,12 +117,5 @@ def test_every_service_that_can_keeps_its_state_in_postgres(compose: dict, name:
     assert "volumes" not in service
 
 
-@pytest.mark.parametrize("name", SQLITE_ONLY)
-def test_a_service_still_on_sqlite_keeps_its_file_in_a_volume_and_no_database_url(compose: dict, name: str) -> None:
-    service = compose["services"][name]
-    assert any(volume.endswith(":/data") for volume in service["volumes"])
-    assert not any("DATABASE_URL" in key for key in _env(service))
-
-
-def test_the_split_is_the_one_the_settings_make() -> None:
-    assert ON_POSTGRES == ["notifier", "seat_allocator", "sync_status", "webhooks"] and SQLITE_ONLY == ["user_store"]
+def test_every_stateful_service_is_on_postgres() -> None:
+    assert ON_POSTGRES == ["notifier", "seat_allocator", "sync_status", "user_store", "webhooks"]

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from services.notifier.delivery import MailSender, Outbox, SmtpSender, run_delivery
 from services.notifier.handlers import HANDLERS, Deps
+from services.notifier.migrations import SCHEMA
 from services.notifier.scheduled.schedule import scheduled_notices
 from services.notifier.settings import NotifierSettings
-from services.notifier.tables import InboxRow, NotificationRow, OutboxRow
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.kafka import KafkaBus
 from shared.messaging.ping import ServiceIdentity
@@ -21,14 +21,12 @@ from shared.service import DispatcherFactory
 from shared.store import utc_now
 from shared.store.backend import open_store
 
-TABLES = (NotificationRow, InboxRow, OutboxRow)
-
 
 @asynccontextmanager
 async def bootstrap(settings: NotifierSettings, identity: ServiceIdentity, *, sender: MailSender | None = None,
                     clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Dispatcher[Deps]]:
     """The notices other services send, kept and delivered; nothing scheduled (``with_schedule`` adds that)."""
-    async with open_store(settings.store, TABLES, clock=clock) as store:
+    async with open_store(settings.store, SCHEMA, clock=clock) as store:
         stop, wake = asyncio.Event(), asyncio.Event()
         outbox = Outbox(store.uow, sender or SmtpSender(settings), settings, clock)
         delivery = asyncio.create_task(run_delivery(outbox, stop, wake))

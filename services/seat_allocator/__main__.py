@@ -2,10 +2,9 @@ from contracts.topics import SEATS_COMMANDS
 from services.seat_allocator.bootstrap import production
 from services.seat_allocator.settings import SeatAllocatorSettings
 from shared.service import main
-from shared.settings import SqliteFile, from_environment
+from shared.settings import from_environment
 
 if __name__ == "__main__":
     settings = from_environment(SeatAllocatorSettings)
-    store = settings.store
     main(settings, service="seat_allocator", topics=(SEATS_COMMANDS,), dispatcher=production(settings),
-         database=store.path if isinstance(store, SqliteFile) else None)  # readiness asks SQLite only, so far
+         database=settings.store)

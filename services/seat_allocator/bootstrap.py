@@ -5,8 +5,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
-from services.seat_allocator.database import TABLES, complete_schema
+from services.seat_allocator.database import complete_schema
 from services.seat_allocator.handlers import HANDLERS, Deps
+from services.seat_allocator.migrations import SCHEMA
 from services.seat_allocator.seat_gauges import seat_gauges
 from services.seat_allocator.settings import SeatAllocatorSettings
 from services.seat_allocator.tables import ProcessedMessage
@@ -29,7 +30,7 @@ async def bootstrap(location: StoreLocation, identity: ServiceIdentity, clock: C
     """``location``: the settings' ``store``; ``events``: where the relay publishes the seat and subscription
     set events (shared/events/relay.py); None: events are off, the allocator writes none.
     ``metrics_per_tenant``: the seat gauges by tenant too."""
-    async with (open_store(location, TABLES, clock=clock, then=complete_schema) as store,
+    async with (open_store(location, SCHEMA, clock=clock, then=complete_schema) as store,
                 outboxed(store.units(UnitOfWork), events, identity, clock=clock, poll=relay_poll) as uow,
                 journal_pruning(store.maintenance, ProcessedMessage, clock),
                 seat_gauges(store.maintenance, metrics_per_tenant)):

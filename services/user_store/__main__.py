@@ -6,5 +6,5 @@ from shared.settings import from_environment
 
 if __name__ == "__main__":
     settings = from_environment(UserStoreSettings)
-    main(settings, service="user_store", topics=(USERS_COMMANDS, GROUPS_COMMANDS),
-         dispatcher=production(settings), database=settings.db_path)
+    main(settings, service="user_store", topics=(USERS_COMMANDS, GROUPS_COMMANDS), dispatcher=production(settings),
+         database=settings.store)

@@ -1,21 +1,14 @@
-"""The user store's tables in its SQLite file (engine settings: shared/sqlite/engine.py)."""
+"""The user store's SQLite file as tests open it bare (engine settings: shared/sqlite/engine.py), migrated as the
+service migrates it at start (migrations/; the service itself opens it through shared/store/backend.open_store)."""
 
 from __future__ import annotations
 
-from services.user_store.tables import (
-    GroupRow,
-    MembershipRow,
-    ProcessedMessage,
-    SeatIntentRow,
-    UserRow,
-)
-from shared.events.tables import EventOutboxRow
-from shared.sqlite import Database, create_engine, create_tables, session_factory
+from services.user_store.migrations import SCHEMA
+from shared.sqlite import Database, create_engine, session_factory
+from shared.store.migrations import migrate_file
 
 __all__ = ["create_engine", "create_schema", "session_factory"]
 
-TABLES = (UserRow, GroupRow, MembershipRow, ProcessedMessage, SeatIntentRow, EventOutboxRow)
-
 
 async def create_schema(engine: Database) -> None:
-    await create_tables(engine, TABLES)
+    migrate_file(engine.sync_engine, SCHEMA)

@@ -1,21 +1,21 @@
-"""Compile a filter AST to one SQLAlchemy condition on SQLite (RFC 7644 §3.4.2.2), and sortBy keys (§3.4.2.3).
+"""Compile a filter AST to one SQLAlchemy condition (RFC 7644 §3.4.2.2), and sortBy keys (§3.4.2.3).
 
 The condition is true exactly where ``shared.scim.filter_match.matches`` is: both run the same
 ``normalize``d tree, and every leaf below is two-valued (never SQL NULL), so ``not`` and ``ne`` stay
 the complements they are in memory. Paths with a dedicated column use it, memberships are read from
-their table, and everything else from the JSON ``resource`` column with JSON1 (``json_extract``, and
-``json_each`` for multi-valued attributes).
+their table, and everything else from the JSON ``resource`` column.
 Values are always bound parameters; JSON paths are built only from schema names, which ``normalize``
 has checked the tree's paths against.
 
-Case-insensitive comparisons fold as Python's ``str.lower()`` does, all of Unicode (shared/sqlite/engine.py
-registers it as SQLite's ``lower``), so they select what the in-memory evaluator selects.
+One condition for SQLite and PostgreSQL: the leaves they spell apart (reading JSON, listing a list's
+elements, folding case as Python's ``str.lower()`` does, planner hints) are constructs of
+filter_dialects.py, compiled for the backend the statement runs on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, NoReturn
 
 from sqlalchemy import (
@@ -46,6 +46,19 @@ from contracts.filters import (
     Present,
     ValuePath,
 )
+from services.user_store.filter_dialects import (
+    Keys,
+    element_kind,
+    folded,
+    json_elements,
+    json_kind,
+    json_number,
+    json_object,
+    json_text,
+    prefiltered,
+    unlikely,
+)
+from services.user_store.postgres_schema import email_values_hold
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
 from shared.scim.attributes import GROUP, USER, ResourceSchema
 from shared.scim.errors import invalid_filter
@@ -59,17 +72,18 @@ from shared.scim.filter_values import (
 )
 from shared.scim.schemas import EXTENSION_SCHEMA
 from shared.sqlite import table_of
+from shared.store.portable_sql import text_position
 
 Condition = ColumnElement[bool]
 
-#: SQLite ``json_type`` names of the values each SCIM type may hold (RFC 7643 §2.3).
+#: ``json_type`` names of the values each SCIM type may hold (RFC 7643 §2.3).
 _JSON_TYPES = {"string": ("text",), "reference": ("text",), "binary": ("text",),
                "integer": ("integer",), "decimal": ("integer", "real")}
 _OPERATORS: dict[str, Callable[[Any, Any], Condition]] = {
     "eq": lambda x, v: x == v, "gt": lambda x, v: x > v, "ge": lambda x, v: x >= v,
     "lt": lambda x, v: x < v, "le": lambda x, v: x <= v,
     # instr/substr, not LIKE: a value's % and _ stay literal, and there is no escape to get wrong.
-    "co": lambda x, v: func.instr(x, v) > 0,
+    "co": lambda x, v: text_position(x, v) > 0,
     "sw": lambda x, v: func.substr(x, 1, len(v)) == v,
     "ew": lambda x, v: func.substr(x, func.length(x) - len(v) + 1) == v,
 }
@@ -102,7 +116,7 @@ def _like_literal(char: str) -> str:
 
 class Elements(NamedTuple):
     """The elements of one multi-valued attribute of the outer row: where they come from, and each one's
-    JSON value and ``json_type``. ``where`` ties them to the outer row."""
+    JSON value and ``json_kind``. ``where`` ties them to the outer row."""
 
     source: FromClause
     value: ColumnElement[Any]
@@ -124,19 +138,22 @@ class FilterTarget:
     elements: Mapping[AttributePath, Callable[[], Elements]] = field(default_factory=dict)
     #: Attributes neither the resource column nor the above hold.
     unfilterable: frozenset[AttributePath] = frozenset()
+    #: Sub-attributes of a list in the resource whose lower-cased values an index holds on PostgreSQL: the
+    #: condition that a row holds a value, which ``x eq value`` on an element implies.
+    indexed: Mapping[AttributePath, Callable[[ColumnElement[Any], str], Condition]] = field(default_factory=dict)
 
 
 def _group_members() -> Elements:
     """A group's ``members`` as the user store renders them (RFC 7643 §4.2), from ``memberships``."""
-    display = func.coalesce(func.json_extract(UserRow.resource, "$.displayName"), UserRow.user_name)
-    member = func.json_object("value", MembershipRow.member_id, "type", "User", "display", display)
+    display = func.coalesce(json_text(table_of(UserRow).c.resource, ("displayName",)), UserRow.user_name)
+    member = json_object("value", MembershipRow.member_id, "type", "User", "display", display)
     return Elements(join(MembershipRow, UserRow, col(MembershipRow.member_id) == col(UserRow.id)), member,
                     literal("object"), col(MembershipRow.group_id) == col(GroupRow.id))
 
 
 def _user_groups() -> Elements:
     """A user's read-only ``groups`` (RFC 7643 §4.1.2): direct memberships, as the user store renders them."""
-    group = func.json_object("value", GroupRow.id, "display", GroupRow.display_name, "type", "direct")
+    group = json_object("value", GroupRow.id, "display", GroupRow.display_name, "type", "direct")
     return Elements(join(MembershipRow, GroupRow, col(MembershipRow.group_id) == col(GroupRow.id)), group,
                     literal("object"), col(MembershipRow.member_id) == col(UserRow.id))
 
@@ -168,11 +185,6 @@ def _known(schema: ResourceSchema, text: str) -> AttributePath:
     return path
 
 
-def _json_path(*keys: str | int) -> str:
-    # Every key quoted: URNs hold ':' and '.', and "$ref" holds '$'. Keys are schema names, never client text.
-    return "$" + "".join(f"[{key}]" if isinstance(key, int) else f'."{key}"' for key in keys)
-
-
 def _seat_state() -> dict[AttributePath, ColumnElement[Any]]:
     """The vendor extension's read-only seat state as handlers.with_seat_state renders it from the row: it
     is not in the stored resource, so a filter or sortBy must read it where it is kept."""
@@ -181,9 +193,9 @@ def _seat_state() -> dict[AttributePath, ColumnElement[Any]]:
 
     users = table_of(UserRow).c
     resource, set_role = users.resource, users.set_role
-    own_role = func.json_extract(resource, _json_path(EXTENSION_SCHEMA, "role"))
+    own_role = json_text(resource, (EXTENSION_SCHEMA, "role"))
     return {
-        path("scimActive"): func.coalesce(func.json_type(resource, _json_path("active")), "") != "false",
+        path("scimActive"): func.coalesce(json_kind(resource, ("active",)), "") != "false",
         path("platformActive"): users.platform_active,
         path("subscriptionSet"): users.subscription_set,
         path("effectiveRole"): case((users.subscription_set.is_not(None), func.coalesce(
@@ -191,7 +203,8 @@ def _seat_state() -> dict[AttributePath, ColumnElement[Any]]:
     }
 
 
-USER_TARGET = _target(USER, UserRow, "userName", "user_name_key", "groups", _user_groups, _seat_state())
+USER_TARGET = replace(_target(USER, UserRow, "userName", "user_name_key", "groups", _user_groups, _seat_state()),
+                      indexed={_known(USER, "emails.value"): email_values_hold})
 GROUP_TARGET = _target(GROUP, GroupRow, "displayName", "display_name_key", "members", _group_members)
 
 
@@ -204,14 +217,14 @@ def sort_key(path: AttributePath, schema: ResourceSchema, target: FilterTarget) 
     """The value to ORDER BY for ``sortBy`` (RFC 7644 §3.4.2.3).
 
     A multi-valued attribute sorts by its primary element's value, else its first element's. Strings
-    that are not caseExact sort lower-cased. A resource without the attribute yields NULL, which SQLite
-    sorts first; order with ``.nulls_last()`` to put such resources last.
+    sort by code point, lower-cased unless caseExact. A resource without the attribute yields NULL, which
+    SQLite sorts first; order with ``.nulls_last()`` to put such resources last.
     """
     path = check_path(path, schema)
     if path.sub is None and schema.definition(path)["type"] == "complex":
         path = schema.resolve(f"{path}.value") or _unfilterable(path)
     key = _Compiler(schema, target).sort_value(path)
-    return func.lower(key) if folds_case(schema.definition(path)) and path not in target.lowered else key
+    return folded(key) if folds_case(schema.definition(path)) and path not in target.lowered else key
 
 
 def _unfilterable(path: AttributePath, what: str = "filtered or sorted on") -> NoReturn:
@@ -222,9 +235,9 @@ def _sub(path: AttributePath) -> tuple[str, ...]:
     return () if path.sub is None else (path.sub,)
 
 
-def _read(document: ColumnElement[Any], json_path: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """A JSON value's SQLite type name and its value."""
-    return func.json_type(document, json_path), func.json_extract(document, json_path)
+def _read(kind: str, document: ColumnElement[Any], keys: Keys | None) -> ColumnElement[Any]:
+    """The value at ``keys`` as an attribute of the SCIM type ``kind`` compares it."""
+    return json_number(document, keys) if kind in ("integer", "decimal") else json_text(document, keys)
 
 
 def _exists(elements: Elements, condition: Condition) -> Condition:
@@ -269,14 +282,15 @@ class _Compiler:
             return literal(self.target.constants[path])
         if self.schema.definition(path)["type"] == "dateTime":
             _unfilterable(path)  # dateTimes sort through columns only
+        kind = self.schema.definition(path)["type"]
         if not attribute_of(path, self.schema)["multiValued"]:
-            return func.json_extract(self.target.resource, _json_path(*self._location(path), *_sub(path)))
-        first = func.json_extract(self.target.resource, _json_path(*self._location(path), 0, *_sub(path)))
+            return _read(kind, self.target.resource, (*self._location(path), *_sub(path)))
+        first = _read(kind, self.target.resource, (*self._location(path), 0, *_sub(path)))
         if path.sub is None:
             return first
         each = self._each(path)
-        primary = (select(func.json_extract(each.value, _json_path(path.sub))).select_from(each.source)
-                   .where(func.json_type(each.value, _json_path("primary")) == "true").limit(1))
+        primary = (select(_read(kind, each.value, (path.sub,))).select_from(each.source)
+                   .where(json_kind(each.value, ("primary",)) == "true").limit(1))
         return func.coalesce(primary.scalar_subquery(), first)
 
     def _leaf(self, node: Comparison | Present) -> Condition:
@@ -290,21 +304,33 @@ class _Compiler:
             return true() if holds else false()
         if attribute_of(path, self.schema)["multiValued"]:  # a list of simple values, or whole elements for pr
             each = self._each(path)
-            leaf = _exists(each, self._json_leaf(node, each.kind, each.value))
+            leaf = _exists(each, self._json_leaf(node, each.kind, each.value, None))
             held_elsewhere = attribute_path(path) in self.target.elements
             return leaf if held_elsewhere else self._text_hinted(node, leaf)
-        return self._text_hinted(node, self._json_leaf(
-            node, *_read(self.target.resource, _json_path(*self._location(path), *_sub(path)))))
+        keys = (*self._location(path), *_sub(path))
+        return self._text_hinted(node, self._json_leaf(node, json_kind(self.target.resource, keys),
+                                                       self.target.resource, keys))
 
     def _text_hinted(self, node: Filter, leaf: Condition) -> Condition:
-        """``leaf`` (``node`` on values of the resource column) preceded by a LIKE on the column's text
-        where one can tell that a row cannot match: LIKE scans the stored text, where the leaf parses
-        every row's JSON (a list filtered on a JSON attribute was a parse per row and per query,
-        bench/RESULTS.md). The LIKE holds for every row the leaf selects (text_hint): same result."""
-        pattern = self._hint(node)
-        if pattern is None:
+        """``leaf`` (``node`` on values of the resource column) preceded by a cheaper condition every row it
+        selects meets (same result). SQLite: a LIKE on the stored text (text_hint), which it scans where the
+        leaf parses every row's JSON (a parse per row and per query, bench/RESULTS.md). PostgreSQL, whose
+        jsonb is parsed already: an index's (``indexed``)."""
+        pattern, indexed = self._hint(node), self._indexed(node)
+        if pattern is None and indexed is None:
             return leaf
-        return and_(type_coerce(self.target.resource, String).like(pattern, escape="\\"), leaf)
+        like = None if pattern is None else type_coerce(self.target.resource, String).like(pattern, escape="\\")
+        return prefiltered(leaf, sqlite=like, postgresql=indexed)
+
+    def _indexed(self, node: Filter) -> Condition | None:
+        """An index's condition on the rows ``node`` selects: ``x eq value`` on an element whose ``x`` it
+        holds, alone or in a conjunction (Entra's ``emails[type eq "work"].value eq``)."""
+        match node:
+            case Comparison(op="eq", path=path, value=str(value)) if path in self.target.indexed:
+                return self.target.indexed[path](self.target.resource, value.lower())
+            case And(operands=operands):
+                return next((found for operand in operands if (found := self._indexed(operand)) is not None), None)
+        return None
 
     def _hint(self, node: Filter) -> str | None:
         """A LIKE pattern the text of every resource ``node`` selects matches: a text comparison's, or one
@@ -318,19 +344,22 @@ class _Compiler:
         return None
 
     def _element_leaf(self, node: Comparison | Present, document: ColumnElement[Any]) -> Condition:
-        return self._json_leaf(node, *_read(document, _json_path(*_sub(node.path))))
+        keys = _sub(node.path)
+        return self._json_leaf(node, json_kind(document, keys), document, keys)
 
-    def _json_leaf(self, node: Comparison | Present, kind: ColumnElement[Any], value: ColumnElement[Any]) -> Condition:
+    def _json_leaf(self, node: Comparison | Present, kind: ColumnElement[Any], document: ColumnElement[Any],
+                   keys: Keys | None) -> Condition:
+        """``node`` on the JSON value at ``keys`` of ``document`` (None: the document itself), of ``kind``."""
         if isinstance(node, Present):
-            return _present(kind, value)
+            return _present(kind, json_text(document, keys))
         definition = self.schema.definition(node.path)
         if definition["type"] == "boolean":  # only eq remains after normalize
             return func.coalesce(kind, "") == ("true" if node.value else "false")
         if definition["type"] not in _JSON_TYPES:
             _unfilterable(node.path)  # dateTimes are filterable through columns only
-        expected = node.value
+        value, expected = _read(definition["type"], document, keys), node.value
         if folds_case(definition):
-            value, expected = func.lower(value), expected.lower()  # type: ignore[union-attr]
+            value, expected = folded(value), expected.lower()  # type: ignore[union-attr]
         typed = func.coalesce(kind, "").in_(_JSON_TYPES[definition["type"]])
         return and_(typed, _OPERATORS[node.op](value, expected))
 
@@ -345,22 +374,22 @@ class _Compiler:
         elif node.path in self.target.lowered:
             expected = expected.lower()
         elif folds_case(definition):
-            column, expected = func.lower(column), expected.lower()
+            column, expected = folded(column), expected.lower()
         condition = _OPERATORS[node.op](column, expected)
         if node.op == "eq":
             # An IdP's lookup (userName, externalId, id eq ...) matches a row or two: unlikely() tells
             # SQLite so, and it reads the equality index instead of walking the paging index in order.
-            condition = func.unlikely(condition)
+            condition = unlikely(condition)
         # IS NOT NULL keeps a NULL column from making the whole condition NULL under not().
         return and_(column.is_not(None), condition)
 
     def _each(self, path: AttributePath) -> Elements:
-        """The elements of a multi-valued attribute: from elsewhere, or ``json_each`` over the resource's list."""
+        """The elements of a multi-valued attribute: from elsewhere, or those of the resource's list."""
         attribute = attribute_path(path)
         if attribute in self.target.elements:
             return self.target.elements[attribute]()
-        each = func.json_each(self.target.resource, _json_path(*self._location(path))).table_valued("type", "value")
-        return Elements(each, each.c.value, each.c.type)
+        each = json_elements(self.target.resource, self._location(path)).table_valued("type", "value")
+        return Elements(each, each.c.value, element_kind(each.c.type, each.c.value))
 
     def _location(self, path: AttributePath) -> tuple[str, ...]:
         """The JSON keys of a path's attribute in the stored resource: extensions live under their URN."""

@@ -129,6 +129,7 @@ class SeatedWrite(ABC, Generic[CommandT, ChangeT, ResultT]):
         """Step 1. A resumed command that no longer applies (say, its userName was taken meanwhile) undoes
         the seat steps its earlier run may have made."""
         async with self.deps.uow() as uow:
+            await uow.hold_tenant(self.tenant_id)
             if (earlier := await self._journaled(uow)) is not None:
                 return earlier
             try:
@@ -160,6 +161,7 @@ class SeatedWrite(ABC, Generic[CommandT, ChangeT, ResultT]):
     async def _store(self, begun: Begun[ChangeT], answers: list[SeatAnswer]) -> ResultT:
         """Step 3. A write that can no longer be stored puts the seats its steps moved back."""
         async with self.deps.uow() as uow:
+            await uow.hold_tenant(self.tenant_id)
             if (earlier := await self._journaled(uow)) is not None:
                 return earlier  # another store process finished this command meanwhile
             try:
@@ -170,7 +172,14 @@ class SeatedWrite(ABC, Generic[CommandT, ChangeT, ResultT]):
         raise failure
 
     async def _journaled(self, uow: UnitOfWork) -> ResultT | None:
-        return await uow.journal.result_of(self.meta.message_id, self.result_type)  # type: ignore[return-value]
+        """The reply of an earlier run of the command, once it is stored. This unit reads in the transaction
+        the process's units share (shared/sqlite/writer.py), so it sees another run's reply (the sweeper's, a
+        redelivery's) before that is committed; answered at once, its caller could read no user yet, or the
+        commit could still fail. Committing this unit, which changed nothing, waits for that commit."""
+        earlier = await uow.journal.result_of(self.meta.message_id, self.result_type)
+        if earlier is not None:
+            await uow.commit()
+        return earlier  # type: ignore[return-value]
 
     async def _finished(self, uow: UnitOfWork, change: ChangeT, answers: list[SeatAnswer]) -> ResultT:
         with unique_or(self.conflict):

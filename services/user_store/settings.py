@@ -1,23 +1,31 @@
-from pathlib import Path
+from pydantic import Field, field_validator
 
-from pydantic import Field
+from services.user_store.paging import QUERY_BUDGET_STEPS, QUERY_TIMEOUT_MS
+from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.store import QueryBudget
 
-from services.user_store.paging import QUERY_BUDGET_STEPS
-from shared.settings import SqliteOnlySettings
 
-
-class UserStoreSettings(SqliteOnlySettings):
+class UserStoreSettings(CommonSettings):
     """``SCIMFLOW_QUERY_BUDGET_STEPS``: the SQLite VM steps one list or filter query may take before it is
-    refused as too expensive (paging.QUERY_BUDGET_STEPS); 0: no bound. ``SCIMFLOW_EVENTS_ENABLED``: whether
+    refused as too expensive (paging.QUERY_BUDGET_STEPS); ``SCIMFLOW_QUERY_TIMEOUT_MS``: PostgreSQL's
+    counterpart, the statement timeout of such a query; 0: no bound. ``SCIMFLOW_EVENTS_ENABLED``: whether
     the store publishes provisioning events on ``scimflow.events`` (README "Events"); off, it writes none."""
 
     query_budget_steps: int = Field(default=QUERY_BUDGET_STEPS, ge=0)
+    query_timeout_ms: int = Field(default=QUERY_TIMEOUT_MS, ge=0)
     events_enabled: bool = True
+    #: ``SCIMFLOW_USER_STORE_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
+    user_store_database_url: str | None = None
+
+    @field_validator("user_store_database_url")
+    @classmethod
+    def own_postgres_only(cls, url: str | None) -> str | None:
+        return postgres_url(url)
 
     @property
-    def query_budget(self) -> int | None:
-        return self.query_budget_steps or None
+    def query_budget(self) -> QueryBudget:
+        return QueryBudget(steps=self.query_budget_steps or None, timeout_ms=self.query_timeout_ms or None)
 
     @property
-    def db_path(self) -> Path:
-        return self.service_data_dir("user_store") / "users.sqlite3"
+    def store(self) -> StoreLocation:
+        return self.store_of("user_store", self.user_store_database_url, "users.sqlite3")

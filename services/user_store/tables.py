@@ -1,10 +1,19 @@
-"""SQL tables of the user store."""
+"""SQL tables of the user store.
+
+The resources are jsonb on PostgreSQL: filters read paths of ``resource`` (filter_dialects.py) and an index
+holds its e-mails (postgres_schema.py), which jsonb's parsed form serves and plain json would re-parse. The
+journal's answers and the seat intents are only ever read whole: plain json, cheaper to write.
+"""
 
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
+#: A JSON document: SQLite's JSON text, PostgreSQL's jsonb (keys come back in jsonb's order, not as written).
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
 
 class ResourceColumns(SQLModel):
@@ -13,7 +22,7 @@ class ResourceColumns(SQLModel):
     id: str = Field(primary_key=True)
     tenant_id: str
     external_id: str | None = None
-    resource: dict[str, Any] = Field(sa_type=JSON, nullable=False)
+    resource: dict[str, Any] = Field(sa_type=JSON_DOCUMENT, nullable=False)
     created: datetime
     last_modified: datetime
     version: int = 1

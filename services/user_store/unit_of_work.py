@@ -31,6 +31,13 @@ class Journal(MessageJournal):
 
 
 class UnitOfWork(UnitOfWorkWithEvents):
+    async def hold_tenant(self, tenant_id: str) -> None:
+        """Run this unit's read-check-write after (and before) every other write unit of the tenant, in any
+        copy of the store: what SQLite's one writer at a time gives for free, PostgreSQL's READ COMMITTED
+        does not (two runs of one command would both find no journal entry and both write). An advisory
+        lock until the unit ends on PostgreSQL; nothing to do on SQLite."""
+        await self.run(lambda sql: sql.lock(f"user_store:{tenant_id}"))
+
     def open(self) -> None:
         self.users = UserRepository(self)
         self.groups = GroupRepository(self)

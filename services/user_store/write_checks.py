@@ -3,12 +3,9 @@ read, that a unique name is still free, that a PATCH leaves a valid resource."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
-
-from sqlalchemy.exc import IntegrityError
 
 from contracts import ErrorCode
 from shared.messaging.dispatch import CommandFailed
@@ -19,6 +16,7 @@ from shared.scim.patch import apply_patch
 from shared.scim.patch_parse import parse_patch
 from shared.scim.resource import parse_resource
 from shared.store import found
+from shared.store.errors import INTEGRITY_ERRORS
 
 
 class Versioned(Protocol):
@@ -35,7 +33,7 @@ def unique_or(conflict: CommandFailed | None) -> Iterator[None]:
     flushes) is ``conflict`` (when given)."""
     try:
         yield
-    except (IntegrityError, sqlite3.IntegrityError):
+    except INTEGRITY_ERRORS:
         if conflict is None:
             raise
         raise conflict from None

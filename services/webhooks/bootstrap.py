@@ -18,8 +18,9 @@ from services.webhooks.delivery import Deliverer, Disabled, HttpPoster, Poster
 from services.webhooks.handlers import HANDLERS, Deps
 from services.webhooks.history import prune
 from services.webhooks.ingest import ingest
+from services.webhooks.migrations import SCHEMA
 from services.webhooks.settings import WebhooksSettings
-from services.webhooks.tables import TABLES, ProcessedMessage
+from services.webhooks.tables import ProcessedMessage
 from services.webhooks.tenant_events import TenantEvents
 from services.webhooks.tenants import follow
 from services.webhooks.unit_of_work import UnitOfWork
@@ -46,7 +47,7 @@ async def bootstrap(settings: WebhooksSettings, identity: ServiceIdentity, *, bu
     bus = bus or KafkaBus.configured(settings, client_id=f"{identity.source}/background",
                                      group_instance_id=identity.instance)
     stop = asyncio.Event()
-    async with open_store(settings.store, TABLES, clock=clock) as store, AsyncExitStack() as stack:
+    async with open_store(settings.store, SCHEMA, clock=clock) as store, AsyncExitStack() as stack:
         uow = store.units(UnitOfWork)
         publisher = await stack.enter_async_context(bus.publisher())
         notices = Requester(publisher, "", source=identity.source, timeout=10)

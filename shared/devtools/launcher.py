@@ -100,6 +100,9 @@ class System:
     #: Put before every process's SCIMFLOW_INSTANCE_ID: its name in the consumer groups (static members)
     #: on a broker that other systems used (the tests'), so no dead member of theirs stands for one of ours.
     instance_prefix: str = ""
+    #: Each process in a data directory of its own (``data_dir`` / its instance id), sharing no file with
+    #: the others, as copies on separate hosts do (their state in PostgreSQL, SCIMFLOW_DATABASE_URL).
+    separate_data_dirs: bool = False
     processes: list[ServiceProcess] = field(default_factory=list)
 
     @property
@@ -115,7 +118,7 @@ class System:
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             **self.kafka_env,
-            "SCIMFLOW_DATA_DIR": str(self.data_dir),
+            "SCIMFLOW_DATA_DIR": str(self.data_dir / instance_id if self.separate_data_dirs else self.data_dir),
             "SCIMFLOW_HTTP_HOST": self.http_host,
             "SCIMFLOW_HTTP_PORT": str(self.http_port),
             "SCIMFLOW_INSTANCE_ID": instance_id,

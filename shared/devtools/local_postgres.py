@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
@@ -58,9 +59,12 @@ def _newest_binaries(root: Path) -> Path | None:
 class LocalPostgres:
     """One cluster in a temporary directory of its own: ``start``, ``url``, ``stop`` (or ``with``)."""
 
-    def __init__(self, port: int | None = None, binaries: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, binaries: Path | None = None,
+                 settings: Sequence[str] = TEST_SETTINGS) -> None:
         self.port = port or free_port()
         self._binaries = binaries
+        #: ``name=value`` server settings (``-c``): the tests' by default; the bench asks for durable writes.
+        self.settings = tuple(settings)
         self.directory: Path | None = None
 
     @property
@@ -85,7 +89,7 @@ class LocalPostgres:
                       "--locale=C.UTF-8", "--auth=trust", "--no-sync")  # C.UTF-8: lower() folds beyond ASCII
             (self._data / "pg_hba.conf").write_text(f"local all all trust\nhost all all {HOST}/32 trust\n")
             options = " ".join([f"-p {self.port}", f"-k {self.directory}", f"-c listen_addresses={HOST}",
-                                *(f"-c {setting}" for setting in TEST_SETTINGS)])
+                                *(f"-c {setting}" for setting in self.settings)])
             self._run(binaries / "pg_ctl", "start", "-w", "-t", str(START_TIMEOUT_SECONDS), "-D", self._data,
                       "-l", self.directory / "server.log", "-o", options)
         except BaseException:

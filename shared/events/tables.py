@@ -1,5 +1,5 @@
-"""The outbox table, the same in the SQLite file of each service that emits events (create it with the
-service's own tables: shared/sqlite.create_tables)."""
+"""The outbox table, the same in the database of each service that emits events (made by the service's own
+migrations, with its tables: services/<name>/migrations/)."""
 
 from sqlalchemy import BigInteger, Index, LargeBinary
 from sqlmodel import Field, SQLModel

@@ -26,7 +26,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from contracts.topics import TopicSpec
 from shared.messaging.partitioner import KeyedPartitioner
 from shared.messaging.security import PLAINTEXT, KafkaClientSecurity, refusal_reason
-from shared.messaging.static_member import ReplacementCheck, leave_on_stop
+from shared.messaging.static_member import leave_on_stop, stop_when_replaced
 from shared.messaging.transport import MAX_RECORD_BYTES, Outgoing, Record, RecordTooLarge
 from shared.metrics.consumers import LagGauge
 
@@ -145,13 +145,12 @@ class KafkaBus:
             **_gathering(gather_ms),
         )
         await self._start(consumer.start, consumer.stop)
-        check = None
         if self.group_instance_id is not None:
             leave_on_stop(consumer, self.group_instance_id)
-            check = ReplacementCheck(group_id, self.group_instance_id)
+            stop_when_replaced(consumer, self.group_instance_id)
         lag = LagGauge(group_id)
         try:
-            yield KafkaGroupConsumer(consumer, check, lag)
+            yield KafkaGroupConsumer(consumer, lag)
         finally:
             lag.clear()
             await consumer.stop()
@@ -249,17 +248,14 @@ class KafkaPublisher:
 
 
 class KafkaGroupConsumer:
-    def __init__(self, consumer: AIOKafkaConsumer, replaced: ReplacementCheck | None = None,
-                 lag: LagGauge | None = None) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, lag: LagGauge | None = None) -> None:
         self._consumer = consumer
-        self._replaced = replaced
         self._lag = lag
         self._committed: dict[TopicPartition, int] = {}
 
     async def fetch(self, timeout_ms: int) -> list[Record]:
+        # Raises DuplicateMember when another live process took this static member (static_member.py).
         batches = await self._consumer.getmany(timeout_ms=timeout_ms)
-        if self._replaced is not None:  # DuplicateMember: this process must not serve on
-            self._replaced.check(self._consumer)
         records = [_record(msg) for msgs in batches.values() for msg in msgs]
         self._show_lag(batches)
         return records

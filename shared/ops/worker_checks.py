@@ -2,8 +2,9 @@
 
 No partitions: it has not joined its group yet, or the group has more copies than partitions and this
 one idles (then it is rightly not taking traffic). The database is asked through a connection of its
-own, read-only, in a thread: the probe must not queue behind the service's own writes, nor create an
-empty file where the database should be.
+own: the probe must not queue behind the service's own writes (nor wait for a free connection of its
+pool). A SQLite file is read read-only, in a thread, so that no empty file is made where the database
+should be; a PostgreSQL server is asked whether the service's schema is there.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy import make_url
+
 from shared.messaging.transport import ConsumerWatch
 from shared.ops.server import Readiness
+from shared.settings import PostgresSchema, SqliteFile, StoreLocation
 
 PARTITIONS = "partitions"
 DATABASE = "database"
@@ -32,10 +37,31 @@ def database_answers_now(path: Path) -> bool:
     return True
 
 
-def worker_readiness(watch: ConsumerWatch, database: Path | None) -> Readiness:
+async def postgres_answers_now(location: PostgresSchema) -> bool:
+    """The server takes a connection and the service's schema is there, within DATABASE_WAIT_SECONDS."""
+    url = make_url(location.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        async with asyncio.timeout(DATABASE_WAIT_SECONDS):
+            connection = await asyncpg.connect(url)
+            try:
+                found = await connection.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", location.schema)
+            finally:
+                await connection.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return found == 1
+
+
+async def store_answers_now(location: StoreLocation) -> bool:
+    if isinstance(location, SqliteFile):
+        return await asyncio.to_thread(database_answers_now, location.path)
+    return await postgres_answers_now(location)
+
+
+def worker_readiness(watch: ConsumerWatch, database: StoreLocation | None) -> Readiness:
     async def missing() -> list[str]:
         absent = [] if watch.assigned_partitions() else [PARTITIONS]
-        if database is not None and not await asyncio.to_thread(database_answers_now, database):
+        if database is not None and not await store_answers_now(database):
             absent.append(DATABASE)
         return absent
     return missing

@@ -1,4 +1,4 @@
-"""A service's PostgreSQL database: an asyncpg engine in the service's own schema, and its tables made there.
+"""A service's PostgreSQL database: an asyncpg engine in the service's own schema, and its migrations run there.
 
 Every service may share one database: each one's connections set ``search_path`` to its own schema, so its
 tables (named as on SQLite, unqualified in every statement) are its own and the SQL stays the same.
@@ -6,15 +6,14 @@ tables (named as on SQLite, unqualified in every statement) are its own and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import orjson
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel
 
 from shared.settings import PostgresSchema
-from shared.sqlite.schema import create_own_tables
+from shared.store.migrations import Migrated, ServiceSchema, migrate
 
 #: Connections kept open: a unit of work holds one for as long as it runs, and a worker runs several at once.
 POOL_SIZE = 10
@@ -27,17 +26,18 @@ def create_postgres_engine(location: PostgresSchema) -> AsyncEngine:
         connect_args={"server_settings": {"search_path": location.schema}})
 
 
-async def create_postgres_tables(engine: AsyncEngine, schema: str, tables: Sequence[type[SQLModel]],
-                                 then: Callable[[Connection], None] | None = None) -> None:
-    """The service's schema and tables, made (or upgraded, as on SQLite) by one of its copies at a time: an
-    advisory lock for the transaction, as copies starting together would both try to create them.
+async def migrate_postgres_schema(engine: AsyncEngine, schema: str, service: ServiceSchema,
+                                  then: Callable[[Connection], None] | None = None) -> Migrated:
+    """The service's schema made and migrated (shared/store/migrations.py) by one of its copies at a time: an
+    advisory lock for the transaction, as copies starting together would each try to.
     ``then``: the service's own schema statements (triggers), in the same transaction and turn."""
     async with engine.begin() as connection:
         await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema})
         await connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        await connection.run_sync(create_own_tables, tables)
+        migrated = await connection.run_sync(migrate, service, version_schema=schema)
         if then is not None:
             await connection.run_sync(then)
+        return migrated
 
 
 def _dumps(value: object) -> str:

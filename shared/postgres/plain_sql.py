@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -62,9 +62,8 @@ class PostgresPlainSql(PlainSql):
         """A transaction-scoped advisory lock on ``key`` (hashed to the 64 bits such locks are named by)."""
         self.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
 
-    def insert(self, table: Table, values: Mapping[str, object], *,
-               on_conflict: Literal["IGNORE", "REPLACE"] | None = None) -> bool:
-        return self.run(_insert_sql(table, tuple(values), on_conflict), *self._bound(table, values)) == 1
+    def insert_sql(self, table: Table, names: tuple[str, ...], on_conflict: str | None) -> str:
+        return _insert_sql(table, names, on_conflict)
 
 
 @functools.cache

@@ -10,21 +10,27 @@ READ, READ ONLY), in plain SQL and through the ORM alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Self, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.metrics.database import DB_TRANSACTION_SECONDS
 from shared.postgres.plain_sql import AdaptedStatements, PostgresPlainSql
-from shared.sqlite import PlainSql
+from shared.sqlite import BudgetExceeded, PlainSql
 from shared.store.clock import utc_now
-from shared.store.unit_of_work import UnitOfWork
+from shared.store.unit_of_work import QueryBudget, UnitOfWork
 
 T = TypeVar("T")
+
+#: The SQLSTATE of a statement cancelled, here by statement_timeout (query_canceled).
+QUERY_CANCELED = "57014"
 
 
 class PostgresUnitOfWork(UnitOfWork):
@@ -39,6 +45,9 @@ class PostgresUnitOfWork(UnitOfWork):
         self._read_only = read_only
         self.clock = clock
         self._engine: AsyncEngine = sessions.kw["bind"]
+        #: The metrics' name of the database: the service's schema (shared/store/backend.open_store).
+        self._database_name: str = sessions.kw.get("info", {}).get("database", "postgres")
+        self._open_since: float | None = None  # a write transaction's BEGIN, until its end is counted
         self._connection: AsyncConnection | None = None
         self._plain: PlainSql | None = None
         self._session: AsyncSession | None = None
@@ -60,6 +69,8 @@ class PostgresUnitOfWork(UnitOfWork):
                 connection = await connection.execution_options(isolation_level="REPEATABLE READ",
                                                                 postgresql_readonly=True)
             await connection.begin()
+            if not self._read_only:
+                self._open_since = time.perf_counter()
             raw = await connection.get_raw_connection()
             self._plain = PostgresPlainSql(AdaptedStatements(raw.dbapi_connection), self._engine.dialect)
         except BaseException:
@@ -73,6 +84,8 @@ class PostgresUnitOfWork(UnitOfWork):
 
     async def _close(self) -> None:
         """The ORM session and the connection given back (what was not committed is rolled back)."""
+        if self._open_since is not None:
+            self._observe("rollback")
         try:
             if self._session is not None:
                 await self._session.close()
@@ -89,15 +102,35 @@ class PostgresUnitOfWork(UnitOfWork):
                                else "the unit of work is not open (or already committed)")
         if self._session is not None:
             await self._session.flush()
-        await self._connection.commit()
+        await self._connection.commit()  # failing, it is closed (and counted) as rolled back by __aexit__
+        self._observe("commit")
         await self._close()
         if on_released is not None:
             on_released()
 
-    def budget(self, steps: int | None) -> AbstractContextManager[None]:
-        # SQLite VM steps mean nothing here; a statement timeout is the counterpart, for the slice that
-        # brings the user store (the one service whose reads are bounded).
-        raise NotImplementedError("reads are not bounded on PostgreSQL yet")
+    def _observe(self, outcome: str) -> None:
+        """How long this write transaction was open, from BEGIN to its end (shared/metrics/database.py)."""
+        if self._open_since is not None:
+            DB_TRANSACTION_SECONDS.labels(self._database_name, outcome).observe(time.perf_counter() - self._open_since)
+            self._open_since = None
+
+    @asynccontextmanager
+    async def budget(self, budget: QueryBudget) -> AsyncIterator[None]:
+        """A read-only unit's statements in the block each run at most ``budget.timeout_ms`` (PostgreSQL's
+        statement_timeout, for this transaction only), else they raise BudgetExceeded."""
+        if not self._read_only or self._connection is None:
+            raise RuntimeError("only an open read-only unit of work's reads are bounded")
+        if budget.timeout_ms is None:
+            yield
+            return
+        await self._connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(budget.timeout_ms)}")
+        try:
+            yield
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == QUERY_CANCELED:
+                raise BudgetExceeded(f"a statement timeout of {budget.timeout_ms} ms") from error
+            raise
+        await self._connection.exec_driver_sql("SET LOCAL statement_timeout = 0")  # the unit's other reads: unbounded
 
     async def sql(self) -> PlainSql:
         if self._plain is None or self._connection is None:

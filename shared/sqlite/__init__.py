@@ -5,7 +5,7 @@ One concern a module, the names services use re-exported here:
 - engine.py: the file (``Database``), its connections' set-up, the sessions made on it (inline, or on
   aiosqlite's thread for long maintenance);
 - locking.py: BEGIN IMMEDIATE, waiting for another process's write lock on the event loop;
-- schema.py: a service's tables created, and upgraded by new columns and indexes (``table_of``: a model's Table);
+- schema.py: ``table_of``, a model's Table;
 - plain_sql.py: the mini-ORM (``PlainSql``) for the statements every command runs;
 - writer.py: group commit, the units of work of a process taking turns on its one write connection;
 - snapshot.py: reads without the write lock, bounded in SQLite VM steps;
@@ -21,7 +21,7 @@ from shared.sqlite.engine import (
     threaded_session_factory,
 )
 from shared.sqlite.plain_sql import PlainSql, new_row, placeholders
-from shared.sqlite.schema import create_tables, table_of
+from shared.sqlite.schema import table_of
 from shared.sqlite.snapshot import BudgetExceeded, Snapshot
 from shared.sqlite.writer import Writer
 
@@ -33,7 +33,6 @@ __all__ = [
     "Snapshot",
     "Writer",
     "create_engine",
-    "create_tables",
     "joining_session",
     "new_row",
     "placeholders",

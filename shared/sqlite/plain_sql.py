@@ -76,7 +76,18 @@ class PlainSql:
                on_conflict: Literal["IGNORE", "REPLACE"] | None = None) -> bool:
         """Insert one row (its values converted as the ORM would); False when ``on_conflict="IGNORE"``
         skipped it. "REPLACE" writes the whole row over the one with the same key (an upsert)."""
-        return self.run(_insert_sql(table.name, tuple(values), on_conflict), *self._bound(table, values)) == 1
+        return self.run(self.insert_sql(table, tuple(values), on_conflict), *self._bound(table, values)) == 1
+
+    def insert_many(self, table: Table, rows: Sequence[Mapping[str, object]], *,
+                    on_conflict: Literal["IGNORE", "REPLACE"] | None = None) -> None:
+        """``insert`` of each row (all with the same columns) in one statement run per row."""
+        if rows:
+            self.run_many(self.insert_sql(table, tuple(rows[0]), on_conflict),
+                          [self._bound(table, row) for row in rows])
+
+    def insert_sql(self, table: Table, names: tuple[str, ...], on_conflict: str | None) -> str:
+        """The INSERT of ``names`` into ``table``, in this backend's words for ``on_conflict``."""
+        return _insert_sql(table.name, names, on_conflict)
 
     def update(self, table: Table, values: Mapping[str, object], key: Sequence[str]) -> int:
         """Write ``values`` on the row whose ``key`` columns (part of ``values``) match; returns how many

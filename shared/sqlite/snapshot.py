@@ -25,11 +25,11 @@ BUDGET_LOOK_STEPS = 10_000
 
 
 class BudgetExceeded(Exception):
-    """Reads ran past their budget of SQLite VM steps (Snapshot.budget): SQLite interrupted them."""
+    """Reads ran past their budget (shared/store.QueryBudget) and were interrupted: on SQLite its VM steps
+    (Snapshot.budget), on PostgreSQL its statement timeout."""
 
-    def __init__(self, steps: int) -> None:
-        super().__init__(f"interrupted past {steps} SQLite VM steps")
-        self.steps = steps
+    def __init__(self, bound: str) -> None:
+        super().__init__(f"interrupted past {bound}")
 
 
 class Snapshot:
@@ -76,7 +76,7 @@ class Snapshot:
             yield
         except (sqlite3.OperationalError, SQLAlchemyError) as error:
             if interrupted:
-                raise BudgetExceeded(steps) from error
+                raise BudgetExceeded(f"{steps} SQLite VM steps") from error
             raise
         finally:
             self._raw.set_progress_handler(None, 0)  # the connection serves other reads after this one

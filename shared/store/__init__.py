@@ -5,7 +5,9 @@
 - pruning.py: old journal entries and history rows forgotten, in the background;
 - clock.py: times in UTC;
 - backend.py: SQLite or PostgreSQL, as the settings say (``open_store``; imported from there, so a service
-  on SQLite alone never loads the PostgreSQL side); portable_sql.py: SQL functions spelt for either.
+  on SQLite alone never loads the PostgreSQL side); portable_sql.py: SQL functions spelt for either;
+- migrations.py: each service's schema migrations (Alembic), run at ``open_store``; adoption.py: a database
+  from before them brought to the first; upgrade.py: ``scimflow db upgrade``.
 """
 
 from shared.store.clock import as_utc, utc_now
@@ -16,9 +18,10 @@ from shared.store.pruning import (
     prune_journal,
 )
 from shared.store.repository import Journal, Repository, found
-from shared.store.unit_of_work import StoreDeps, UnitOfWork
+from shared.store.unit_of_work import QueryBudget, StoreDeps, UnitOfWork
 
 __all__ = [
+    "QueryBudget",
     "JOURNAL_RETENTION",
     "Journal",
     "Repository",

@@ -14,7 +14,8 @@ PostgreSQL each statement awaits the server, which sync code can only do in a gr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,14 +24,16 @@ from typing import cast
 
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.postgres import PostgresUnitOfWork, create_postgres_engine, create_postgres_tables
+from shared.postgres import PostgresUnitOfWork, create_postgres_engine, migrate_postgres_schema
 from shared.settings import PostgresSchema, StoreLocation
-from shared.sqlite import create_engine, create_tables, session_factory, threaded_session_factory
+from shared.sqlite import create_engine, session_factory, threaded_session_factory
 from shared.store.clock import utc_now
+from shared.store.migrations import Migrated, ServiceSchema, migrate_file
 from shared.store.unit_of_work import UnitOfWork, UowT
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Store:
     _sessions: async_sessionmaker[AsyncSession]  # the commands' (on SQLite: bound to the group-committing writer)
     _postgres: bool
     _clock: Callable[[], datetime]
+    #: What opening it did to its schema (shared/store/migrations.py): ``scimflow db upgrade`` says it.
+    migrated: Migrated
 
     def units(self, unit_of_work: type[UowT]) -> Callable[..., UowT]:
         """Units of work of a service's own class (repositories attached in ``open``) on this database:
@@ -57,29 +62,35 @@ class Store:
 
 
 @asynccontextmanager
-async def open_store(location: StoreLocation, tables: Sequence[type[SQLModel]], *,
+async def open_store(location: StoreLocation, schema: ServiceSchema, *,
                      clock: Callable[[], datetime] = utc_now,
                      then: Callable[[Connection], None] | None = None) -> AsyncIterator[Store]:
-    """The service's tables made (or upgraded) at ``location``, open until the block ends; ``then``: its own
-    schema statements after them (``connection.dialect.name`` says which backend's to run)."""
+    """The service's database at ``location`` migrated to ``schema``'s newest revision (shared/store/
+    migrations.py; UnknownRevision on a newer one), open until the block ends; ``then``: its own schema
+    statements after them (``connection.dialect.name`` says which backend's to run)."""
     if isinstance(location, PostgresSchema):
         engine = create_postgres_engine(location)
         try:
-            await create_postgres_tables(engine, location.schema, tables, then)
-            sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-            yield Store(sessions, sessions, True, clock)
+            migrated = await migrate_postgres_schema(engine, location.schema, schema, then)
+            _log_migrated(migrated)
+            sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False,
+                                          info={"database": location.schema})  # its name on /metrics
+            yield Store(sessions, sessions, True, clock, migrated)
         finally:
             await engine.dispose()
         return
     database = create_engine(location.path)
     try:
-        await create_tables(database, tables)
-        if then is not None:
-            with database.sync_engine.begin() as connection:
-                then(connection)
-        yield Store(threaded_session_factory(database), session_factory(database), False, clock)
+        migrated = migrate_file(database.sync_engine, schema, then)
+        _log_migrated(migrated)
+        yield Store(threaded_session_factory(database), session_factory(database), False, clock, migrated)
     finally:
         await database.dispose()
+
+
+def _log_migrated(migrated: Migrated) -> None:
+    if migrated.changed:
+        log.info("schema migrated", extra={"migration": str(migrated)})
 
 
 #: Each service class with PostgresUnitOfWork beneath it, made once.

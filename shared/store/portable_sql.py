@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer
+from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -52,3 +52,23 @@ def _json_each_holds(element: json_array_holds, compiler: SQLCompiler, **kw: Any
 def _jsonb_holds(element: json_array_holds, compiler: SQLCompiler, **kw: Any) -> str:
     array, value = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"(CAST({array} AS JSONB) @> jsonb_build_array({value}))"
+
+
+class unindexed(FunctionElement[str]):  # named as SQL functions are
+    """``unindexed(column)``: the column, which SQLite's planner (it has no statistics) must not pick an index
+    for (``+column``): a WHERE naming rows by id as well is cheaper by one key look-up per id than by walking
+    the column's index. PostgreSQL plans from statistics: the column as it is."""
+
+    type = String()
+    name = "unindexed"
+    inherit_cache = True
+
+
+@compiles(unindexed, "sqlite")
+def _plus_column(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "postgresql")
+def _column(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)

@@ -9,8 +9,8 @@ the same contract (shared/store/backend.py picks).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Self, TypeVar
@@ -23,6 +23,17 @@ from shared.sqlite import Database, PlainSql, Snapshot, joining_session
 from shared.store.clock import utc_now
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class QueryBudget:
+    """How much a read-only unit's reads (a list or filter query) may cost, in each backend's measure: SQLite
+    runs them on the process's event loop, so its VM steps bound how long every other command waits;
+    PostgreSQL runs them on the server, so a statement timeout bounds the connection they hold. None: no
+    bound. Past it they raise BudgetExceeded."""
+
+    steps: int | None = None
+    timeout_ms: int | None = None
 
 
 class UnitOfWork:
@@ -89,12 +100,14 @@ class UnitOfWork:
         self._writing = None
         await self._database.writer.commit(on_released)
 
-    def budget(self, steps: int | None) -> AbstractContextManager[None]:
-        """A read-only unit's reads in the block take at most about ``steps`` SQLite VM steps, else they
-        raise BudgetExceeded (shared/sqlite.Snapshot.budget); None: no bound."""
+    @asynccontextmanager
+    async def budget(self, budget: QueryBudget) -> AsyncIterator[None]:
+        """A read-only unit's reads in the block take at most about ``budget.steps`` SQLite VM steps, else
+        they raise BudgetExceeded (shared/sqlite.Snapshot.budget)."""
         if not self._read_only:
             raise RuntimeError("only a read-only unit of work's reads are bounded")
-        return self._snapshot_now().budget(steps)
+        with self._snapshot_now().budget(budget.steps):
+            yield
 
     async def sql(self) -> PlainSql:
         """This transaction in plain SQL (shared/sqlite.PlainSql), for the statements every command runs.

@@ -1,6 +1,5 @@
 """One setting picks a service's database (issue 25): SCIMFLOW_DATABASE_URL, a service's own over it, and
-SQLite files when neither is set; anything but PostgreSQL through asyncpg is refused, not crashed on; the
-services still on SQLite only refuse the URL rather than ignore it."""
+SQLite files when neither is set; anything but PostgreSQL through asyncpg is refused, not crashed on."""
 
 from __future__ import annotations
 
@@ -24,7 +23,8 @@ OWN = "postgresql+asyncpg://reporter@reports.example/status"
 ON_POSTGRES = [(SyncStatusSettings, "sync_status", "sync_status.sqlite3"),
                (SeatAllocatorSettings, "seat_allocator", "seats.sqlite3"),
                (NotifierSettings, "notifier", "notifier.sqlite3"),
-               (WebhooksSettings, "webhooks", "webhooks.sqlite3")]
+               (WebhooksSettings, "webhooks", "webhooks.sqlite3"),
+               (UserStoreSettings, "user_store", "users.sqlite3")]
 each_service = pytest.mark.parametrize(("settings_class", "service", "file_name"), ON_POSTGRES)
 
 
@@ -70,15 +70,3 @@ def refusal_of(module: str, tmp_path, **env: str) -> str:
 def test_a_process_refuses_another_url_in_words_without_its_password(tmp_path, variable):
     said = refusal_of("services.notifier", tmp_path, **{variable: "postgresql://app:hunter2@db.example/scim"})
     assert "starts with postgresql+asyncpg://" in said and "hunter2" not in said
-
-
-@pytest.mark.parametrize("settings_class", [UserStoreSettings])
-def test_a_service_still_on_sqlite_only_refuses_the_url_rather_than_ignore_it(monkeypatch, tmp_path, settings_class):
-    """Copies on several hosts would each keep a SQLite file of their own, unnoticed."""
-    monkeypatch.setenv("SCIMFLOW_DATABASE_URL", SHARED)
-    with pytest.raises(ValidationError, match="keeps its state in SQLite only so far"):
-        settings_class(data_dir=tmp_path)
-
-
-def test_the_user_store_refuses_the_url_in_words(tmp_path):
-    assert "SQLite only so far" in refusal_of("services.user_store", tmp_path, SCIMFLOW_DATABASE_URL=SHARED)

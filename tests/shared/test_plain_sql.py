@@ -12,7 +12,7 @@ from services.user_store.database import create_engine, create_schema, session_f
 from services.user_store.tables import ProcessedMessage, SeatIntentRow
 from services.user_store.unit_of_work import UnitOfWork
 from shared.sqlite import BudgetExceeded
-from shared.store import Journal
+from shared.store import Journal, QueryBudget
 
 CREATED = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -186,10 +186,12 @@ async def test_reads_past_their_budget_of_steps_are_interrupted_and_the_connecti
     """shared/sqlite.Snapshot.budget: the bound on how long one read holds up the event loop."""
     async with UnitOfWork(sessions, read_only=True) as reader:
         sql = await reader.sql()
-        with reader.budget(100_000_000):
+        async with reader.budget(QueryBudget(steps=100_000_000)):
             assert sql.one(COUNT_TO_A_MILLION) == (1_000_000,)
-        with pytest.raises(BudgetExceeded), reader.budget(1_000_000):
-            sql.one(COUNT_TO_A_MILLION)
-        with pytest.raises(sqlite3.OperationalError, match="no such table"), reader.budget(1_000_000):
-            sql.one("SELECT * FROM nowhere")  # not the budget's: as raised
+        with pytest.raises(BudgetExceeded):
+            async with reader.budget(QueryBudget(steps=1_000_000)):
+                sql.one(COUNT_TO_A_MILLION)
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            async with reader.budget(QueryBudget(steps=1_000_000)):
+                sql.one("SELECT * FROM nowhere")  # not the budget's: as raised
         assert sql.one(COUNT_TO_A_MILLION) == (1_000_000,)  # no bound left behind

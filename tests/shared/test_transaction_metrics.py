@@ -8,7 +8,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.user_store.database import create_engine, create_schema, session_factory
+from services.user_store.migrations import SCHEMA
 from services.user_store.unit_of_work import UnitOfWork
+from shared.settings import PostgresSchema
+from shared.store.backend import open_store
 
 
 @pytest.fixture
@@ -58,3 +61,22 @@ async def test_a_commit_that_fails_counts_as_a_rollback(database):
         await write_note(database, "orphan", parent="nobody")
     assert transactions("rollback") == rollbacks_before + 1
     assert transactions("commit") == commits_before
+
+
+async def test_on_postgres_each_write_unit_is_one_observation_under_its_schemas_name(postgres_url):
+    """shared/postgres/unit_of_work.py: committed, or left without a commit (rolled back); reads are not counted."""
+    def count(outcome: str) -> float:
+        labels = {"database": "user_store", "outcome": outcome}
+        return REGISTRY.get_sample_value("scimflow_db_transaction_seconds_count", labels) or 0.0
+
+    async with open_store(PostgresSchema(postgres_url, schema="user_store"), SCHEMA) as store:
+        units = store.units(UnitOfWork)
+        commits, rollbacks = count("commit"), count("rollback")
+        async with units() as uow:
+            await uow.journal.record("m-1", {"ok": True})
+            await uow.commit()
+        async with units() as uow:
+            await uow.journal.record("m-2", {"ok": True})  # left without a commit
+        async with units(read_only=True) as uow:
+            assert await uow.journal.answer("m-1") == {"ok": True} and await uow.journal.answer("m-2") is None
+    assert (count("commit"), count("rollback")) == (commits + 1, rollbacks + 1)

@@ -14,6 +14,7 @@ from services.gateway.scim_api.bulk import CONCURRENCY
 from services.user_store.bootstrap import on_bus as user_store_on_bus
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
+from shared.settings import SqliteFile
 from tests.conftest import serving
 from tests.services.gateway.admin_support import json_ok, user
 
@@ -46,7 +47,7 @@ class Gate:
 @pytest.fixture
 async def gate(memory_bus: InMemoryBus, tmp_path: Path, seat_allocator) -> AsyncIterator[Gate]:
     identity = ServiceIdentity("user_store", "test")
-    async with user_store_on_bus(tmp_path / "users.sqlite3", identity, memory_bus) as dispatch:
+    async with user_store_on_bus(SqliteFile(tmp_path / "users.sqlite3"), identity, memory_bus) as dispatch:
         gate = Gate(dispatch, CONCURRENCY)
         async with serving(memory_bus, [USERS_COMMANDS.name, GROUPS_COMMANDS.name], identity, gate):
             yield gate

@@ -18,9 +18,10 @@ from contracts.notifications.v1 import (
     Notify,
     Recipient,
 )
-from services.notifier.bootstrap import TABLES, bootstrap
+from services.notifier.bootstrap import bootstrap
 from services.notifier.delivery import CLAIM, MailSender, Outbox, SmtpSender, run_delivery
 from services.notifier.handlers import HANDLERS, Deps
+from services.notifier.migrations import SCHEMA
 from services.notifier.settings import NotifierSettings
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.ping import ServiceIdentity
@@ -52,7 +53,7 @@ async def inbox(notifier, admin_id: str, tenant: str = "t1", **options) -> Notif
 async def replica_outbox(settings, clock, sender: MailSender | None = None) -> AsyncIterator[Outbox]:
     """Another outbox on the same store (file or database): a delivery round as any notifier replica would
     run it."""
-    async with open_store(settings.store, TABLES, clock=clock) as store:
+    async with open_store(settings.store, SCHEMA, clock=clock) as store:
         yield Outbox(store.uow, sender or SmtpSender(settings), settings, clock)
 
 
@@ -139,8 +140,8 @@ async def test_two_copies_accepting_one_notice_at_once_file_it_once(tmp_path, cl
     """The same notice reaching two copies at the same moment (a redelivery after a rebalance): on PostgreSQL
     both insert it at once, and the second insert waits for the first and files nothing."""
     settings = NotifierSettings(data_dir=tmp_path, delivery_poll_seconds=3600, **database)
-    async with (open_store(settings.store, TABLES, clock=clock) as one,
-                open_store(settings.store, TABLES, clock=clock) as two):
+    async with (open_store(settings.store, SCHEMA, clock=clock) as one,
+                open_store(settings.store, SCHEMA, clock=clock) as two):
         copies = [Dispatcher(HANDLERS, Deps(ServiceIdentity("notifier", name), store.uow, clock=clock))
                   for name, store in (("one", one), ("two", two))]
         answers = await asyncio.gather(*(accepted(copy, notice()) for copy in copies for _ in range(3)))
@@ -169,8 +170,8 @@ async def test_two_copies_delivery_loops_over_one_outbox_send_each_email_exactly
     settings = NotifierSettings(data_dir=tmp_path, delivery_poll_seconds=0.01, **database)
     admins = [Recipient(admin_id=f"a{i}", email=f"admin{i}@acme.example") for i in range(120)]  # 3 batches
     sent: list[tuple[str, str]] = []
-    async with (open_store(settings.store, TABLES, clock=clock) as one,
-                open_store(settings.store, TABLES, clock=clock) as two):
+    async with (open_store(settings.store, SCHEMA, clock=clock) as one,
+                open_store(settings.store, SCHEMA, clock=clock) as two):
         filing = Dispatcher(HANDLERS, Deps(ServiceIdentity("notifier", "one"), one.uow, clock=clock))
         await accepted(filing, notice(recipients=admins))
         stop = asyncio.Event()

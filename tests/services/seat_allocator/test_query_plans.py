@@ -3,7 +3,8 @@ tenant's seats (it did, by the primary key: the cost of an allocation grew with 
 
 import sqlite3
 
-from services.seat_allocator.database import TABLES, complete_schema
+from services.seat_allocator.database import complete_schema
+from services.seat_allocator.migrations import SCHEMA
 from shared.settings import SqliteFile
 from shared.store.backend import open_store
 
@@ -16,7 +17,7 @@ def plan(path, sql: str) -> str:
 
 
 async def schema_at(path) -> None:
-    async with open_store(SqliteFile(path), TABLES, then=complete_schema):
+    async with open_store(SqliteFile(path), SCHEMA, then=complete_schema):
         pass
 
 
@@ -28,7 +29,8 @@ async def test_a_users_seats_are_found_by_tenant_and_user(tmp_path):
 async def test_a_file_with_the_old_index_gets_the_new_one_in_its_place(tmp_path):
     path = tmp_path / "seats.sqlite3"
     await schema_at(path)
-    with sqlite3.connect(path) as connection:  # as an older version left it
+    with sqlite3.connect(path) as connection:  # as a release before migrations left it (no version table)
+        connection.execute("DROP TABLE alembic_version")
         connection.execute("DROP INDEX ix_seats_tenant_user_product")
         connection.execute("CREATE INDEX ix_seats_tenant_user ON seats (tenant_id, user_id)")
     await schema_at(path)

@@ -38,7 +38,8 @@ async def test_a_count_that_drifted_or_predates_the_column_is_recounted_at_start
         await subscribe(dispatch, "Sales", seats=10)
         for user in ("u1", "u2"):
             assert (await allocate(dispatch, user, "Sales")).ok
-    with sqlite3.connect(path) as connection:  # a file written before the column and its triggers
+    with sqlite3.connect(path) as connection:  # a file written before the column, its triggers and migrations
+        connection.execute("DROP TABLE alembic_version")
         connection.execute("DROP TRIGGER seat_taken")
         connection.execute("DROP TRIGGER seat_freed")
         connection.execute("ALTER TABLE products DROP COLUMN used")

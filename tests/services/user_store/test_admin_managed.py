@@ -37,14 +37,14 @@ async def write(dispatch, command) -> UserRecord:
 
 
 @pytest.fixture
-async def reported(tmp_path, allocator):
+async def reported(users_at, allocator):
     """(dispatch, outcomes): the store with a report that keeps each outcome."""
     outcomes = []
 
     async def keep(outcome, tenant_id, report_id):
         outcomes.append(outcome)
 
-    async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+    async with bootstrap(users_at, ServiceIdentity("user_store", "t"), direct_seats(allocator),
                          report=keep) as dispatch:
         yield dispatch, outcomes
 

@@ -1,7 +1,9 @@
-"""Filters compiled to SQL (RFC 7644 §3.4.2.2) on a real SQLite file select what ``matches`` selects in memory."""
+"""Filters compiled to SQL (RFC 7644 §3.4.2.2) select what ``matches`` selects in memory: on a real SQLite
+file, and on a real PostgreSQL (its tables made once for the module: one database, one schema)."""
 
+import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,13 +21,18 @@ from services.user_store.filter_sql import (
     text_hint,
 )
 from services.user_store.handlers import with_seat_state
+from services.user_store.migrations import SCHEMA
+from services.user_store.postgres_schema import create_postgres_schema
 from services.user_store.seat_state import SeatState
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
+from shared.devtools.local_postgres import create_database, drop_database
+from shared.postgres import create_postgres_engine, migrate_postgres_schema
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
 from shared.scim.filter_match import matches
 from shared.scim.filter_parser import parse_filter
 from shared.scim.filter_values import format_datetime
+from shared.settings import PostgresSchema, SqliteFile, StoreLocation
 
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 EXT = "urn:ietf:params:scim:schemas:extension:scimflow:2.0:User"
@@ -188,21 +195,48 @@ def stored_row(user_id: str) -> UserRow:
     return row
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    return tmp_path_factory.mktemp("filters") / "users.sqlite3"
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def backend(request, tmp_path_factory) -> Iterator[StoreLocation]:
+    """Where the users are: a SQLite file, or a schema of a PostgreSQL database made once for the module
+    (a database for each of the hundreds of cases would take minutes)."""
+    if request.param == "sqlite":
+        yield SqliteFile(tmp_path_factory.mktemp("filters") / "users.sqlite3")
+        return
+    server = request.getfixturevalue("postgres_server")
+    location = PostgresSchema(asyncio.run(create_database(server)), "user_store")
+    asyncio.run(postgres_users(location))
+    yield location
+    asyncio.run(drop_database(server, location.url))
+
+
+async def postgres_users(location: PostgresSchema) -> None:
+    """The user store's tables and its own statements (postgres_schema.py), and USERS stored in them."""
+    engine = create_postgres_engine(location)
+    try:
+        await migrate_postgres_schema(engine, location.schema, SCHEMA, create_postgres_schema)
+        async with AsyncSession(engine) as session:
+            session.add_all(stored_row(user_id) for user_id in USERS)
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
-async def session(database) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(database)
-    await create_schema(engine)
-    async with session_factory(engine)() as session:
+async def session(backend) -> AsyncIterator[AsyncSession]:
+    if isinstance(backend, PostgresSchema):
+        engine = create_postgres_engine(backend)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            yield session
+        await engine.dispose()
+        return
+    database = create_engine(backend.path)
+    await create_schema(database)
+    async with session_factory(database)() as session:
         if not await session.get(UserRow, "u01"):
             session.add_all(stored_row(user_id) for user_id in USERS)
             await session.commit()
         yield session
-    await engine.dispose()
+    await database.dispose()
 
 
 async def selected(session: AsyncSession, text: str) -> set[str]:

@@ -68,9 +68,10 @@ async def test_import_by_pages_of_100_sees_every_user_exactly_once(engine, tmp_p
     await engine.dispose()  # the store opens the same file through its own bootstrap
     from services.user_store.bootstrap import bootstrap
     from shared.messaging.ping import ServiceIdentity
+    from shared.settings import SqliteFile
     from tests.support.seats import direct_seats
 
-    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t"),
+    async with bootstrap(SqliteFile(tmp_path / "users.sqlite3"), ServiceIdentity("user_store", "t"),
                          direct_seats(allocator)) as dispatch:
         seen, start = [], 1
         while True:

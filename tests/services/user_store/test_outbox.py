@@ -26,6 +26,7 @@ from services.user_store.unit_of_work import Journal
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import RemoteError, unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.settings import SqliteFile
 from tests.shared.events.outbox_support import outbox as outbox_rows
 from tests.shared.events.outbox_support import published as all_published
 from tests.support.events import RecordingPublisher, until
@@ -33,6 +34,12 @@ from tests.support.seats import direct_seats
 
 USER = "scimflow.user."
 GROUP = "scimflow.group."
+
+
+@pytest.fixture
+def database() -> dict[str, str]:
+    """SQLite alone: the outbox is read from the store's file as another process's relay would (outbox_support)."""
+    return {}
 
 
 def outbox(tmp_path) -> list[tuple[str, str, dict]]:
@@ -166,7 +173,7 @@ async def test_a_redelivered_command_emits_nothing_more(dispatch, events, tmp_pa
 
 
 async def test_with_events_off_the_store_writes_none(tmp_path, allocator):
-    async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t"),
+    async with bootstrap(SqliteFile(tmp_path / "users.sqlite3"), ServiceIdentity("user_store", "t"),
                          direct_seats(allocator)) as dispatch:
         await create(dispatch, "ann")
     assert outbox(tmp_path) == []

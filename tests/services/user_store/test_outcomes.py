@@ -31,14 +31,14 @@ from tests.support.seats import direct_seats
 
 
 @pytest.fixture
-async def reported(tmp_path, allocator):
+async def reported(users_at, allocator):
     """(dispatch, outcomes): the store with a report that keeps (outcome, the command's message id)."""
     outcomes = []
 
     async def keep(outcome, tenant_id, message_id):
         outcomes.append((outcome, message_id))
 
-    async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+    async with bootstrap(users_at, ServiceIdentity("user_store", "t"), direct_seats(allocator),
                          report=keep) as dispatch:
         yield dispatch, outcomes
 
@@ -95,7 +95,7 @@ async def test_a_write_that_changes_nothing_is_reported_unchanged(reported, allo
         ("patch", "synced", False)]
 
 
-async def test_a_write_finished_after_its_503_reports_its_final_status_anew(tmp_path, allocator):
+async def test_a_write_finished_after_its_503_reports_its_final_status_anew(users_at, allocator):
     """The 503 run reported "pending"; the sweeper's run of the same command (same message id) must not
     be taken for a redelivery of that report, or the user stays pending for good."""
     outcomes = []
@@ -104,7 +104,7 @@ async def test_a_write_finished_after_its_503_reports_its_final_status_anew(tmp_
         outcomes.append((outcome.status, report_id))
 
     await subscribe(allocator, "Sales", 5)
-    clock, path, once = FakeClock(), tmp_path / "u.sqlite3", meta()
+    clock, path, once = FakeClock(), users_at, meta()
     async with bootstrap(path, ServiceIdentity("user_store", "t"), silent, clock=clock, report=keep) as down:
         await down(CreateUser(resource=sales_user("ann")), once)
     async with bootstrap(path, ServiceIdentity("user_store", "t"), direct_seats(allocator), clock=clock,
@@ -116,12 +116,12 @@ async def test_a_write_finished_after_its_503_reports_its_final_status_anew(tmp_
                                              ("synced", f"{once.message_id}:outcome:synced")]
 
 
-async def test_a_report_that_cannot_be_sent_does_not_fail_the_write(tmp_path, allocator):
+async def test_a_report_that_cannot_be_sent_does_not_fail_the_write(users_at, allocator):
     async def broken(outcome, tenant_id, message_id):
         raise ConnectionError("broker away")
 
     await subscribe(allocator, "Sales", 5)
-    async with bootstrap(tmp_path / "u.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+    async with bootstrap(users_at, ServiceIdentity("user_store", "t"), direct_seats(allocator),
                          report=broken) as dispatch:
         assert (await dispatch(CreateUser(resource=sales_user("ann")), meta())).ok
 

@@ -11,11 +11,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from user_store_support import meta
 
 from contracts import ErrorCode
-from contracts.users.v1 import GetUser, QueryUsers, UserPage, UserRecord
+from contracts.users.v1 import CreateUser, GetUser, QueryUsers, UserPage, UserRecord
 from services.user_store.bootstrap import bootstrap
 from services.user_store.database import create_engine, create_schema
 from services.user_store.paging import QUERY_BUDGET_STEPS
@@ -24,6 +25,9 @@ from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
 from shared.scim.attributes import USER
 from shared.scim.filter_parser import parse_filter
+from shared.settings import SqliteFile
+from shared.store import QueryBudget
+from tests.support.backends import postgres_only
 from tests.support.seats import direct_seats
 
 USERS = 10_000
@@ -63,7 +67,7 @@ async def store(tmp_path, allocator):
         connection.execute(insert(UserRow), user_rows("t1", USERS))
         connection.execute(insert(UserRow), user_rows("t2", 10))
     await engine.dispose()
-    async with bootstrap(path, ServiceIdentity("user_store", "t"), direct_seats(allocator)) as dispatch:
+    async with bootstrap(SqliteFile(path), ServiceIdentity("user_store", "t"), direct_seats(allocator)) as dispatch:
         yield dispatch
 
 
@@ -82,9 +86,9 @@ async def test_the_budget_is_what_cuts_it_and_it_is_a_fraction_of_the_query(stor
     """Unbounded, the same query is answered (nobody matches); three budgets are not enough for it either,
     so the budget spared the other commands at least two thirds of its wait."""
     expensive = query(expensive_filter())
-    store.deps = replace(store.deps, query_budget=3 * QUERY_BUDGET_STEPS)
+    store.deps = replace(store.deps, query_budget=QueryBudget(steps=3 * QUERY_BUDGET_STEPS))
     assert (await store(expensive, meta("t1"))).error.code == ErrorCode.TOO_MANY
-    store.deps = replace(store.deps, query_budget=None)
+    store.deps = replace(store.deps, query_budget=QueryBudget())
     assert unwrap(await store(expensive, meta("t1")), UserPage).total_results == 0
 
 
@@ -99,3 +103,21 @@ async def test_ordinary_queries_of_a_large_tenant_stay_within_the_budget_after_o
     assert (await store(query(expensive_filter()), meta("t1"))).error.code == ErrorCode.TOO_MANY
     page = unwrap(await store(asked, meta("t1")), UserPage)
     assert page.total_results > 0 and page.resources
+
+
+@postgres_only
+async def test_on_postgresql_a_query_past_its_statement_timeout_is_refused_and_the_next_one_answers(dispatch, users_at):
+    """PostgreSQL's counterpart of the budget of steps (paging.QUERY_TIMEOUT_MS): a statement that runs past
+    it (here: waiting for a lock another connection holds on the users) is cancelled, 400 tooMany."""
+    unwrap(await dispatch(CreateUser(resource={"userName": "ann"}), meta("t1")), UserRecord)
+    dispatch.deps = replace(dispatch.deps, query_budget=QueryBudget(timeout_ms=200))
+    engine = create_async_engine(users_at.url)
+    try:
+        async with engine.connect() as other:
+            await other.execute(text(f'LOCK TABLE "{users_at.schema}".users IN ACCESS EXCLUSIVE MODE'))
+            refused = await dispatch(QueryUsers(count=10), meta("t1"))
+            assert (refused.ok, refused.error.code) == (False, ErrorCode.TOO_MANY)
+        page = unwrap(await dispatch(QueryUsers(count=10), meta("t1")), UserPage)  # the lock let go
+        assert [user.resource["userName"] for user in page.resources] == ["ann"]
+    finally:
+        await engine.dispose()

@@ -33,6 +33,7 @@ from services.user_store.outcomes import OutcomeBatches
 from services.user_store.tables import ProcessedMessage
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import unwrap
+from shared.settings import SqliteFile
 from shared.sqlite import threaded_session_factory
 from shared.store import JOURNAL_RETENTION, prune_journal
 from tests.support.clock import FakeClock
@@ -83,7 +84,7 @@ async def linked(tmp_path, allocator):
                                   clock=clock) as reporter:
         async def send(batch: ProvisioningOutcomes) -> None:
             assert (await reporter(batch, MessageMeta(message_type=batch.TYPE))).ok
-        async with bootstrap(tmp_path / "users.sqlite3", ServiceIdentity("user_store", "t"), direct_seats(allocator),
+        async with bootstrap(SqliteFile(tmp_path / "users.sqlite3"), ServiceIdentity("user_store", "t"), direct_seats(allocator),
                              report=OutcomeBatches(send), clock=clock) as store:
             yield store, reporter, clock
 
@@ -124,7 +125,7 @@ async def test_the_journal_keeps_only_the_last_week_of_resyncs(tmp_path, allocat
     clock, path = FakeClock(), tmp_path / "users.sqlite3"
     database = create_engine(path)
     try:
-        async with bootstrap(path, ServiceIdentity("user_store", "t"), direct_seats(allocator),
+        async with bootstrap(SqliteFile(path), ServiceIdentity("user_store", "t"), direct_seats(allocator),
                              clock=clock) as store:
             ids = await create_users(store, 50)
             sizes = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 
 import pytest
 from user_store_support import (
@@ -33,9 +34,11 @@ from contracts.users.v1 import (
 )
 from services.user_store.bootstrap import STALE_INTENT, bootstrap
 from services.user_store.seat_saga import resume_stale
+from services.user_store.seat_state import SeatAsk
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.requester import RemoteError, unwrap
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.settings import SqliteFile
 from tests.support.clock import FakeClock
 from tests.support.seats import direct_seats
 
@@ -134,7 +137,7 @@ async def test_new_products_move_the_seats_all_or_nothing(dispatch, allocator):
     assert (await seats_of(allocator, ann.id)).products == ["Marketing"]
 
 
-async def test_an_unchanged_resend_does_not_ask_the_allocator(tmp_path, allocator):
+async def test_an_unchanged_resend_does_not_ask_the_allocator(users_at, allocator):
     asked = []
 
     async def counting(command, tenant_id, message_id, timeout):
@@ -142,7 +145,7 @@ async def test_an_unchanged_resend_does_not_ask_the_allocator(tmp_path, allocato
         return await direct_seats(allocator)(command, tenant_id, message_id, timeout)
 
     await subscribe(allocator, "Sales", 5)
-    async with bootstrap(tmp_path / "u.sqlite3", IDENTITY, counting) as dispatch:
+    async with bootstrap(users_at, IDENTITY, counting) as dispatch:
         ann = unwrap(await dispatch(CreateUser(resource=user("ann", "Sales")), meta()), UserRecord)
         for _ in range(3):
             unwrap(await dispatch(ReplaceUser(id=ann.id, resource=user("ann", "Sales")), meta()), UserRecord)
@@ -171,9 +174,9 @@ async def test_a_redelivered_create_answers_the_same_and_takes_one_seat(dispatch
 
 
 @pytest.mark.parametrize("crash", ["before_asking", "after_answer"])
-async def test_a_create_redelivered_after_a_crash_between_the_steps_is_one_user_one_seat(tmp_path, allocator, crash):
+async def test_a_create_redelivered_after_a_crash_between_the_steps_is_one_user_one_seat(users_at, allocator, crash):
     await subscribe(allocator, "Sales", 5)
-    command, once, path = CreateUser(resource=user("ann", "Sales")), meta(), tmp_path / "u.sqlite3"
+    command, once, path = CreateUser(resource=user("ann", "Sales")), meta(), users_at
     async with bootstrap(path, IDENTITY, crashing(allocator, **{crash: True})) as dying:
         with pytest.raises(Crash):
             await dying(command, once)
@@ -185,6 +188,18 @@ async def test_a_create_redelivered_after_a_crash_between_the_steps_is_one_user_
         assert (await seats_of(allocator, created.id)).products == ["Sales"]
 
 
+async def test_two_runs_of_one_command_at_once_make_one_user_holding_one_seat(dispatch, allocator):
+    """As when the sweeper resumes a create its redelivery runs too, or two store copies hold one partition
+    across a rebalance: on PostgreSQL the tenant's write units take turns (UnitOfWork.hold_tenant), so the
+    second run finds the first's journaled answer instead of a name taken by "another" user."""
+    await subscribe(allocator, "Sales", 5)
+    command, once = CreateUser(resource=user("ann", "Sales")), meta()
+    first, second = [unwrap(reply, UserRecord) for reply in await asyncio.gather(dispatch(command, once),
+                                                                                  dispatch(command, once))]
+    assert first == second and [u.id for u in await users_named(dispatch, "ann")] == [first.id]
+    assert await used(allocator) == 1 and (await seats_of(allocator, first.id)).products == ["Sales"]
+
+
 async def test_a_crash_after_the_write_before_the_reply_replays_the_answer(dispatch, allocator):
     await subscribe(allocator, "Sales", 5)
     command, once = CreateUser(resource=user("ann", "Sales")), meta()
@@ -193,9 +208,9 @@ async def test_a_crash_after_the_write_before_the_reply_replays_the_answer(dispa
     assert await used(allocator) == 1
 
 
-async def test_a_silent_allocator_is_503_and_the_sweeper_finishes_the_create(tmp_path, allocator):
+async def test_a_silent_allocator_is_503_and_the_sweeper_finishes_the_create(users_at, allocator):
     await subscribe(allocator, "Sales", 5)
-    clock, path = FakeClock(), tmp_path / "u.sqlite3"
+    clock, path = FakeClock(), users_at
     async with bootstrap(path, IDENTITY, silent, clock=clock) as down:
         reply = await down(CreateUser(resource=user("ann", "Sales")), meta())
         assert (reply.error.code, reply.error.retryable) == (ErrorCode.UNAVAILABLE, True)
@@ -208,9 +223,46 @@ async def test_a_silent_allocator_is_503_and_the_sweeper_finishes_the_create(tmp
         assert await used(allocator) == 1 and await intents(back) == 0
 
 
-async def test_a_resumed_create_whose_name_was_taken_meanwhile_gives_its_seat_back(tmp_path, allocator):
+async def test_a_run_that_finds_the_command_finished_by_another_answers_once_that_is_stored(tmp_path, allocator):
+    """Two runs of one command in one store (the sweeper's and a redelivery's) reach their last step in one loop
+    turn, as under load: the second finds the first's reply in the transaction the process's units share
+    (shared/sqlite/writer.py), not yet committed. Its reply must wait for that commit: answered at once, its
+    caller read no user (the sweeper test's flake). (SQLite's: on PostgreSQL a unit sees only what is committed.)"""
     await subscribe(allocator, "Sales", 5)
-    path, stale = tmp_path / "u.sqlite3", meta()
+    path, stored_at_reply = tmp_path / "u.sqlite3", []
+
+    async def count_users_at_reply(outcome, tenant_id: str, message_id: str) -> None:
+        """Reported as each reply goes out; counts the users a reader of the file sees then."""
+        with contextlib.closing(sqlite3.connect(path)) as reader:
+            stored_at_reply.append(reader.execute("SELECT count(*) FROM users").fetchone()[0])
+
+    command, message = CreateUser(resource=user("ann", "Sales")), meta()
+    async with bootstrap(SqliteFile(path), IDENTITY, answered_together(direct_seats(allocator), 2),
+                         report=count_users_at_reply) as store:
+        replies = await asyncio.gather(store(command, message), store(command, message))
+    assert [reply.ok for reply in replies] == [True, True]
+    assert stored_at_reply == [1, 1]
+    assert await used(allocator) == 1
+
+
+def answered_together(seats: SeatAsk, count: int) -> SeatAsk:
+    """The allocator's answers to the first ``count`` asks, handed back in one go once all of them were asked."""
+    asked: list[tuple[asyncio.Future[Reply], tuple]] = []
+
+    async def ask(*args) -> Reply:
+        answer: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        asked.append((answer, args))
+        if len(asked) == count:
+            replies = [await seats(*arguments) for _, arguments in asked]
+            for (waiting, _), reply in zip(asked, replies, strict=True):
+                waiting.set_result(reply)
+        return await answer
+    return ask
+
+
+async def test_a_resumed_create_whose_name_was_taken_meanwhile_gives_its_seat_back(users_at, allocator):
+    await subscribe(allocator, "Sales", 5)
+    path, stale = users_at, meta()
     async with bootstrap(path, IDENTITY, crashing(allocator, after_answer=True)) as dying:
         with pytest.raises(Crash):
             await dying(CreateUser(resource=user("ann", "Sales")), stale)
@@ -224,10 +276,10 @@ async def test_a_resumed_create_whose_name_was_taken_meanwhile_gives_its_seat_ba
         assert await used(allocator) == 1 and await intents(restarted) == 0
 
 
-async def test_a_newer_write_of_the_same_user_supersedes_an_unfinished_one(tmp_path, allocator):
+async def test_a_newer_write_of_the_same_user_supersedes_an_unfinished_one(users_at, allocator):
     await subscribe(allocator, "Sales", 5)
     await subscribe(allocator, "Marketing", 5)
-    path = tmp_path / "u.sqlite3"
+    path = users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann = unwrap(await store(CreateUser(resource=user("ann", "Sales")), meta()), UserRecord)
     async with bootstrap(path, IDENTITY, silent) as down:
@@ -239,12 +291,12 @@ async def test_a_newer_write_of_the_same_user_supersedes_an_unfinished_one(tmp_p
 
 
 @pytest.mark.parametrize("allocator_heard", [True, False])
-async def test_a_newer_write_moving_no_seat_supersedes_an_unfinished_one(tmp_path, allocator, allocator_heard):
+async def test_a_newer_write_moving_no_seat_supersedes_an_unfinished_one(users_at, allocator, allocator_heard):
     """A deactivation got 503 (the allocator may or may not have freed the seat); the IdP's next write, a
     200, reactivates and renames. The sweeper must not finish the old write on top of it (a lost update
     the IdP never hears of): the newer write supersedes it, and the allocator hears what it leaves."""
     await subscribe(allocator, "Sales", 5)
-    clock, path = FakeClock(), tmp_path / "u.sqlite3"
+    clock, path = FakeClock(), users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator), clock=clock) as store:
         ann = unwrap(await store(CreateUser(resource=user("ann", "Sales")), meta()), UserRecord)
     asked = crashing(allocator, after_answer=True) if allocator_heard else silent
@@ -269,11 +321,11 @@ async def test_deletion_frees_the_seats(dispatch, allocator):
     assert await used(allocator) == 0 and (await seats_of(allocator, ann.id)).products == []
 
 
-async def test_the_idps_retry_of_an_unfinished_create_is_the_same_user(tmp_path, allocator):
+async def test_the_idps_retry_of_an_unfinished_create_is_the_same_user(users_at, allocator):
     """A 503 makes the IdP send the create again, with a new message id: it adopts the first try's user
     id, so a seat that try took is not taken a second time, and the first try is never resumed."""
     await subscribe(allocator, "Sales", 1)
-    path = tmp_path / "u.sqlite3"
+    path = users_at
     async with bootstrap(path, IDENTITY, crashing(allocator, after_answer=True)) as dying:
         with pytest.raises(Crash):
             await dying(CreateUser(resource=user("ann", "Sales")), meta())

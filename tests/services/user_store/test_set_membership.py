@@ -205,8 +205,8 @@ async def test_a_redelivered_group_patch_moves_seats_once(dispatch, allocator, s
     assert unwrap(await dispatch(command, once), GroupRecord) == first and await used(allocator) == 2
 
 
-async def test_a_group_write_redelivered_after_a_crash_is_written_once(tmp_path, allocator, sales_team):
-    path = tmp_path / "u.sqlite3"
+async def test_a_group_write_redelivered_after_a_crash_is_written_once(users_at, allocator, sales_team):
+    path = users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, bob = await users(store, 2)
         group = await push_group(store, "Sales Team", ann)
@@ -220,10 +220,10 @@ async def test_a_group_write_redelivered_after_a_crash_is_written_once(tmp_path,
         assert await used(allocator) == 2 and (await seat_state(restarted, bob))["platformActive"] is True
 
 
-async def test_a_newer_group_write_undoes_an_unfinished_older_one_first(tmp_path, allocator, sales_team):
+async def test_a_newer_group_write_undoes_an_unfinished_older_one_first(users_at, allocator, sales_team):
     """The older write added bob at the allocator but was never written (its reply was lost); the newer
     one, computed from the stored group, does not add bob: so bob must not keep the seat."""
-    path = tmp_path / "u.sqlite3"
+    path = users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, bob, cy = await users(store, 3)
         group = await push_group(store, "Sales Team", ann)
@@ -258,9 +258,9 @@ class deleted_while_added:  # lower case: used as the store's seat ask, like a f
         return reply
 
 
-async def test_a_group_write_failing_after_the_allocator_moved_seats_puts_them_back(tmp_path, allocator, sales_team):
+async def test_a_group_write_failing_after_the_allocator_moved_seats_puts_them_back(users_at, allocator, sales_team):
     """bob is deleted while the allocator adds him: the group write is refused and the set undone."""
-    path = tmp_path / "u.sqlite3"
+    path = users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, bob = await users(store, 2)
         group = await push_group(store, "Sales Team", ann)
@@ -317,12 +317,12 @@ async def test_a_refused_reactivation_leaves_the_user_deactivated_for_the_alloca
     assert [await used(allocator, product) for product in ("Marketing", "Sales", "Engage")] == [0, 0, 0]
 
 
-async def test_undoing_a_refused_group_write_keeps_a_waiting_member_it_asked_again_in_the_set(tmp_path, allocator):
+async def test_undoing_a_refused_group_write_keeps_a_waiting_member_it_asked_again_in_the_set(users_at, allocator):
     """cy waits for a seat; a PATCH names cy again and adds bob, who is deleted meanwhile: the write is
     refused and undone. The undo takes bob out of the set, never cy, whom the write did not add."""
     await subscribe(allocator, "Sales", 1)
     await make_set(allocator, "Sales Team", "Sales")
-    path = tmp_path / "u.sqlite3"
+    path = users_at
     async with bootstrap(path, IDENTITY, direct_seats(allocator)) as store:
         ann, cy, bob = await users(store, 3)
         group = await push_group(store, "Sales Team", ann, cy)

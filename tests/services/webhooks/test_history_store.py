@@ -12,8 +12,9 @@ import orjson
 import pytest
 
 from services.webhooks import history
+from services.webhooks.migrations import SCHEMA
 from services.webhooks.settings import WebhooksSettings
-from services.webhooks.tables import TABLES, EndpointRow
+from services.webhooks.tables import EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import epoch_ms
 from shared.settings import StoreLocation
@@ -32,7 +33,7 @@ def location(tmp_path, database) -> StoreLocation:
 
 @pytest.fixture
 async def uow(location):
-    async with open_store(location, TABLES, clock=lambda: NOW) as store:
+    async with open_store(location, SCHEMA, clock=lambda: NOW) as store:
         yield store.units(UnitOfWork)
 
 

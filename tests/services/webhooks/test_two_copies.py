@@ -24,8 +24,9 @@ from sqlalchemy.util import await_only
 
 from services.webhooks import history
 from services.webhooks.delivery import Deliverer, Disabled
+from services.webhooks.migrations import SCHEMA
 from services.webhooks.settings import WebhooksSettings
-from services.webhooks.tables import TABLES, EndpointRow
+from services.webhooks.tables import EndpointRow
 from services.webhooks.unit_of_work import UnitOfWork
 from shared.events.emitted import epoch_ms
 from shared.sqlite import PlainSql, table_of
@@ -101,7 +102,7 @@ async def queue_deliveries(units: Callable[..., UnitOfWork]) -> set[str]:
 
 
 async def test_two_copies_claiming_at_once_make_each_delivery_once(settings):
-    async with (open_store(settings.store, TABLES) as copy_a, open_store(settings.store, TABLES) as copy_b):
+    async with (open_store(settings.store, SCHEMA) as copy_a, open_store(settings.store, SCHEMA) as copy_b):
         ids = await queue_deliveries(copy_a.units(UnitOfWork))
         a_claimed, b_done = asyncio.Event(), asyncio.Event()
         a_units = copy_a.units(UnitOfWork)
@@ -125,7 +126,7 @@ async def test_two_copies_claiming_at_once_make_each_delivery_once(settings):
 
 
 async def test_two_copies_filing_one_event_at_once_file_and_queue_it_once(settings):
-    async with (open_store(settings.store, TABLES) as copy_a, open_store(settings.store, TABLES) as copy_b):
+    async with (open_store(settings.store, SCHEMA) as copy_a, open_store(settings.store, SCHEMA) as copy_b):
         ids = await queue_deliveries(copy_a.units(UnitOfWork))
         again = [orjson.dumps(event("u-again", event_id="e-again"))]
         filing = partial(history.store_events, values=again, now=utc_now())
@@ -167,7 +168,7 @@ class EventArrivesMidway:
 
 
 async def test_an_event_filed_while_the_other_copy_prunes_is_kept(settings):
-    async with (open_store(settings.store, TABLES) as copy_a, open_store(settings.store, TABLES) as copy_b):
+    async with (open_store(settings.store, SCHEMA) as copy_a, open_store(settings.store, SCHEMA) as copy_b):
         old = partial(history.store_events, values=[orjson.dumps(event("u-old", event_id="e-old"))],
                       now=utc_now() - timedelta(days=40))
         await in_unit(copy_a.units(UnitOfWork), old)

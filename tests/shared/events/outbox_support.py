@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import orjson
+from sqlmodel import SQLModel
 
 from contracts import MessageMeta
 from contracts.events.v1 import USER_UPDATED
@@ -21,7 +22,7 @@ from shared.events.relay import outboxed
 from shared.events.tables import EventOutboxRow
 from shared.messaging.ping import ServiceIdentity
 from shared.messaging.transport import Publisher
-from shared.sqlite import create_engine, create_tables, session_factory
+from shared.sqlite import create_engine, session_factory, table_of
 from shared.store import utc_now
 from tests.support.events import RecordingPublisher, until
 
@@ -48,7 +49,8 @@ async def emitter(database: Path, events: Publisher | None, instance: str = "t",
     """One process of a service ``emitter`` on the file (several may share it, as copies of a service do)."""
     engine = create_engine(database)
     try:
-        await create_tables(engine, [EventOutboxRow])
+        with engine.sync_engine.begin() as connection:  # the outbox alone: this service has no migrations
+            SQLModel.metadata.create_all(connection, tables=[table_of(EventOutboxRow)])
         units = partial(UnitOfWorkWithEvents, session_factory(engine), clock=clock)
         async with outboxed(units, events, ServiceIdentity("emitter", instance), clock=clock, poll=0.01) as uow:
             yield Emitter(uow, clock)

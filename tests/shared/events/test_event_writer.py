@@ -7,7 +7,8 @@ from outbox_support import emitter, outbox
 
 from contracts import MessageMeta
 from contracts.events.v1 import USER_UPDATED
-from services.seat_allocator.database import TABLES, complete_schema
+from services.seat_allocator.database import complete_schema
+from services.seat_allocator.migrations import SCHEMA
 from services.user_store.database import create_schema as create_users_schema
 from shared.settings import SqliteFile
 from shared.sqlite import create_engine
@@ -55,7 +56,7 @@ async def test_the_user_store_and_the_seat_allocator_each_have_the_one_outbox_ta
     engine = create_engine(tmp_path / "users.sqlite3")
     await create_users_schema(engine)
     await engine.dispose()
-    async with open_store(SqliteFile(tmp_path / "seats.sqlite3"), TABLES, then=complete_schema):
+    async with open_store(SqliteFile(tmp_path / "seats.sqlite3"), SCHEMA, then=complete_schema):
         pass
     async with emitter(database, None):
         pass

@@ -77,6 +77,22 @@ async def test_of_two_live_processes_under_one_instance_id_the_replaced_one_stop
     await newer.task  # no DuplicateMember here
 
 
+async def test_a_static_member_that_left_its_group_joins_again_and_serves_on(kafka_bootstrap_servers):
+    """Its member id is unknown to the broker afterwards, as a replaced one's is, but no other process holds
+    its instance id: it joins again instead of stopping. (aiokafka makes a member idle too long leave so; a
+    session that ran out ends alike.)"""
+    member = Member(kafka_bootstrap_servers, f"alone-{uuid.uuid4().hex[:6]}")
+    topic = await new_topic(member.bus, 2)
+    await publish(member.bus, topic, 10, prefix="before")
+    member.start(topic)
+    await member.received(10)
+    await member.consumer._consumer._coordinator._maybe_leave_group()  # aiokafka's step for an idle member
+    await publish(member.bus, topic, 10, prefix="after")
+    await member.received(30)  # rejoined: read from the start again (nothing committed), then what came after
+    member.stop.set()
+    await member.task
+
+
 class Member:
     """A process's group consumer in a task of its own, fetching until asked to stop."""
 
@@ -90,6 +106,7 @@ class Member:
 
     async def _consume(self, topic: str) -> None:
         async with self.bus.group_consumer([topic], self.group) as consumer:
+            self.consumer = consumer
             while not self.stop.is_set():
                 self.records += await consumer.fetch(100)
 

@@ -7,13 +7,16 @@ import sqlite3
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import make_url
 
 from contracts.topics import TopicSpec
 from shared.devtools.local_kafka import free_port
+from shared.devtools.local_postgres import fetch_rows
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.transport import ConsumerWatch
 from shared.ops.server import ops_app, ops_server
-from shared.ops.worker_checks import database_answers_now, worker_readiness
+from shared.ops.worker_checks import database_answers_now, postgres_answers_now, worker_readiness
+from shared.settings import PostgresSchema, SqliteFile
 
 
 def readiness(*missing: str):
@@ -68,7 +71,7 @@ def test_a_database_answers_when_its_file_does_and_a_missing_one_is_not_created(
 async def test_a_worker_is_ready_with_partitions_and_a_database(tmp_path):
     path = tmp_path / "service.sqlite3"
     watch = ConsumerWatch()
-    probe = worker_readiness(watch, path)
+    probe = worker_readiness(watch, SqliteFile(path))
     assert await probe() == ["partitions", "database"]
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
     bus = InMemoryBus()
@@ -77,3 +80,12 @@ async def test_a_worker_is_ready_with_partitions_and_a_database(tmp_path):
         watch.consumer = consumer
         assert await probe() == []
     assert await worker_readiness(watch, None)() == []  # no database to ask
+
+
+async def test_a_postgres_database_answers_when_the_services_schema_is_there(postgres_url):
+    """A service on PostgreSQL (SCIMFLOW_DATABASE_URL) is ready when the server answers with its schema."""
+    assert not await postgres_answers_now(PostgresSchema(postgres_url, schema="user_store"))  # not made yet
+    await fetch_rows(postgres_url, "CREATE SCHEMA user_store")
+    assert await postgres_answers_now(PostgresSchema(postgres_url, schema="user_store"))
+    nowhere = make_url(postgres_url).set(port=free_port()).render_as_string(hide_password=False)
+    assert not await postgres_answers_now(PostgresSchema(nowhere, schema="user_store"))  # no server there
