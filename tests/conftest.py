@@ -30,7 +30,8 @@ from services.user_store.database import create_engine as create_users_engine
 from services.user_store.database import create_schema as create_users_schema
 from shared.devtools.broker_choice import BrokerAccess
 from shared.devtools.local_kafka import free_port
-from shared.devtools.local_postgres import LocalPostgres, create_database, drop_database
+from shared.devtools.local_postgres import LocalPostgres
+from shared.devtools.recycled_databases import RecycledDatabases
 from shared.messaging.dispatch import Dispatcher
 from shared.messaging.memory import InMemoryBus
 from shared.messaging.ping import ServiceIdentity
@@ -167,12 +168,22 @@ def postgres_server() -> Iterator[str]:
         yield cluster.url
 
 
+@pytest.fixture(scope="session")
+def test_databases(postgres_server: str) -> Iterator[RecycledDatabases]:
+    """The tests' databases on ``postgres_server``, each wiped for the next test (made anew only when it could
+    not be), all dropped after the session."""
+    databases = RecycledDatabases(postgres_server)
+    yield databases
+    asyncio.run(databases.close())
+
+
 @pytest.fixture
-async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
-    """A fresh, empty database of its own for the test (dropped after it)."""
-    url = await create_database(postgres_server)
+async def postgres_url(test_databases: RecycledDatabases) -> AsyncIterator[str]:
+    """A database of the test's own, empty as a new one: no one else's connection and nothing an earlier test
+    left in it (shared/devtools/recycled_databases.py checks that before handing it out)."""
+    url = await test_databases.take()
     yield url
-    await drop_database(postgres_server, url)
+    test_databases.give_back(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

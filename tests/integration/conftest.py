@@ -1,13 +1,15 @@
 """The real system: every service as its own process (the launcher ``make run`` uses), real broker.
 
-Starting a system takes seconds, so the tests that need only *a* running system, and make tenants of
-their own, share one: ``running_system``. A test that kills or restarts a service, needs settings of
-its own or counts things across the whole system gets one of its own: ``fresh_system`` or
-``make_system(**env)``.
+Starting a system takes seconds (and a few CPU seconds a process), so the tests that need only *a* running
+system, and make tenants of their own, share one: ``running_system``. The tests that want the notifier's and
+the webhooks service's schedules in seconds, and a mail server, share another: ``scheduled_system`` (with
+``shared_smtp``). A test that kills or restarts a service, needs settings of its own or counts things across
+the whole system gets one of its own: ``fresh_system`` or ``make_system(**env)``.
 
 Every system's services join the same consumer groups on the one broker, so two systems never run at
-once: the shared system is stopped before a test that makes its own (and after the last test that uses
-it), and the tests that share it run first, so it starts once (``pytest_collection_modifyitems``). Under
+once: a shared system is stopped before another system starts (and after the last test that uses it), and
+the tests run in that order: those sharing ``running_system``, then those sharing ``scheduled_system``, then
+those with systems of their own, so each shared one starts once (``pytest_collection_modifyitems``). Under
 ``make test``'s xdist workers each worker has a broker of its own, and the tests sharing a system are one
 work unit of one worker (tests/support/parallel.py).
 """
@@ -30,6 +32,7 @@ from shared.devtools.launcher import System
 from shared.devtools.local_kafka import free_port
 from shared.operator_key import operator_key
 from tests.support.seats import product_body
+from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
 
@@ -66,38 +69,89 @@ class SharedSystem:
             system.stop()
 
 
-SHARED = pytest.StashKey[SharedSystem]()
+#: The shared systems by the fixture that hands each out, in the order their tests run.
+SHARED = pytest.StashKey[dict[str, SharedSystem]]()
+PLAIN, SCHEDULED = "running_system", "scheduled_system"
+
+
+#: Webhook retries a few seconds apart (production: 5 s doubling to an hour), so a test ends soon after an outage.
+FAST_RETRIES = {"SCIMFLOW_WEBHOOKS_RETRY_BASE_SECONDS": "1", "SCIMFLOW_WEBHOOKS_RETRY_MAX_SECONDS": "4"}
+
+
+def scheduled_env(smtp_port: int) -> dict[str, str]:
+    """``scheduled_system``'s settings: mail to ``smtp_port``; sent, digested, reminded and retried within
+    seconds (production: minutes to hours)."""
+    return {"SCIMFLOW_SMTP_PORT": str(smtp_port), "SCIMFLOW_DELIVERY_POLL_SECONDS": "0.5",
+            "SCIMFLOW_FAILURE_DIGEST_MINUTES": "0.05", "SCIMFLOW_FAILURE_DIGEST_CHECK_SECONDS": "0.5",
+            "SCIMFLOW_REMINDER_INTERVAL_SECONDS": "0.5", **FAST_RETRIES}
 
 
 @pytest.fixture(scope="session")
-def shared_system(kafka_broker: BrokerAccess, tmp_path_factory, pytestconfig) -> Iterator[SharedSystem]:
-    shared = SharedSystem(lambda: new_system(kafka_broker, tmp_path_factory.mktemp("shared-system")))
-    pytestconfig.stash[SHARED] = shared  # for the hook that stops it after the last test using it
+def shared_smtp() -> Iterator[SmtpServer]:
+    """The mail server of ``scheduled_system``: its tests share the mailbox, each reads its own admins' mail."""
+    smtp = SmtpServer(free_port())
+    smtp.start()
+    yield smtp
+    smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_systems(kafka_broker: BrokerAccess, tmp_path_factory, pytestconfig) -> Iterator[dict[str, SharedSystem]]:
+    """Each shared system's keeper, started when first asked for; the scheduled one's environment is only known
+    once its mail server runs, so it is made then."""
+    shared = {PLAIN: SharedSystem(lambda: new_system(kafka_broker, tmp_path_factory.mktemp("shared-system")))}
+    pytestconfig.stash[SHARED] = shared  # for the hook that stops each after the last test using it
     yield shared
-    shared.stop()
+    stop_all(shared)
+
+
+def stop_all(shared: dict[str, SharedSystem]) -> None:
+    for keeper in shared.values():
+        keeper.stop()
 
 
 @pytest.fixture
-def running_system(shared_system: SharedSystem, request: pytest.FixtureRequest) -> Iterator[System]:
+def running_system(shared_systems: dict[str, SharedSystem], request: pytest.FixtureRequest) -> Iterator[System]:
     """A running system shared with other tests: make your own tenants, count only what is theirs.
     A failed test shows what the services logged while it ran."""
-    system = shared_system.running()
+    yield from shared_for_the_test(shared_systems, PLAIN, request)
+
+
+@pytest.fixture
+def scheduled_system(shared_systems: dict[str, SharedSystem], shared_smtp: SmtpServer, kafka_broker: BrokerAccess,
+                     tmp_path_factory, request: pytest.FixtureRequest) -> Iterator[System]:
+    """A running system shared with other tests, its schedules in seconds (``scheduled_env``), its mail going to
+    ``shared_smtp``: make your own tenants and admins, read only their mail."""
+    if SCHEDULED not in shared_systems:
+        env = scheduled_env(shared_smtp.port)
+        shared_systems[SCHEDULED] = SharedSystem(
+            lambda: new_system(kafka_broker, tmp_path_factory.mktemp("scheduled-system"), **env))
+    yield from shared_for_the_test(shared_systems, SCHEDULED, request)
+
+
+def shared_for_the_test(shared: dict[str, SharedSystem], name: str, request: pytest.FixtureRequest) -> Iterator[System]:
+    """The shared system ``name``, running (any other stopped first); its logs of the test's time if it failed."""
+    for other, keeper in shared.items():
+        if other != name:
+            keeper.stop()
+    keeper = shared[name]
+    system = keeper.running()
     logged_before = log_sizes(system)
     yield system
     if failed(request.node) or system.dead():
         show_logs_of(system, since=logged_before)
     if system.dead():  # a service died: the next test gets a whole system, not this one's wreck
-        shared_system.stop()
+        keeper.stop()
 
 
 @pytest.fixture
 def make_system(kafka_broker: BrokerAccess, tmp_path_factory,
-                shared_system: SharedSystem) -> Iterator[Callable[..., System]]:
+                shared_systems: dict[str, SharedSystem]) -> Iterator[Callable[..., System]]:
     """``make_system(**env)``: a system of the test's own (not started), with extra environment."""
     systems: list[System] = []
 
     def make(**extra_env: str) -> System:
-        shared_system.stop()  # its services would join this system's consumer groups
+        stop_all(shared_systems)  # their services would join this system's consumer groups
         system = new_system(kafka_broker, tmp_path_factory.mktemp("system"), **extra_env)
         systems.append(system)
         return system
@@ -117,16 +171,19 @@ def fresh_system(make_system) -> System:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that make systems of their own run after those sharing one, so the shared one starts
-    once (otherwise in file order); only this directory's tests move, among themselves."""
+    """The tests sharing ``running_system`` (or none) first, then those sharing ``scheduled_system``, then those
+    making systems of their own, so each shared one starts once (otherwise in file order); only this
+    directory's tests move, among themselves."""
     places = [index for index, item in enumerate(items) if HERE in item.path.parents]
-    ordered = sorted((items[index] for index in places), key=makes_its_own_system)
+    ordered = sorted((items[index] for index in places), key=system_rank)
     for index, item in zip(places, ordered, strict=True):
         items[index] = item
 
 
-def makes_its_own_system(item: pytest.Item) -> bool:
-    return "make_system" in getattr(item, "fixturenames", ())
+def system_rank(item: pytest.Item) -> int:
+    """0: the plain shared system or none; 1: the scheduled shared system; 2: a system of its own."""
+    names = getattr(item, "fixturenames", ())
+    return 2 if "make_system" in names else 1 if SCHEDULED in names else 0
 
 
 @pytest.hookimpl(wrapper=True)
@@ -139,17 +196,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    """After the test's fixtures are gone: stop the shared system unless the next test may use it."""
+    """After the test's fixtures are gone: stop each shared system unless the next test may use it."""
     try:
         return (yield)
     finally:
-        if (shared := item.config.stash.get(SHARED, None)) and not may_share(nextitem):
-            shared.stop()
+        for name, keeper in item.config.stash.get(SHARED, {}).items():
+            if not may_share(nextitem, name):
+                keeper.stop()
 
 
-def may_share(item: pytest.Item | None) -> bool:
-    """A test of this directory that runs no system of its own (its own broker's does not count)."""
-    return item is not None and HERE in item.path.parents and not makes_its_own_system(item)
+def may_share(item: pytest.Item | None, name: str) -> bool:
+    """A test of this directory that may use the shared system ``name``: one of those sharing it; for the plain
+    one, also any that runs no system at all (its own broker's does not count)."""
+    if item is None or HERE not in item.path.parents:
+        return False
+    return system_rank(item) == (0 if name == PLAIN else 1)
 
 
 def failed(item: pytest.Item) -> bool:

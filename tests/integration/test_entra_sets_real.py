@@ -67,9 +67,9 @@ def members_patch(op: str, user_ids: list[str]) -> dict:
                                                    "value": [{"value": user_id} for user_id in user_ids]}]}
 
 
-async def admin_of(session: aiohttp.ClientSession, system, tenant_id: str) -> str:
+async def admin_of(session: aiohttp.ClientSession, system, tenant_id: str, email: str = "ada@acme.example") -> str:
     async with session.post(f"{system.base_url}/admin/v1/tenants/{tenant_id}/admins", headers=operator_headers(system),
-                            json={"name": "Ada", "email": "ada@acme.example"}) as response:
+                            json={"name": "Ada", "email": email}) as response:
         assert response.status == 201, await response.text()
         return (await response.json())["admin_key"]
 

@@ -19,9 +19,9 @@ from aiokafka import AIOKafkaConsumer
 from contracts.topics import EVENTS
 from shared.devtools.local_kafka import free_port
 from tests.idp_flows.bodies import OKTA_HEADERS, okta_user, unique
-from tests.integration.conftest import create_tenant, subscribe_product
+from tests.integration.conftest import FAST_RETRIES, create_tenant, subscribe_product
 from tests.integration.test_entra_sets_real import admin_of
-from tests.integration.test_webhooks_real import FAST_RETRIES, serve
+from tests.integration.test_webhooks_real import serve
 
 pytestmark = pytest.mark.integration
 

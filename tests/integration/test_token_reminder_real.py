@@ -18,7 +18,6 @@ from contracts import MessageMeta
 from contracts.tenants.v2 import TenantRecord
 from contracts.topics import TENANTS_STATE
 from services.gateway.tenancy.rules import add_admin, new_tenant
-from shared.devtools.local_kafka import free_port
 from shared.messaging.codec import encode_body, encode_headers
 from shared.messaging.kafka import KafkaBus
 from tests.integration.conftest import wait_until
@@ -62,23 +61,17 @@ def in_app(base_url: str, admin_key: str) -> dict:
         return json.loads(response.read())
 
 
-async def test_a_token_30_days_from_expiry_mails_and_notifies_each_admin_once(make_system):
-    smtp = SmtpServer(free_port())
-    system = make_system(SCIMFLOW_SMTP_PORT=str(smtp.port), SCIMFLOW_DELIVERY_POLL_SECONDS="0.5",
-                         SCIMFLOW_REMINDER_INTERVAL_SECONDS="0.5")
-    smtp.start()
+async def test_a_token_30_days_from_expiry_mails_and_notifies_each_admin_once(scheduled_system,
+                                                                              shared_smtp: SmtpServer):
     record, keys = tenant_61_days_old()
     try:
-        system.start()
-        await publish(system.bootstrap_servers, record)
-        wait_until(lambda: len(mails_to(smtp, keys)) >= 2, timeout=60)
+        await publish(scheduled_system.bootstrap_servers, record)
+        wait_until(lambda: len(mails_to(shared_smtp, keys)) >= 2, timeout=60)
         await asyncio.sleep(2)  # several more reminder rounds: still one mail per admin
-        mails = mails_to(smtp, keys)
-        notices = {email: in_app(system.base_url, key) for email, key in keys.items()}
+        mails = mails_to(shared_smtp, keys)
+        notices = {email: in_app(scheduled_system.base_url, key) for email, key in keys.items()}
     finally:
-        system.stop()
-        smtp.stop()
-        await publish(system.bootstrap_servers, without_admins(record))
+        await publish(scheduled_system.bootstrap_servers, without_admins(record))
     assert mails == [(email, "Your scimflow API token expires in 30 days") for email in sorted(keys)]
     for page in notices.values():
         assert (page["total_results"], page["unread"]) == (1, 1)

@@ -34,8 +34,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "webhook_receiver.py"
 OUTAGE_SECONDS = 60
-#: Retries a few seconds apart (production: 5 s doubling to an hour), so the test ends soon after the outage.
-FAST_RETRIES = {"SCIMFLOW_WEBHOOKS_RETRY_BASE_SECONDS": "1", "SCIMFLOW_WEBHOOKS_RETRY_MAX_SECONDS": "4"}
 
 
 def the_example():
@@ -152,9 +150,10 @@ async def serve(app: web.Application, port: int) -> web.AppRunner:
     return runner
 
 
-async def test_a_receiver_down_for_a_minute_gets_every_event_once_in_order(make_system):
-    system = make_system(**FAST_RETRIES)
-    await asyncio.to_thread(system.start)
+async def test_a_receiver_down_for_a_minute_gets_every_event_once_in_order(scheduled_system):
+    """On the system whose webhook retries are a few seconds apart (FAST_RETRIES in its ``scheduled_env``), so
+    the test ends soon after the outage."""
+    system = scheduled_system
     handled: list[dict] = []
 
     async def handle(event: dict) -> None:

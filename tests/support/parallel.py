@@ -6,7 +6,8 @@ other workers' brokers and systems pick theirs at the same moments). What a work
 (xdist groups), each run whole by one worker, one unit after another:
 
 - the browser tests: one unit (one Chromium, which a fresh machine installs with apt-get, once);
-- the integration tests that share a running system: one unit, so one worker starts it once;
+- the integration tests that share a running system: one unit for each shared system (``running_system``,
+  ``scheduled_system``: tests/integration/conftest.py), so one worker starts it once;
 - every other integration test (it runs a system or a broker of its own): a unit each;
 - any other test: its module's unit, so a module-scoped fixture is made once.
 
@@ -27,6 +28,8 @@ TESTS = Path(__file__).parents[1]
 INTEGRATION = TESTS / "integration"
 BROWSER = TESTS / "browser"
 SHARED_SYSTEM = "shared-system"
+#: The integration tests' shared systems, by the fixture that hands each out: the work unit of its tests.
+SHARED_SYSTEMS = {"running_system": SHARED_SYSTEM, "scheduled_system": "scheduled-system"}
 #: The tests that wait longest (a receiver's minute of 503s, a broker's outage): begun early, the rest of the
 #: suite runs meanwhile, and neither is left for the end.
 LONGEST_WAITS = {
@@ -62,7 +65,7 @@ def group_of(item: pytest.Item) -> str | None:
     if within(item, BROWSER):
         return "browser"
     if within(item, INTEGRATION):
-        return SHARED_SYSTEM if "running_system" in item.fixturenames else None
+        return next((unit for fixture, unit in SHARED_SYSTEMS.items() if fixture in item.fixturenames), None)
     return item.path.stem  # two modules of one name share a unit: bigger, still whole
 
 
@@ -85,7 +88,7 @@ def start_rank(item: pytest.Item) -> int:
     if getattr(item, "originalname", item.name) in LONGEST_WAITS:
         return 1
     if within(item, INTEGRATION):
-        return 2 if "running_system" in item.fixturenames else 3
+        return 2 if any(fixture in item.fixturenames for fixture in SHARED_SYSTEMS) else 3
     return 4 if item.get_closest_marker("integration") else 5
 
 
