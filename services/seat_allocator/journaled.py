@@ -32,11 +32,14 @@ async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
     events of what the work changed (``uow.changes``) are committed with it, numbered after the message
     id (shared/events/outbox.py); a redelivery returns the journaled reply and emits nothing.
     Once the unit is in the writer's open transaction the tenant's next command may start (its unit
-    sees this one's changes and joins the same COMMIT; if that fails, both fail and are answered so).
+    sees this one's changes and joins the same COMMIT; if that fails, both fail and are answered so): a
+    redelivery finding the journaled reply there answers only after that COMMIT.
     """
     async with deps.uow() as uow:
         await take_turn(uow, tenant_of(meta))
         if (earlier := await uow.journal.reply_to(meta.message_id)) is not None:
+            # Perhaps the run before's, in the open transaction this unit joined: answered once it is committed.
+            await uow.commit(on_released=release_key)
             return replayed(earlier, result_type)
         try:
             reply = Reply.success(await work(uow))

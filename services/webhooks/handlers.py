@@ -62,11 +62,16 @@ class Deps:
 
 async def journaled(meta: MessageMeta, deps: Deps, result_type: type[ResultT],
                     work: Callable[[PlainSql, str], ResultT]) -> ResultT:
-    """Run a write once per message id, in one transaction with its journal entry."""
+    """Run a write once per message id, in one transaction with its journal entry. Two runs of one command at
+    once (a redelivery during a rebalance) take turns, the tenant's writes one at a time across copies (an
+    advisory lock on PostgreSQL; SQLite's one writer); the second answers the first's reply once it is stored
+    (on SQLite it may find it in the open transaction it joined, before the COMMIT)."""
+    tenant_id = tenant_of(meta)
     async with deps.uow() as uow:
+        await uow.run(lambda sql: sql.lock(f"webhooks:{tenant_id}"))
         if (earlier := await uow.journal.answer(meta.message_id)) is not None:
+            await uow.commit()
             return result_type.model_validate(earlier)
-        tenant_id = tenant_of(meta)
         result = await uow.run(lambda sql: work(sql, tenant_id))
         await uow.journal.record(meta.message_id, result.model_dump(mode="json"))
         await uow.commit()

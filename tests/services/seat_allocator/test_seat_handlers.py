@@ -1,5 +1,7 @@
 """Products and a user's seats on a real SQLite file: failures with their reason, every freeing path."""
 
+import asyncio
+
 import pytest
 from seat_support import (
     NEXT_YEAR,
@@ -8,6 +10,7 @@ from seat_support import (
     meta,
     refused,
     seats_of,
+    stored,
     subscribe,
     summary,
     used,
@@ -159,3 +162,17 @@ async def test_seats_and_products_are_per_tenant(dispatch):
     await subscribe(dispatch, "Sales", 1, tenant="t2")
     assert (await summary(dispatch, "t2"))["Sales"].used == 0
     assert (await dispatch(allocate_command("u1", "Sales"), meta("t2"))).ok
+
+
+async def test_a_redelivery_during_the_first_run_is_answered_once_that_run_is_stored(dispatch, store):
+    """On SQLite the tenant's next unit joins the open transaction of the one before (a group commit) and sees
+    its journaled reply before the COMMIT: answered at once, its caller could read no seat yet, or be told of a
+    success whose commit then failed. It waits for the commit (journaled.py)."""
+    await subscribe(dispatch)
+    command, once = allocate_command("ann", "Sales"), meta(message_id="m-ann")
+
+    async def reply_then_seats() -> tuple[bool, list[tuple]]:
+        reply = await dispatch(command, once)
+        return reply.ok, await stored(store, "SELECT count(*) FROM seats")
+
+    assert await asyncio.gather(reply_then_seats(), reply_then_seats()) == [(True, [(1,)]), (True, [(1,)])]

@@ -3,6 +3,8 @@ listed, changed, disabled and enabled, deleted; each tenant sees only its own.""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from contracts import ErrorCode
@@ -20,6 +22,8 @@ from contracts.webhooks.v1 import (
     ListEndpoints,
 )
 from shared.messaging.requester import RemoteError
+from tests.support.databases import on_connection
+from tests.support.webhooks import settings_for
 
 URL = "https://hooks.example.com/scim"
 
@@ -44,6 +48,21 @@ async def test_an_endpoint_is_created_with_its_secret_shown_once(make_service):
     listed = await service.ask(ListEndpoints(), EndpointList)
     assert listed.endpoints == [endpoint]
     assert created.secret not in listed.model_dump_json()
+
+
+async def test_a_redelivery_during_the_first_run_is_answered_once_that_run_is_stored(make_service, tmp_path, database):
+    """On SQLite the next unit may join the open transaction of the one before (a group commit) and see its
+    journaled answer before the COMMIT: it answers only after it (handlers.journaled)."""
+    service = await make_service()
+    location = settings_for(tmp_path, **database).store
+
+    async def answer_then_endpoints() -> tuple[str, int]:
+        created = await service.ask(CreateEndpoint(url=URL), EndpointCreated, message_id="m-1")
+        return created.endpoint.id, await on_connection(location, lambda connection: connection.exec_driver_sql(
+            "SELECT count(*) FROM endpoints").scalar_one())
+
+    first, second = await asyncio.gather(answer_then_endpoints(), answer_then_endpoints())
+    assert first == second and first[1] == 1
 
 
 async def test_a_redelivered_create_answers_the_same_endpoint_and_secret(make_service):
