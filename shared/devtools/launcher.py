@@ -175,7 +175,10 @@ class System:
         raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
 
     def _not_ready(self) -> list[str]:
-        edge = [url for url in (self.base_url, self.portal_url) if url and not _healthy(f"{url}/healthz")]
+        """What was started and does not answer yet (a test may start some workers alone, no gateway)."""
+        started = {p.service for p in self.processes}
+        edge = [url for url, service in ((self.base_url, GATEWAY), (self.portal_url, PORTAL))
+                if url and service in started and not _healthy(f"{url}/healthz")]
         workers = [p.instance_id for p in self.processes
                    if p.service in WORKERS and p.ops_port and not _healthy(f"{p.ops_url}/readyz")]
         return edge + workers

@@ -44,6 +44,7 @@ async def test_two_notifiers_on_postgres_serve_over_the_real_broker_and_send_eac
                              SCIMFLOW_DELIVERY_POLL_SECONDS="0.2")
         system.start_service("notifier", "notifier-1")
         system.start_service("notifier", "notifier-2")
+        system.wait_healthy(timeout=120)  # joined its group: a command sent sooner could outlive its deadline
         topic = NOTIFIER_COMMANDS.name
         commands = [(notice(key), topic, TENANT) for key in ("n1", "n2", "n3", "n1")]  # n1 twice: a redelivery
         replies, _ = await ask_many(system.bootstrap_servers, commands, tenant_id=TENANT)

@@ -50,6 +50,7 @@ async def events_of(servers: str, tenant: str, count: int, timeout: float = 60.0
 async def test_the_allocator_on_postgres_seats_and_refuses_over_the_real_broker(make_system, postgres_url):
     system = make_system(SCIMFLOW_DATABASE_URL=postgres_url)
     system.start_service("seat_allocator", "seat-allocator-1")
+    system.wait_healthy(timeout=120)  # joined its group: a command sent sooner could outlive its deadline
     servers, tenant = system.bootstrap_servers, f"t-{uuid.uuid4().hex[:8]}"  # its own events on a shared broker
     [subscribed], _ = await ask_many(servers, [(SALES, SEATS_COMMANDS.name, tenant)], tenant_id=tenant)
     unwrap(subscribed, SubscriptionChanged)

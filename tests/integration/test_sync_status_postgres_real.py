@@ -38,6 +38,7 @@ async def stored_user_names(database_url: str) -> list[str]:
 async def test_the_reporter_on_postgres_records_and_answers_over_the_real_broker(make_system, postgres_url):
     system = make_system(SCIMFLOW_DATABASE_URL=postgres_url)
     system.start_service("sync_status", "sync-status-1")
+    system.wait_healthy(timeout=120)  # joined its group: a command sent sooner could outlive its deadline
     report = ProvisioningOutcomes(reports=[ReportedOutcome(report_id="r1", tenant_id="t1", outcome=ANN)])
     topic = SYNC_STATUS_COMMANDS.name
     replies, _ = await ask_many(system.bootstrap_servers, [(report, topic, "t1"), (report, topic, "t1")])

@@ -60,6 +60,7 @@ async def test_two_webhooks_copies_on_postgres_file_and_deliver_each_event_once(
     system = make_system(SCIMFLOW_DATABASE_URL=postgres_url, SCIMFLOW_WEBHOOKS_POLL_SECONDS="0.2")
     system.start_service("webhooks", "webhooks-1")
     system.start_service("webhooks", "webhooks-2")
+    system.wait_healthy(timeout=120)  # joined its group: a command sent sooner could outlive its deadline
     receiver, port = Receiver(), free_port()
     runner = await receiving(receiver, port)
     try:

@@ -1,7 +1,6 @@
 """Filters compiled to SQL (RFC 7644 §3.4.2.2) select what ``matches`` selects in memory: on a real SQLite
 file, and on a real PostgreSQL (its tables made once for the module: one database, one schema)."""
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from user_store_support import postgres_users
 
 from services.user_store.database import create_engine, create_schema, session_factory
 from services.user_store.filter_sql import (
@@ -21,12 +21,9 @@ from services.user_store.filter_sql import (
     text_hint,
 )
 from services.user_store.handlers import with_seat_state
-from services.user_store.migrations import SCHEMA
-from services.user_store.postgres_schema import create_postgres_schema
 from services.user_store.seat_state import SeatState
 from services.user_store.tables import GroupRow, MembershipRow, UserRow
-from shared.devtools.local_postgres import create_database, drop_database
-from shared.postgres import create_postgres_engine, migrate_postgres_schema
+from shared.postgres import create_postgres_engine
 from shared.scim.attributes import GROUP, USER
 from shared.scim.errors import ScimError
 from shared.scim.filter_match import matches
@@ -202,23 +199,9 @@ def backend(request, tmp_path_factory) -> Iterator[StoreLocation]:
     if request.param == "sqlite":
         yield SqliteFile(tmp_path_factory.mktemp("filters") / "users.sqlite3")
         return
-    server = request.getfixturevalue("postgres_server")
-    location = PostgresSchema(asyncio.run(create_database(server)), "user_store")
-    asyncio.run(postgres_users(location))
-    yield location
-    asyncio.run(drop_database(server, location.url))
-
-
-async def postgres_users(location: PostgresSchema) -> None:
-    """The user store's tables and its own statements (postgres_schema.py), and USERS stored in them."""
-    engine = create_postgres_engine(location)
-    try:
-        await migrate_postgres_schema(engine, location.schema, SCHEMA, create_postgres_schema)
-        async with AsyncSession(engine) as session:
-            session.add_all(stored_row(user_id) for user_id in USERS)
-            await session.commit()
-    finally:
-        await engine.dispose()
+    with postgres_users(request.getfixturevalue("postgres_server"),
+                        [stored_row(user_id).model_dump() for user_id in USERS]) as location:
+        yield location
 
 
 @pytest.fixture

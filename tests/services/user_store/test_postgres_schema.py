@@ -2,7 +2,6 @@
 e-mail reads a GIN index over a few thousand users instead of every user's JSON; jsonb resources are
 read and written by PlainSql as by the ORM, on both backends."""
 
-import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -13,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from user_store_support import postgres_users
 
 from contracts.users.v1 import QueryUsers
 from services.user_store.filter_sql import USER_TARGET, compile_filter
@@ -20,8 +20,8 @@ from services.user_store.migrations import SCHEMA
 from services.user_store.paging import statements
 from services.user_store.postgres_schema import EMAIL_INDEX, create_postgres_schema
 from services.user_store.tables import UserRow
-from shared.devtools.local_postgres import connect, create_database, drop_database, fetch_rows
-from shared.postgres import create_postgres_engine, migrate_postgres_schema
+from shared.devtools.local_postgres import connect, fetch_rows
+from shared.postgres import create_postgres_engine
 from shared.scim.attributes import USER
 from shared.scim.filter_match import matches
 from shared.scim.filter_parser import parse_filter
@@ -44,21 +44,8 @@ def user_row(i: int) -> dict:
 @pytest.fixture(scope="module")
 def many_users(postgres_server) -> Iterator[PostgresSchema]:
     """A database with the user store's tables, its own statements, and USERS users, analyzed."""
-    location = PostgresSchema(asyncio.run(create_database(postgres_server)), "user_store")
-    asyncio.run(store_users(location))
-    yield location
-    asyncio.run(drop_database(postgres_server, location.url))
-
-
-async def store_users(location: PostgresSchema) -> None:
-    engine = create_postgres_engine(location)
-    try:
-        await migrate_postgres_schema(engine, location.schema, SCHEMA, create_postgres_schema)
-        async with engine.begin() as connection:
-            await connection.execute(insert(UserRow), [user_row(i) for i in range(USERS)])
-            await connection.exec_driver_sql("ANALYZE users")
-    finally:
-        await engine.dispose()
+    with postgres_users(postgres_server, [user_row(i) for i in range(USERS)]) as location:
+        yield location
 
 
 async def plan(location: PostgresSchema, statement) -> str:

@@ -1,6 +1,12 @@
-"""Message builders for user-store handler tests."""
+"""Message builders for user-store handler tests, and a PostgreSQL database of users made for a module."""
 
+import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
 
 from contracts import MessageMeta
 from contracts.seats.v1 import (
@@ -11,8 +17,14 @@ from contracts.seats.v1 import (
     SubscribeProduct,
 )
 from contracts.users.v1 import CreateUser, UserRecord
+from services.user_store.migrations import SCHEMA
+from services.user_store.postgres_schema import create_postgres_schema
+from services.user_store.tables import UserRow
+from shared.devtools.local_postgres import create_database, drop_database
 from shared.messaging.requester import RequestTimeout, unwrap
+from shared.postgres import create_postgres_engine, migrate_postgres_schema
 from shared.scim.schemas import EXTENSION_SCHEMA
+from shared.settings import PostgresSchema
 from tests.support.seats import direct_seats
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -80,3 +92,27 @@ def crashing(allocator, *, before_asking: bool = False, after_answer: bool = Fal
 
 async def silent(command, tenant_id, message_id, timeout):
     raise RequestTimeout("the allocator is down")
+
+
+@contextmanager
+def postgres_users(server: str, rows: Sequence[dict[str, Any]]) -> Iterator[PostgresSchema]:
+    """A database of its own on ``server`` for a module's tests (one per test would take minutes): the user
+    store's schema as it makes it (its migrations and its own statements), ``rows`` of users in it, analyzed.
+    Dropped after the block."""
+    location = PostgresSchema(asyncio.run(create_database(server)), "user_store")
+    try:
+        asyncio.run(_store_users(location, rows))
+        yield location
+    finally:
+        asyncio.run(drop_database(server, location.url))
+
+
+async def _store_users(location: PostgresSchema, rows: Sequence[dict[str, Any]]) -> None:
+    engine = create_postgres_engine(location)
+    try:
+        await migrate_postgres_schema(engine, location.schema, SCHEMA, create_postgres_schema)
+        async with engine.begin() as connection:
+            await connection.execute(insert(UserRow), list(rows))
+            await connection.exec_driver_sql("ANALYZE users")
+    finally:
+        await engine.dispose()
