@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from contracts.tenants.v2 import DEFAULT_TOKEN_DAYS, TOKEN_LIFETIMES_DAYS
@@ -231,6 +232,7 @@ def _banner(system, servers: str) -> None:
         f"                  {system.data_dir / 'operator.key'})\n"
         f"  Kafka         : {servers}\n"
         f"  Data          : {system.data_dir}\n"
+        f"  Databases     : {databases_said(os.environ, system.data_dir)}\n"
         f"  Ops ports     : {_ops_ports(system)}\n"
         f"                  (on 127.0.0.1: /metrics, /livez, /readyz)\n\n"
         f"Create a tenant and its SCIM bearer token (in another terminal):\n"
@@ -240,6 +242,15 @@ def _banner(system, servers: str) -> None:
         f"Press Ctrl-C to stop.\n",
         flush=True,
     )
+
+
+def databases_said(environ: Mapping[str, str], data_dir: Path) -> str:
+    """Where the stateful services keep their state, as the banner says it (a URL's password hidden)."""
+    from sqlalchemy import make_url
+
+    if url := environ.get("SCIMFLOW_DATABASE_URL", "").strip():
+        return f"PostgreSQL {make_url(url).render_as_string(hide_password=True)}, a schema per service"
+    return f"SQLite files under {data_dir}"
 
 
 def _ops_ports(system) -> str:

@@ -1,6 +1,7 @@
 """`scimflow db upgrade` (shared/store/upgrade.py): every stateful service's database migrated where the
 environment puts it, SQLite files and PostgreSQL schemas alike, with a line a service; a database a newer
-release migrated is said on stderr and the others are still upgraded."""
+release migrated is said on stderr and the others are still upgraded. And what `scimflow run`'s banner says of
+the databases."""
 
 from __future__ import annotations
 
@@ -76,3 +77,9 @@ async def test_a_database_a_newer_release_migrated_is_said_and_the_others_are_st
 def test_a_postgresql_location_is_said_without_its_password():
     said = describe(PostgresSchema("postgresql+asyncpg://scimflow:s3cret-pw@db.example:5432/scimflow", "notifier"))
     assert said == "PostgreSQL postgresql+asyncpg://scimflow:***@db.example:5432/scimflow, schema notifier"
+
+
+def test_make_runs_banner_says_which_databases_the_services_keep_their_state_in(tmp_path):
+    assert cli.databases_said({}, tmp_path) == f"SQLite files under {tmp_path}"
+    said = cli.databases_said({"SCIMFLOW_DATABASE_URL": "postgresql+asyncpg://scimflow:s3cret@db:5432/scim"}, tmp_path)
+    assert said == "PostgreSQL postgresql+asyncpg://scimflow:***@db:5432/scim, a schema per service"
