@@ -10,12 +10,28 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.messaging.security import KafkaClientSecurity, SaslMechanism, SecurityProtocol
+
+POSTGRES_SCHEME = "postgresql+asyncpg://"
+
+
+def postgres_url(url: str | None) -> str | None:
+    """A database URL as the settings take it: PostgreSQL through asyncpg, the one driver the services use
+    (SQLite needs no URL: it is what an unset one means)."""
+    if url is not None and not url.startswith(POSTGRES_SCHEME):
+        raise ValueError(f"a database URL starts with {POSTGRES_SCHEME} (unset: SQLite files under the data "
+                         f"directory), not {url.split(':', 1)[0]!r}")
+    return url
+
+
+#: A database URL setting (SCIMFLOW_DATABASE_URL, a service's own SCIMFLOW_<SERVICE>_DATABASE_URL): None or
+#: PostgreSQL through asyncpg, refused otherwise.
+DatabaseUrl = Annotated[str | None, AfterValidator(postgres_url)]
 
 
 class CommonSettings(BaseSettings):
@@ -37,12 +53,7 @@ class CommonSettings(BaseSettings):
     #: Unset: each stateful service keeps its SQLite file under ``data_dir`` (one host). A
     #: ``postgresql+asyncpg://`` URL: every service in a schema of its own in that one database, so their
     #: copies may run on several hosts. A service's own ``SCIMFLOW_<SERVICE>_DATABASE_URL`` wins over it.
-    database_url: str | None = None
-
-    @field_validator("database_url")
-    @classmethod
-    def postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    database_url: DatabaseUrl = None
 
     #: How long a consumer group waits for a copy that stopped heartbeating (shared/messaging/kafka.py).
     kafka_session_timeout_ms: int = Field(default=10_000, ge=6_000, le=300_000)
@@ -100,18 +111,6 @@ class PostgresSchema:
 
 
 StoreLocation = SqliteFile | PostgresSchema
-
-POSTGRES_SCHEME = "postgresql+asyncpg://"
-
-
-def postgres_url(url: str | None) -> str | None:
-    """A database URL as the settings take it: PostgreSQL through asyncpg, the one driver the services use
-    (SQLite needs no URL: it is what an unset one means)."""
-    if url is not None and not url.startswith(POSTGRES_SCHEME):
-        raise ValueError(f"a database URL starts with {POSTGRES_SCHEME} (unset: SQLite files under the data "
-                         f"directory), not {url.split(':', 1)[0]!r}")
-    return url
-
 
 S = TypeVar("S", bound=CommonSettings)
 

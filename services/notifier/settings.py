@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import PositiveFloat, SecretStr, field_validator, model_validator
+from pydantic import PositiveFloat, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.settings import CommonSettings, DatabaseUrl, StoreLocation
 
 PLAIN_LOGIN = ("SCIMFLOW_SMTP_USERNAME is set but SCIMFLOW_SMTP_TLS is none: the SMTP password would cross the "
                "network in clear. Set SCIMFLOW_SMTP_TLS=starttls (or tls), or SCIMFLOW_SMTP_ALLOW_PLAIN_AUTH=true "
@@ -50,12 +50,7 @@ class NotifierSettings(CommonSettings):
     #: the same setting as the gateway's wait.
     request_timeout: float = 5.0
     #: ``SCIMFLOW_NOTIFIER_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
-    notifier_database_url: str | None = None
-
-    @field_validator("notifier_database_url")
-    @classmethod
-    def own_postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    notifier_database_url: DatabaseUrl = None
 
     @model_validator(mode="after")
     def _no_login_in_clear(self) -> NotifierSettings:

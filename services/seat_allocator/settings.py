@@ -1,6 +1,5 @@
-from pydantic import field_validator
 
-from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.settings import CommonSettings, DatabaseUrl, StoreLocation
 
 
 class SeatAllocatorSettings(CommonSettings):
@@ -11,12 +10,7 @@ class SeatAllocatorSettings(CommonSettings):
     #: The seat gauges on /metrics by tenant too (services/seat_allocator/seat_gauges.py); off: per product.
     metrics_per_tenant: bool = False
     #: ``SCIMFLOW_SEAT_ALLOCATOR_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
-    seat_allocator_database_url: str | None = None
-
-    @field_validator("seat_allocator_database_url")
-    @classmethod
-    def own_postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    seat_allocator_database_url: DatabaseUrl = None
 
     @property
     def store(self) -> StoreLocation:

@@ -1,8 +1,6 @@
 from datetime import timedelta
 
-from pydantic import field_validator
-
-from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.settings import CommonSettings, DatabaseUrl, StoreLocation
 
 
 class SyncStatusSettings(CommonSettings):
@@ -12,12 +10,7 @@ class SyncStatusSettings(CommonSettings):
     history_days: int = 90
     scim_log_days: int = 30
     #: ``SCIMFLOW_SYNC_STATUS_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
-    sync_status_database_url: str | None = None
-
-    @field_validator("sync_status_database_url")
-    @classmethod
-    def own_postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    sync_status_database_url: DatabaseUrl = None
 
     @property
     def history_retention(self) -> timedelta:

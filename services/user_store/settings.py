@@ -1,7 +1,7 @@
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from services.user_store.paging import QUERY_BUDGET_STEPS, QUERY_TIMEOUT_MS
-from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.settings import CommonSettings, DatabaseUrl, StoreLocation
 from shared.store import QueryBudget
 
 
@@ -15,12 +15,7 @@ class UserStoreSettings(CommonSettings):
     query_timeout_ms: int = Field(default=QUERY_TIMEOUT_MS, ge=0)
     events_enabled: bool = True
     #: ``SCIMFLOW_USER_STORE_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
-    user_store_database_url: str | None = None
-
-    @field_validator("user_store_database_url")
-    @classmethod
-    def own_postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    user_store_database_url: DatabaseUrl = None
 
     @property
     def query_budget(self) -> QueryBudget:

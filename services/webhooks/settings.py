@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import field_validator
-
-from shared.settings import CommonSettings, StoreLocation, postgres_url
+from shared.settings import CommonSettings, DatabaseUrl, StoreLocation
 
 
 class WebhooksSettings(CommonSettings):
@@ -34,12 +32,7 @@ class WebhooksSettings(CommonSettings):
     #: How long the events API (and replay) keep events, and the deliveries endpoint its attempts.
     events_history_days: int = 30
     #: ``SCIMFLOW_WEBHOOKS_DATABASE_URL``: this service's own database, over ``SCIMFLOW_DATABASE_URL``.
-    webhooks_database_url: str | None = None
-
-    @field_validator("webhooks_database_url")
-    @classmethod
-    def own_postgres_only(cls, url: str | None) -> str | None:
-        return postgres_url(url)
+    webhooks_database_url: DatabaseUrl = None
 
     @property
     def retry_base(self) -> timedelta:

@@ -139,18 +139,18 @@ def _give_to_service_user(directory: Path) -> None:
 async def create_database(server_url: str) -> str:
     """A new empty database on the server ``server_url`` names (its user may create databases); its URL."""
     name = f"scimflow_{uuid.uuid4().hex[:16]}"
-    await _as_admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE template0')
+    await execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE template0')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(server_url: str, database_url: str) -> None:
     """Drop a database ``create_database`` made, closing what is still connected to it."""
-    await _as_admin(server_url, f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)')
+    await execute(server_url, f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)')
 
 
-async def _as_admin(server_url: str, statement: str) -> None:
-    """One statement on its own connection (CREATE/DROP DATABASE run outside any transaction)."""
-    connection = await connect(server_url)
+async def execute(url: str, statement: str) -> None:
+    """One statement on a connection of its own, outside any transaction (CREATE/DROP DATABASE need that)."""
+    connection = await connect(url)
     try:
         await connection.execute(statement)
     finally:

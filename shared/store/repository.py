@@ -26,10 +26,6 @@ class Repository:
         # every unit a reference cycle, freed only by the cycle collector (~5 % of a store's CPU).
         self._uow: UnitOfWork = weakref.proxy(uow)
 
-    def _sql(self) -> Awaitable[PlainSql]:
-        """The transaction's PlainSql, to call inline: SQLite only (a service on PostgreSQL uses ``_run``)."""
-        return self._uow.sql()
-
     def _run(self, work: Callable[[PlainSql], T]) -> Awaitable[T]:
         """``work``'s statements in the transaction (UnitOfWork.run): inline on SQLite, in a greenlet on
         PostgreSQL, where each statement awaits the server."""

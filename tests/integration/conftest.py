@@ -271,6 +271,16 @@ def subscribe_product(system: System, tenant_id: str, product: str, seats: int) 
         return json.loads(response.read())
 
 
+def exit_of(system: System, service: str, timeout: float = 60.0) -> tuple[int, str]:
+    """A service started to be refused: its exit status once it stopped by itself (else it is stopped), its log."""
+    process = system.start_service(service)
+    try:
+        wait_until(lambda: not process.alive(), timeout=timeout)
+    finally:
+        status = process.terminate()
+    return status, (system.log_dir / f"{process.instance_id}.log").read_text()
+
+
 def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.2) -> object:
     """Poll with a deadline (never a bare sleep in tests)."""
     deadline = time.monotonic() + timeout

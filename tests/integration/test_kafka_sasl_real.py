@@ -22,7 +22,7 @@ from shared.devtools.broker_choice import BrokerAccess
 from shared.devtools.launcher import System
 from shared.messaging.kafka import BrokerUnreachable, KafkaBus
 from shared.messaging.security import KafkaClientSecurity
-from tests.integration.conftest import new_system, wait_until
+from tests.integration.conftest import exit_of, new_system
 
 pytestmark = pytest.mark.integration
 
@@ -115,12 +115,7 @@ def test_a_service_with_a_wrong_password_exits_saying_why_in_a_few_lines(kafka_b
     wrong = BrokerAccess(kafka_broker.bootstrap_servers,
                          {**kafka_broker.services_env, "SCIMFLOW_KAFKA_SASL_PASSWORD": WRONG_PASSWORD})
     system = new_system(wrong, tmp_path)
-    process = system.start_service(service)
-    try:
-        wait_until(lambda: not process.alive(), timeout=60)
-    finally:
-        status = process.terminate()
-    log = (system.log_dir / f"{process.instance_id}.log").read_text()
+    status, log = exit_of(system, service)
     assert status == 1, log
     assert "scimflow: cannot start: cannot connect to Kafka" in log and "invalid credentials" in log, log
     assert "Traceback" not in log and WRONG_PASSWORD not in log, log

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from shared.devtools.broker_choice import BrokerAccess
-from tests.integration.conftest import new_system, wait_until
+from tests.integration.conftest import exit_of, new_system
 
 pytestmark = pytest.mark.integration
 
@@ -19,12 +19,7 @@ def test_the_sync_status_reporter_refuses_a_database_of_a_newer_release(kafka_br
     with sqlite3.connect(database) as newer:  # what a release with a 99th migration leaves
         newer.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
         newer.execute("INSERT INTO alembic_version VALUES ('0099')")
-    process = system.start_service("sync_status")
-    try:
-        wait_until(lambda: not process.alive(), timeout=60)
-    finally:
-        status = process.terminate()
-    log = (system.log_dir / f"{process.instance_id}.log").read_text()
+    status, log = exit_of(system, "sync_status")
     assert status == 1, log
     assert ("scimflow: cannot start: the sync_status database is at schema revision 0099, which this release does "
             "not know (the newest it knows is 0001)") in log, log

@@ -16,9 +16,9 @@ from shared.devtools.local_postgres import (
     INSTALL,
     LocalPostgres,
     PostgresMissing,
-    connect,
     create_database,
     drop_database,
+    execute,
     fetch_rows,
     postgres_binaries,
 )
@@ -60,14 +60,6 @@ def test_no_binaries_after_all_fails_with_what_apt_get_did(tmp_path: Path):
 
 async def fetch(url: str, sql: str) -> list:
     return await fetch_rows(url, sql)
-
-async def execute(url: str, sql: str) -> None:
-    connection = await connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
 
 async def test_each_test_database_starts_empty_and_apart_from_the_others(postgres_server: str, postgres_url: str):
     await execute(postgres_url, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)")

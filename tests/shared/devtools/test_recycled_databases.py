@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from shared.devtools.local_postgres import connect, fetch_rows
+from shared.devtools.local_postgres import connect, execute, fetch_rows
 from shared.devtools.recycled_databases import RecycledDatabases
 
 #: What the services do to their database: a schema each, tables, indexes, sequences, rows.
@@ -39,14 +39,6 @@ async def databases(postgres_server: str) -> AsyncIterator[RecycledDatabases]:
     databases = RecycledDatabases(postgres_server)
     yield databases
     await databases.close()
-
-
-async def execute(url: str, sql: str) -> None:
-    connection = await connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 def name_of(url: str) -> str:
